@@ -1,0 +1,423 @@
+"""numba kernels that advance the customer arrays by one step.
+
+Two passes per step, both called from ``CustomerPopulation.step``:
+
+1. ``wom_pass`` (serial, touches only last step's talkers): each word-of-mouth episode reaches its
+   talker's network neighbours and, beyond the network, random people (counted as per-firm totals that
+   the model turns into well-mixed rates).
+2. ``customer_pass`` (parallel over fixed chunks): every customer's satisfaction, trust, bonds,
+   loyalty, complaints, churn, purchases and lifecycle stage; every prospect's adoption.
+
+Per-firm totals are summed per chunk and then over chunks in a fixed order, and every random number is
+a hash of (seed, step, customer, draw) — so the result is bit-identical for any thread count.
+The loops are kept flat on purpose (an inlined helper returning a tuple was 2.4x slower here).
+The same dynamics in plain numpy live in ``sim.reference``; tests compare the two.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from sim.rng import customer_key, draw, normal4, u_hi, u_lo
+
+__all__ = ["customer_pass", "wom_pass", "n_chunks_for", "P", "FP", "SF", "SEG", "T", "STAGES", "NO_FIRM_ROW"]
+
+# ----------------------------------------------------------------- lifecycle stages (D10)
+PROSPECT, NEW, GROWING, LOYAL, AT_RISK, LAPSED, WON_BACK = range(7)
+STAGES = ("prospect", "new", "growing", "loyal", "at_risk", "lapsed", "won_back")
+
+
+class _Idx:
+    """Named column indices into the small parameter arrays (numba sees them as constants)."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        for k, name in enumerate(names):
+            setattr(self, name, k)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+# scalar kernel parameters
+P = _Idx("NOISE", "TOL", "SAT_SPEED", "EXP_SPEED", "ANCHOR", "DELIGHT", "BREAK", "TRUST_DROP", "TRUST_GAIN",
+         "SAT_POW", "W_SAT", "W_DELIGHT", "W_TRUST", "W_FIN", "W_SOC", "W_STR", "LOY_SPEED", "LOYAL_TH",
+         "COMPLAIN_TH", "COMPLAIN_P", "RECOVERY_BOOST", "POS_P", "REF_CONV", "REF_PULL", "NEG_IMPACT",
+         "NEG_BLOCK", "CH_DIS", "SAT_FLOOR", "CH_COMP", "SWITCH_SHARE", "SWITCH_COST", "FIN_DAMP",
+         "DECAY_FIN", "DECAY_SOC", "DECAY_STR", "NEW_STEPS", "SOW_FLOOR", "LOY_FREQ", "DISC",
+         "SAT0", "TRUST0", "LOY0", "INV_TOL", "INV_FLOOR")
+# per-firm parameters
+FP = _Idx("CARE", "RECOVERY", "MARGIN", "PRICE", "SERVE", "INV_FIN", "INV_SOC", "INV_STR", "NEG_RAND",
+          "LOCKIN", "SAT_BONUS")
+# per (segment, firm) parameters
+SF = _Idx("VALUE", "ACQ", "ACQ_REF", "ATTRACT", "GAP", "BEST", "PULL")
+# per-segment parameters
+SEG = _Idx("REF", "BASKET", "RATE")
+# per-firm totals returned each step (row NO_FIRM_ROW = F holds non-customers)
+T = _Idx("CUSTOMERS", "SERVED", "ACQUIRED", "ACQ_REFERRAL", "WON_BACK", "FROM_RIVAL", "CHURN_DIS",
+         "CHURN_COMP", "CHURN_OWN", "TO_RIVAL", "LAPSED", "PURCHASES", "REVENUE", "REV_RETURNING",
+         "MARGIN", "MARGIN_RETURNING", "SAT", "TRUST", "LOYALTY", "BOND_FIN", "BOND_SOC", "BOND_STR",
+         "COMPLAINTS", "RECOVERIES", "DELIGHTED", "CLV", "POS_EPISODES", "POS_CONTACTS", "NEG_EPISODES",
+         "NEG_CONTACTS", "POS_RANDOM", "NEG_RANDOM",
+         "ST_PROSPECT", "ST_NEW", "ST_GROWING", "ST_LOYAL", "ST_AT_RISK", "ST_LAPSED", "ST_WON_BACK")
+NO_FIRM_ROW = -1  # documentation: the last row of the totals array
+
+
+# module-level constants: numba folds them into the compiled code
+(P_NOISE, P_TOL, P_SAT_SPEED, P_EXP_SPEED, P_ANCHOR, P_DELIGHT, P_BREAK, P_TRUST_DROP, P_TRUST_GAIN,
+ P_SAT_POW, P_W_SAT, P_W_DELIGHT, P_W_TRUST, P_W_FIN, P_W_SOC, P_W_STR, P_LOY_SPEED, P_LOYAL_TH,
+ P_COMPLAIN_TH, P_COMPLAIN_P, P_RECOVERY_BOOST, P_POS_P, P_REF_CONV, P_REF_PULL, P_NEG_IMPACT,
+ P_NEG_BLOCK, P_CH_DIS, P_SAT_FLOOR, P_CH_COMP, P_SWITCH_SHARE, P_SWITCH_COST, P_FIN_DAMP, P_DECAY_FIN,
+ P_DECAY_SOC, P_DECAY_STR, P_NEW_STEPS, P_SOW_FLOOR, P_LOY_FREQ, P_DISC, P_SAT0, P_TRUST0, P_LOY0,
+ P_INV_TOL, P_INV_FLOOR) = range(44)
+(FP_CARE, FP_RECOVERY, FP_MARGIN, FP_PRICE, FP_SERVE, FP_INV_FIN, FP_INV_SOC, FP_INV_STR, FP_NEG_RAND,
+ FP_LOCKIN, FP_SAT_BONUS) = range(11)
+SF_VALUE, SF_ACQ, SF_ACQ_REF, SF_ATTRACT, SF_GAP, SF_BEST, SF_PULL = range(7)
+SEG_REF, SEG_BASKET, SEG_RATE = range(3)
+(T_CUSTOMERS, T_SERVED, T_ACQUIRED, T_ACQ_REFERRAL, T_WON_BACK, T_FROM_RIVAL, T_CHURN_DIS,
+ T_CHURN_COMP, T_CHURN_OWN, T_TO_RIVAL, T_LAPSED, T_PURCHASES, T_REVENUE, T_REV_RETURNING, T_MARGIN,
+ T_MARGIN_RETURNING, T_SAT, T_TRUST, T_LOYALTY, T_BOND_FIN, T_BOND_SOC, T_BOND_STR, T_COMPLAINTS,
+ T_RECOVERIES, T_DELIGHTED, T_CLV, T_POS_EPISODES, T_POS_CONTACTS, T_NEG_EPISODES, T_NEG_CONTACTS,
+ T_POS_RANDOM, T_NEG_RANDOM, T_ST_PROSPECT, T_ST_NEW, T_ST_GROWING, T_ST_LOYAL, T_ST_AT_RISK,
+ T_ST_LAPSED, T_ST_WON_BACK) = range(39)
+
+_CHUNK = 8192  # customers per chunk: fixed, so chunking never depends on the thread count
+
+
+def n_chunks_for(n: int) -> int:
+    return max(1, (n + _CHUNK - 1) // _CHUNK)
+
+
+@numba.njit(cache=True)
+def wom_pass(key, voice, indptr, indices, wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n,
+             reach_pos, reach_neg, tot):
+    """Deliver last step's word-of-mouth episodes (M5). ``voice[j]`` is +(f+1) for a positive episode
+    about firm f, -(f+1) for a negative one. A talker reaches each neighbour with probability R/degree
+    (all of them when R >= degree) and R - degree random people beyond the network, so an episode's
+    expected reach is R: F4's 8 for praise, F5's 25 for complaints. Writes the receivers' buffers and
+    per-firm totals ``tot[f, T.POS_EPISODES..T.NEG_RANDOM]``."""
+    n = voice.shape[0]
+    for j in range(n):
+        v = voice[j]
+        if v == 0:
+            continue
+        voice[j] = 0
+        positive = v > 0
+        g = (v if positive else -v) - 1
+        r = reach_pos if positive else reach_neg
+        a = indptr[j]
+        b = indptr[j + 1]
+        deg = b - a
+        contacts = 0.0
+        if deg > 0:
+            q = r / deg
+            ck = customer_key(key, j)
+            for e in range(a, b):
+                if q >= 1.0 or u_hi(draw(ck, e - a)) < q:
+                    m = indices[e]
+                    contacts += 1.0
+                    if positive:
+                        wom_pos_firm[m] = g
+                        if wom_pos_n[m] < 255:
+                            wom_pos_n[m] += 1
+                    else:
+                        wom_neg_firm[m] = g
+                        if wom_neg_n[m] < 255:
+                            wom_neg_n[m] += 1
+        rest = r - deg if r > deg else 0.0
+        if positive:
+            tot[g, T_POS_EPISODES] += 1.0
+            tot[g, T_POS_CONTACTS] += contacts + rest
+            tot[g, T_POS_RANDOM] += rest
+        else:
+            tot[g, T_NEG_EPISODES] += 1.0
+            tot[g, T_NEG_CONTACTS] += contacts + rest
+            tot[g, T_NEG_RANDOM] += rest
+
+
+@numba.njit(parallel=True, cache=True)
+def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchases,
+                  expectation, satisfaction, trust, loyalty, bond_fin, bond_soc, bond_str,
+                  cum_margin, wallet, freq, own_churn,
+                  wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n,
+                  p, fp, sf, seg, out):
+    """Advance every customer one step; ``out[chunk, firm_or_F, T]`` receives the per-chunk totals."""
+    n = firm.shape[0]
+    nf = fp.shape[0]
+    nchunks = out.shape[0]
+    for c in numba.prange(nchunks):
+        lo = c * _CHUNK
+        hi = min(n, lo + _CHUNK)
+        acc = out[c]
+        # parameters as locals: stores into `out` could alias `p` and would force reloads
+        k_noise = p[P_NOISE]
+        k_inv_tol = p[P_INV_TOL]
+        k_sat_speed = p[P_SAT_SPEED]
+        k_neg_impact = p[P_NEG_IMPACT]
+        k_exp_speed = p[P_EXP_SPEED]
+        k_anchor = p[P_ANCHOR]
+        k_delight = p[P_DELIGHT]
+        k_break = p[P_BREAK]
+        k_trust_drop = p[P_TRUST_DROP]
+        k_trust_gain = p[P_TRUST_GAIN]
+        k_complain_th = p[P_COMPLAIN_TH]
+        k_complain_p = p[P_COMPLAIN_P]
+        k_recovery_boost = p[P_RECOVERY_BOOST]
+        k_decay_fin = p[P_DECAY_FIN]
+        k_decay_soc = p[P_DECAY_SOC]
+        k_decay_str = p[P_DECAY_STR]
+        k_sat_pow = p[P_SAT_POW]
+        k_w_sat = p[P_W_SAT]
+        k_w_delight = p[P_W_DELIGHT]
+        k_w_trust = p[P_W_TRUST]
+        k_w_fin = p[P_W_FIN]
+        k_w_soc = p[P_W_SOC]
+        k_w_str = p[P_W_STR]
+        k_loy_speed = p[P_LOY_SPEED]
+        k_sat_floor = p[P_SAT_FLOOR]
+        k_ch_dis = p[P_CH_DIS]
+        k_inv_floor = p[P_INV_FLOOR]
+        k_ref_pull = p[P_REF_PULL]
+        k_ch_comp = p[P_CH_COMP]
+        k_switch_cost = p[P_SWITCH_COST]
+        k_fin_damp = p[P_FIN_DAMP]
+        k_switch_share = p[P_SWITCH_SHARE]
+        k_sat0 = p[P_SAT0]
+        k_trust0 = p[P_TRUST0]
+        k_loy0 = p[P_LOY0]
+        k_loy_freq = p[P_LOY_FREQ]
+        k_sow_floor = p[P_SOW_FLOOR]
+        k_pos_p = p[P_POS_P]
+        k_disc = p[P_DISC]
+        k_new_steps = p[P_NEW_STEPS]
+        k_loyal_th = p[P_LOYAL_TH]
+        k_ref_conv = p[P_REF_CONV]
+        k_neg_block = p[P_NEG_BLOCK]
+        for i in range(lo, hi):
+            ck = customer_key(key, i)
+            f = np.int64(firm[i])
+            s = np.int64(segment[i])
+            npos = np.int64(wom_pos_n[i])
+            posf = np.int64(wom_pos_firm[i])
+            nneg = np.int64(wom_neg_n[i])
+            negf = np.int64(wom_neg_firm[i])
+            wom_pos_n[i] = 0
+            wom_neg_n[i] = 0
+            if f >= 0:
+                # ---------------------------------------------------------------- a customer of firm f
+                r2 = draw(ck, 2)
+                r3 = draw(ck, 3)
+                r4 = draw(ck, 4)
+                # D6/D7: perceived performance = delivered value (+ after-sales care, M14) + noise
+                perf = sf[s, f, SF_VALUE] + fp[f, FP_CARE] + k_noise * normal4(r3)
+                heard_neg = 0.0
+                if nneg > 0 and negf == f:
+                    heard_neg = np.float64(nneg)
+                if u_hi(r4) < fp[f, FP_NEG_RAND]:  # well-mixed negative word of mouth about f (M5, F5)
+                    heard_neg += 1.0
+                # M1: satisfaction by disconfirmation against the (adaptive) expectation
+                d = perf - expectation[i]
+                x = d * k_inv_tol
+                target = 0.5 + 0.5 * x / (1.0 + abs(x))
+                sat = satisfaction[i] + k_sat_speed * (target - satisfaction[i]) + fp[f, FP_SAT_BONUS] - k_neg_impact * heard_neg
+                sat = min(1.0, max(0.0, sat))
+                expectation[i] = expectation[i] + k_exp_speed * ((1.0 - k_anchor) * perf + k_anchor * seg[s, SEG_REF] - expectation[i])
+                delighted = d > k_delight  # M2: only exceeding expectations delights
+                # M4: trust collapses on a broken promise, is rebuilt slowly when expectations are met
+                # (branch-free: the sign of d is a coin flip, and mispredicted branches cost more than this)
+                broken = 1.0 if d < -k_break else 0.0
+                met = 1.0 if d >= 0.0 else 0.0
+                tr = trust[i] * (1.0 - k_trust_drop * broken)
+                tr = tr + k_trust_gain * met * (1.0 - tr)
+                # D10 recovery: dissatisfied customers complain; recovered ones regain satisfaction,
+                # unrecovered ones lose trust and complain to others (M5)
+                new_voice = 0
+                r1 = draw(ck, 1) if sat < k_complain_th else np.uint64(0)  # drawn only when needed
+                if sat < k_complain_th and u_hi(r1) < k_complain_p:
+                    acc[f, T_COMPLAINTS] += 1.0
+                    if u_lo(r1) < fp[f, FP_RECOVERY]:
+                        sat = sat + k_recovery_boost * (1.0 - sat)
+                        acc[f, T_RECOVERIES] += 1.0
+                    else:
+                        tr = tr * (1.0 - k_trust_drop)
+                        new_voice = -(f + 1)
+                # D3: bond stocks, built by the firm's per-customer investment, decaying at their own pace
+                bf = bond_fin[i] * (1.0 - k_decay_fin) + fp[f, FP_INV_FIN] * (1.0 - bond_fin[i])
+                bs = bond_soc[i] * (1.0 - k_decay_soc) + fp[f, FP_INV_SOC] * (1.0 - bond_soc[i])
+                bt = bond_str[i] * (1.0 - k_decay_str) + fp[f, FP_INV_STR] * (1.0 - bond_str[i])
+                # M2/M3: loyalty from satisfaction (convex), delight, trust and bonds
+                sp = sat  # M2: convex in satisfaction (integer power: pow() cost 17 ns per customer)
+                for _ in range(np.int64(k_sat_pow) - 1):
+                    sp *= sat
+                lt = (k_w_sat * sp + k_w_delight * (1.0 if delighted else 0.0) + k_w_trust * tr
+                      + k_w_fin * bf + k_w_soc * bs + k_w_str * bt)
+                loy = loyalty[i] + k_loy_speed * (min(1.0, lt) - loyalty[i])
+                # D12: churn from dissatisfaction, competition and own circumstances
+                h_dis = 0.0
+                if sat < k_sat_floor:
+                    h_dis = k_ch_dis * (k_sat_floor - sat) * k_inv_floor * (1.0 - loy)
+                best = np.int64(sf[s, f, SF_BEST])
+                pull = 0.0
+                if npos > 0 and posf != f:
+                    pull = k_ref_pull * npos  # a rival praised by a friend pulls (M5)
+                comp_base = 0.0
+                if best >= 0:
+                    comp_base = k_ch_comp * sf[s, f, SF_GAP] + pull + sf[s, f, SF_PULL]
+                h_comp = comp_base * (1.0 - loy)
+                # M7 switching costs from structural bonds, D3 level-1 damping, M16 lock-in
+                damp = (1.0 - k_switch_cost * bt) * (1.0 - k_fin_damp * bf) * (1.0 - fp[f, FP_LOCKIN])
+                h_dis *= damp
+                h_comp *= damp
+                h_own = np.float64(own_churn[i])
+                pch = h_dis + h_comp + h_own
+                uch = u_hi(r2)
+                if uch < pch:
+                    dest = -1
+                    if uch < h_dis:
+                        acc[f, T_CHURN_DIS] += 1.0
+                        if best >= 0 and u_lo(r2) < k_switch_share:
+                            dest = best
+                        new_voice = -(f + 1)
+                    elif uch < h_dis + h_comp:
+                        acc[f, T_CHURN_COMP] += 1.0
+                        dest = best
+                        if pull > 0.0 and u_lo(r2) * comp_base < pull:  # a praised rival wins
+                            dest = posf
+                    else:
+                        acc[f, T_CHURN_OWN] += 1.0
+                    voice[i] = new_voice
+                    last_firm[i] = f
+                    if dest >= 0:  # switches to a rival: a new relationship starts
+                        acc[f, T_TO_RIVAL] += 1.0
+                        acc[dest, T_ACQUIRED] += 1.0
+                        acc[dest, T_FROM_RIVAL] += 1.0
+                        firm[i] = dest
+                        stage[i] = NEW
+                        tenure[i] = 0
+                        satisfaction[i] = k_sat0
+                        trust[i] = k_trust0
+                        loyalty[i] = k_loy0
+                        expectation[i] = sf[s, dest, SF_VALUE]
+                        bond_fin[i] = 0.0
+                        bond_soc[i] = 0.0
+                        bond_str[i] = 0.0
+                    else:
+                        acc[f, T_LAPSED] += 1.0
+                        firm[i] = -1
+                        stage[i] = LAPSED
+                    continue_tally = dest >= 0
+                else:
+                    # ------------------------------------------------------------ stays: buys, is served
+                    # M3/D11: loyalty raises purchase frequency and share of wallet
+                    pbuy = seg[s, SEG_RATE] * freq[i] * (1.0 + k_loy_freq * loy)
+                    if pbuy > 1.0:
+                        pbuy = 1.0
+                    spend_if = seg[s, SEG_BASKET] * wallet[i] * fp[f, FP_PRICE] * (k_sow_floor + (1.0 - k_sow_floor) * loy)
+                    margin = -fp[f, FP_SERVE]
+                    returning = 1.0 if n_purchases[i] > 0 else 0.0
+                    bought = 1.0 if u_lo(r4) < pbuy else 0.0  # branch-free: a purchase is a coin flip
+                    revenue = bought * spend_if
+                    margin += revenue * fp[f, FP_MARGIN]
+                    acc[f, T_PURCHASES] += bought
+                    acc[f, T_REVENUE] += revenue
+                    acc[f, T_REV_RETURNING] += returning * revenue
+                    n_purchases[i] = min(np.int64(n_purchases[i]) + np.int64(bought), 65535)
+                    acc[f, T_SERVED] += 1.0
+                    acc[f, T_MARGIN] += margin
+                    acc[f, T_MARGIN_RETURNING] += returning * margin
+                    cum_margin[i] += margin
+                    if tenure[i] < 32767:
+                        tenure[i] += 1
+                    if delighted and new_voice == 0 and u_hi(draw(ck, 5)) < k_pos_p:
+                        new_voice = f + 1
+                    voice[i] = new_voice
+                    if delighted:
+                        acc[f, T_DELIGHTED] += 1.0
+                    # customer equity: expected CLV = m r / (1 + i - r)  (Gupta & Lehmann 2003)
+                    rr = 1.0 - min(pch, 1.0)
+                    acc[f, T_CLV] += (pbuy * spend_if * fp[f, FP_MARGIN] - fp[f, FP_SERVE]) * rr / (1.0 + k_disc - rr)
+                    satisfaction[i] = sat
+                    trust[i] = tr
+                    loyalty[i] = loy
+                    bond_fin[i] = bf
+                    bond_soc[i] = bs
+                    bond_str[i] = bt
+                    # D10 lifecycle stage
+                    st = stage[i]
+                    if sat < k_sat_floor:
+                        st = AT_RISK
+                    elif tenure[i] < k_new_steps:
+                        st = WON_BACK if st == WON_BACK else NEW
+                    elif loy >= k_loyal_th:
+                        st = LOYAL
+                    else:
+                        st = GROWING
+                    stage[i] = st
+                    continue_tally = True
+            else:
+                # ---------------------------------------------------------------- a prospect or lapsed
+                ra = draw(ck, 6)
+                hsum = 0.0
+                for g in range(nf):
+                    h = sf[s, g, SF_ACQ]
+                    if npos > 0 and posf == g:  # F4: a told prospect may adopt
+                        h += min(1.0, k_ref_conv * npos) * sf[s, g, SF_ATTRACT]
+                    if nneg > 0 and negf == g:  # F5: criticism cuts the intention to buy
+                        h *= 1.0 - k_neg_block
+                    hsum += h
+                continue_tally = False
+                if hsum > 0.0 and u_hi(ra) < min(hsum, 1.0):
+                    target = u_lo(ra) * hsum
+                    cum = 0.0
+                    chosen = nf - 1
+                    href = 0.0
+                    hch = 0.0
+                    for g in range(nf):
+                        h = sf[s, g, SF_ACQ]
+                        hr = sf[s, g, SF_ACQ_REF]
+                        if npos > 0 and posf == g:
+                            extra = min(1.0, k_ref_conv * npos) * sf[s, g, SF_ATTRACT]
+                            h += extra
+                            hr += extra
+                        if nneg > 0 and negf == g:
+                            h *= 1.0 - k_neg_block
+                            hr *= 1.0 - k_neg_block
+                        cum += h
+                        if target < cum:
+                            chosen = g
+                            href = hr
+                            hch = h
+                            break
+                    acc[chosen, T_ACQUIRED] += 1.0
+                    if hch > 0.0:
+                        acc[chosen, T_ACQ_REFERRAL] += href / hch  # expected share of this adoption due to referral
+                    if last_firm[i] == chosen:
+                        acc[chosen, T_WON_BACK] += 1.0
+                        stage[i] = WON_BACK
+                    else:
+                        stage[i] = NEW
+                    firm[i] = chosen
+                    tenure[i] = 0
+                    satisfaction[i] = k_sat0
+                    trust[i] = k_trust0
+                    loyalty[i] = k_loy0
+                    expectation[i] = sf[s, chosen, SF_VALUE]
+                    bond_fin[i] = 0.0
+                    bond_soc[i] = 0.0
+                    bond_str[i] = 0.0
+                    continue_tally = True
+            # ------------------------------------------------------------------ end-of-step tallies
+            if continue_tally:
+                g = np.int64(firm[i])
+                acc[g, T_CUSTOMERS] += 1.0
+                acc[g, T_SAT] += satisfaction[i]
+                acc[g, T_TRUST] += trust[i]
+                acc[g, T_LOYALTY] += loyalty[i]
+                acc[g, T_BOND_FIN] += bond_fin[i]
+                acc[g, T_BOND_SOC] += bond_soc[i]
+                acc[g, T_BOND_STR] += bond_str[i]
+                acc[g, T_ST_PROSPECT + np.int64(stage[i])] += 1.0
+            else:
+                acc[nf, T_CUSTOMERS] += 1.0
+                acc[nf, T_ST_PROSPECT + np.int64(stage[i])] += 1.0

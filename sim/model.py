@@ -1,0 +1,208 @@
+"""RelationshipMarket: the Mesa model. Builds the market from a scenario and fixes the step order.
+
+One step (one week by default):
+  1. every firm plans its spending (``Firm.plan``);
+  2. last step's word-of-mouth episodes are delivered (``kernels.wom_pass``);
+  3. the model turns offers, spending and word of mouth into small per-firm / per-segment arrays;
+  4. the customer kernel advances every customer (``kernels.customer_pass``) and returns per-firm totals;
+  5. every firm books its accounts; the DataCollector records one row per firm.
+Data flows one way: scenario -> model -> kernel -> totals -> firms -> collector.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import kernels as K
+from sim.markets.firm import FIRM_COLUMNS, Firm
+from sim.population import CustomerPopulation, kernel_params
+from sim.rng import step_key
+from sim.scenario import Scenario, load_scenario, scenario_from_dict
+from sim.value import best_rival, delivered_value, offer_matrix, weight_matrices
+
+__all__ = ["RelationshipMarket"]
+
+MARKET_COLUMNS = ("prospects", "lapsed_customers", "population")
+_MARKET_ATTRS = {"prospects": "prospects", "lapsed_customers": "lapsed_customers", "population": "population_size"}
+
+
+class RelationshipMarket(mesa.Model):
+    """The relationship market of one scenario.
+
+    Args:
+        scenario: a :class:`Scenario`, a path to a YAML file, or None for the bundled defaults.
+        rng: seed (int) or numpy Generator, as in Mesa; the same seed gives bit-identical results.
+        overrides: dotted-key overrides applied to the scenario (``{"population.size": 5000}``).
+        debug: check the population invariants after every step.
+        engine: "numba" (the kernels) or "numpy" (the slow reference implementation, for tests).
+        **params: further overrides with ``__`` for dots (``population__size=5000``), so that
+            ``mesa.batch_run(RelationshipMarket, parameters={"population__size": [1000, 2000]})`` works.
+    """
+
+    def __init__(self, scenario: Scenario | str | Path | None = None, *, rng: Any = None,
+                 overrides: dict[str, Any] | None = None, debug: bool = False, engine: str = "numba",
+                 **params: Any) -> None:
+        super().__init__(rng=rng)
+        more = {k.replace("__", "."): v for k, v in params.items()}
+        overrides = {**(overrides or {}), **more}
+        if isinstance(scenario, Scenario):
+            cfg = scenario_from_dict(scenario.to_dict(), "scenario", overrides) if overrides else scenario
+        elif scenario is None:
+            cfg = scenario_from_dict({}, "defaults", overrides)
+        else:
+            cfg = load_scenario(scenario, overrides)
+        self.config: Scenario = cfg
+        self.debug = debug
+        if engine not in ("numba", "numpy"):
+            raise ValueError(f"engine must be 'numba' or 'numpy', not {engine!r}")
+        self.engine = engine
+        self.horizon = cfg.steps
+        self.kernel_seed = int(self.rng.integers(0, 2**63 - 1))
+        self.firms: list[Firm] = [Firm(self, fc, i) for i, fc in enumerate(cfg.firms)]
+        self._wv, self._wc = weight_matrices(cfg.population.segments)
+        self._p = kernel_params(cfg)
+        self._seg = np.zeros((len(cfg.population.segments), len(K.SEG)))
+        self._seg[:, K.SEG_BASKET] = [s.basket for s in cfg.population.segments]
+        self._seg[:, K.SEG_RATE] = [s.purchase_rate for s in cfg.population.segments]
+        value = self.delivered_value()
+        self.population = CustomerPopulation.create(cfg, self.rng, value)
+        self.totals = np.zeros((len(self.firms) + 1, len(K.T)))
+        self._count_initial()
+        self.datacollector = mesa.DataCollector(
+            model_reporters=_MARKET_ATTRS,
+            agenttype_reporters={Firm: {c: c for c in FIRM_COLUMNS}},
+        )
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ state derived for the kernel
+    @property
+    def n_firms(self) -> int:
+        return len(self.firms)
+
+    def delivered_value(self) -> np.ndarray:
+        """``[S, F]`` delivered value of the firms' current offers (D6)."""
+        return delivered_value(self._wv, self._wc, offer_matrix([f.offer for f in self.firms]))
+
+    def _count_initial(self) -> None:
+        pop = self.population
+        counts = np.bincount(pop.firm.astype(np.int64) + 1, minlength=self.n_firms + 1)
+        n = pop.n
+        for firm in self.firms:
+            firm.customers = float(counts[firm.index + 1])
+            firm.market_share = firm.customers / n
+            firm.retention_rate = 1.0
+            mask = pop.firm == firm.index
+            if mask.any():
+                firm.satisfaction = float(pop.satisfaction[mask].mean())
+                firm.trust = float(pop.trust[mask].mean())
+                firm.loyalty = float(pop.loyalty[mask].mean())
+        self.prospects = float(counts[0])
+        self.lapsed_customers = 0.0
+        self.population_size = n
+
+    def _market_arrays(self, wom: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cfg = self.config
+        d = cfg.dynamics
+        n = float(self.population.n)
+        nf = self.n_firms
+        value = self.delivered_value()
+        ref = value.mean(axis=1, keepdims=True)
+        # attractiveness to prospects: 1 at the market average, rising with delivered value (D6)
+        attract = 2.0 / (1.0 + np.exp(-d.acquisition.value_sensitivity * (value - ref)))
+        best, gap = best_rival(value)
+        customers = np.array([f.customers for f in self.firms])
+        non_customers = max(self.prospects + self.lapsed_customers, 1.0)
+        spend = np.array([f.acquisition_spend for f in self.firms])
+        reach = np.minimum(1.0, spend / d.acquisition.cost_per_contact / non_customers)
+        choice = attract / attract.sum(axis=1, keepdims=True)
+        pos_rate = wom[:nf, K.T_POS_RANDOM] / n  # well-mixed praise per person (M5)
+        neg_rate = np.minimum(1.0, wom[:nf, K.T_NEG_RANDOM] / n)  # well-mixed complaints per person
+        word = d.wom.imitation * customers / n + d.wom.referral_conversion * pos_rate * attract
+        acq = d.acquisition.spontaneous * choice + reach * d.acquisition.conversion * attract + word
+        block = 1.0 - d.wom.negative_block * neg_rate
+        sf = np.zeros((value.shape[0], nf, len(K.SF)))
+        sf[:, :, K.SF_VALUE] = value
+        sf[:, :, K.SF_ACQ] = acq * block
+        sf[:, :, K.SF_ACQ_REF] = word * block
+        sf[:, :, K.SF_ATTRACT] = attract
+        sf[:, :, K.SF_GAP] = gap
+        sf[:, :, K.SF_BEST] = best
+        sf[:, :, K.SF_PULL] = d.wom.referral_pull * (pos_rate.sum() - pos_rate)
+        fp = np.zeros((nf, len(K.FP)))
+        b = d.bonds
+        for firm in self.firms:
+            c = firm.config
+            care = firm.care_per_customer()
+            row = fp[firm.index]
+            row[K.FP_CARE] = b.care_effect * care / (care + b.care_unit)  # M14 after-sales care
+            row[K.FP_RECOVERY] = c.recovery_rate
+            row[K.FP_MARGIN] = 1.0 - c.unit_cost
+            row[K.FP_PRICE] = firm.offer.price
+            row[K.FP_SERVE] = c.cost_to_serve
+            row[K.FP_NEG_RAND] = neg_rate[firm.index]
+        self._seg[:, K.SEG_REF] = ref[:, 0]
+        return fp, sf, self._seg
+
+    # ------------------------------------------------------------------ the step
+    def step(self) -> None:
+        for firm in self.firms:
+            firm.plan()
+        key = step_key(self.kernel_seed, self.steps)
+        d = self.config.dynamics.wom
+        wom = self.population.deliver_wom(key, d.positive_reach, d.negative_reach, self.n_firms, self.engine)
+        fp, sf, seg = self._market_arrays(wom)
+        key = step_key(self.kernel_seed, self.steps, 1)
+        self.totals = totals = self.population.advance(key, self._p, fp, sf, seg, self.engine)
+        n = self.population.n
+        for firm in self.firms:
+            firm.book(totals[firm.index], wom[firm.index], n)
+        none = totals[self.n_firms]
+        self.prospects = none[K.T_ST_PROSPECT]
+        self.lapsed_customers = none[K.T_ST_LAPSED]
+        if self.debug:
+            self.check()
+        self.datacollector.collect(self)
+        if self.steps >= self.horizon:
+            self.running = False
+
+    def run(self, steps: int | None = None, progress: Any = None) -> RelationshipMarket:
+        """Run ``steps`` steps (default: the scenario's horizon); ``progress(k)`` is called after each."""
+        for _ in range(self.horizon if steps is None else steps):
+            self.step()
+            if progress is not None:
+                progress(1)
+        return self
+
+    def check(self) -> None:
+        """Assert the invariants: states valid, customers conserved, money identity exact."""
+        self.population.check_invariants(self.n_firms)
+        total = sum(f.customers for f in self.firms) + self.prospects + self.lapsed_customers
+        assert total == self.population.n, f"customers not conserved: {total} != {self.population.n}"
+        counts = np.bincount(self.population.firm.astype(np.int64) + 1, minlength=self.n_firms + 1)
+        for firm in self.firms:
+            assert counts[firm.index + 1] == firm.customers, f"{firm.name}: customer count mismatch"
+            parts = firm.cogs + firm.serve_cost + firm.acquisition_spend + firm.retention_spend + firm.recovery_cost
+            assert firm.profit == firm.revenue - parts, f"{firm.name}: money identity broken"
+
+    # ------------------------------------------------------------------ tables
+    def timeseries(self) -> pd.DataFrame:
+        """One row per step x firm (step 0 = the initial state), plus the market's own columns."""
+        df = self.datacollector.get_agenttype_vars_dataframe(Firm).reset_index()
+        names = {f.unique_id: f.name for f in self.firms}
+        df["firm"] = pd.Categorical(df["AgentID"].map(names), categories=[f.name for f in self.firms])
+        df["step"] = df["Step"].astype(np.int64)
+        market = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        market["step"] = np.arange(len(market), dtype=np.int64)
+        df = df.drop(columns=["Step", "AgentID"]).merge(market, on="step", how="left")
+        cols = ["step", "firm", *FIRM_COLUMNS, *MARKET_COLUMNS]
+        return df[cols].sort_values(["step", "firm"], kind="stable").reset_index(drop=True)
+
+    def customers(self) -> pd.DataFrame:
+        """The final per-customer snapshot."""
+        return self.population.snapshot([f.name for f in self.firms],
+                                        [s.name for s in self.config.population.segments])

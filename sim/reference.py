@@ -1,0 +1,268 @@
+"""The customer dynamics of ``sim.kernels`` written again in plain, vectorised numpy.
+
+Slow and simple on purpose: it is the specification the tests hold the numba kernels to, with the
+same counter-based random numbers (``sim.rng``), so on a small population the two agree to float
+precision. Each block names the claim it implements, as in the kernel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import kernels as K
+from sim.population import CustomerPopulation
+from sim.rng import customer_key_np, draw_np, normal4_np, u_hi_np, u_lo_np
+
+__all__ = ["wom_pass_ref", "customer_pass_ref"]
+
+
+def wom_pass_ref(pop: CustomerPopulation, key: np.uint64, reach_pos: float, reach_neg: float,
+                 n_firms: int) -> np.ndarray:
+    """Deliver last step's word-of-mouth episodes (M5, F4, F5); talkers in index order."""
+    tot = np.zeros((n_firms + 1, len(K.T)))
+    indptr, indices = pop.network.indptr, pop.network.indices
+    for j in np.flatnonzero(pop.voice):
+        v = int(pop.voice[j])
+        pop.voice[j] = 0
+        positive = v > 0
+        g = abs(v) - 1
+        r = reach_pos if positive else reach_neg
+        nb = indices[indptr[j]:indptr[j + 1]]
+        deg = len(nb)
+        contacts = 0.0
+        if deg:
+            q = r / deg
+            ck = customer_key_np(key, np.array([j]))
+            u = u_hi_np(_draws(ck[0], deg))
+            hit = nb[(u < q) | (q >= 1.0)]
+            contacts = float(len(hit))
+            for m in hit:
+                if positive:
+                    pop.wom_pos_firm[m] = g
+                    pop.wom_pos_n[m] = min(255, int(pop.wom_pos_n[m]) + 1)
+                else:
+                    pop.wom_neg_firm[m] = g
+                    pop.wom_neg_n[m] = min(255, int(pop.wom_neg_n[m]) + 1)
+        rest = r - deg if r > deg else 0.0
+        ep, co, ra = ((K.T_POS_EPISODES, K.T_POS_CONTACTS, K.T_POS_RANDOM) if positive
+                      else (K.T_NEG_EPISODES, K.T_NEG_CONTACTS, K.T_NEG_RANDOM))
+        tot[g, ep] += 1.0
+        tot[g, co] += contacts + rest
+        tot[g, ra] += rest
+    return tot
+
+
+def _draws(ck: np.uint64, count: int) -> np.ndarray:
+    """Draws 0..count-1 of one customer key (the kernel's ``draw(ck, e - a)`` per neighbour)."""
+    return np.array([draw_np(np.array([ck], dtype=np.uint64), k)[0] for k in range(count)], dtype=np.uint64)
+
+
+def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp: np.ndarray,
+                      sf: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """One customer step in numpy; returns the totals ``[F + 1, len(T)]`` like ``CustomerPopulation.advance``."""
+    nf = fp.shape[0]
+    tot = np.zeros((nf + 1, len(K.T)))
+    n = pop.n
+    idx = np.arange(n)
+    ck = customer_key_np(key, idx)
+    f0 = pop.firm.astype(np.int64)
+    s0 = pop.segment.astype(np.int64)
+    npos = pop.wom_pos_n.astype(np.int64)
+    posf = pop.wom_pos_firm.astype(np.int64)
+    nneg = pop.wom_neg_n.astype(np.int64)
+    negf = pop.wom_neg_firm.astype(np.int64)
+    pop.wom_pos_n[:] = 0
+    pop.wom_neg_n[:] = 0
+    tally = np.zeros(n, dtype=bool)
+
+    def add(col: int, firms: np.ndarray, values: np.ndarray | float = 1.0) -> None:
+        np.add.at(tot[:, col], firms, values)
+
+    # ---------------------------------------------------------------- customers
+    c = np.flatnonzero(f0 >= 0)
+    f, s, ckc = f0[c], s0[c], ck[c]
+    r2, r3, r4 = draw_np(ckc, 2), draw_np(ckc, 3), draw_np(ckc, 4)
+    # D6/D7 perceived performance
+    perf = sf[s, f, K.SF_VALUE] + fp[f, K.FP_CARE] + p[K.P_NOISE] * normal4_np(r3)
+    heard_neg = np.where((nneg[c] > 0) & (negf[c] == f), nneg[c].astype(np.float64), 0.0)
+    heard_neg = heard_neg + np.where(u_hi_np(r4) < fp[f, K.FP_NEG_RAND], 1.0, 0.0)
+    # M1 disconfirmation
+    sat_old = pop.satisfaction[c].astype(np.float64)
+    exp_old = pop.expectation[c].astype(np.float64)
+    d = perf - exp_old
+    x = d * p[K.P_INV_TOL]
+    target = 0.5 + 0.5 * x / (1.0 + np.abs(x))
+    sat = sat_old + p[K.P_SAT_SPEED] * (target - sat_old) + fp[f, K.FP_SAT_BONUS] - p[K.P_NEG_IMPACT] * heard_neg
+    sat = np.minimum(1.0, np.maximum(0.0, sat))
+    anchor = p[K.P_ANCHOR]
+    pop.expectation[c] = exp_old + p[K.P_EXP_SPEED] * ((1.0 - anchor) * perf + anchor * seg[s, K.SEG_REF] - exp_old)
+    delighted = d > p[K.P_DELIGHT]  # M2
+    # M4 trust
+    broken = np.where(d < -p[K.P_BREAK], 1.0, 0.0)
+    met = np.where(d >= 0.0, 1.0, 0.0)
+    tr = pop.trust[c].astype(np.float64) * (1.0 - p[K.P_TRUST_DROP] * broken)
+    tr = tr + p[K.P_TRUST_GAIN] * met * (1.0 - tr)
+    # D10 complaints and recovery
+    new_voice = np.zeros(len(c), dtype=np.int64)
+    r1 = draw_np(ckc, 1)
+    complains = (sat < p[K.P_COMPLAIN_TH]) & (u_hi_np(r1) < p[K.P_COMPLAIN_P])
+    recovered = complains & (u_lo_np(r1) < fp[f, K.FP_RECOVERY])
+    unrecovered = complains & ~recovered
+    add(K.T_COMPLAINTS, f[complains])
+    add(K.T_RECOVERIES, f[recovered])
+    sat = np.where(recovered, sat + p[K.P_RECOVERY_BOOST] * (1.0 - sat), sat)
+    tr = np.where(unrecovered, tr * (1.0 - p[K.P_TRUST_DROP]), tr)
+    new_voice[unrecovered] = -(f[unrecovered] + 1)
+    # D3 bonds
+    bfo, bso, bto = (pop.bond_fin[c].astype(np.float64), pop.bond_soc[c].astype(np.float64),
+                     pop.bond_str[c].astype(np.float64))
+    bf = bfo * (1.0 - p[K.P_DECAY_FIN]) + fp[f, K.FP_INV_FIN] * (1.0 - bfo)
+    bs = bso * (1.0 - p[K.P_DECAY_SOC]) + fp[f, K.FP_INV_SOC] * (1.0 - bso)
+    bt = bto * (1.0 - p[K.P_DECAY_STR]) + fp[f, K.FP_INV_STR] * (1.0 - bto)
+    # M2/M3 loyalty
+    sp = sat.copy()
+    for _ in range(int(p[K.P_SAT_POW]) - 1):
+        sp = sp * sat
+    lt = (p[K.P_W_SAT] * sp + p[K.P_W_DELIGHT] * np.where(delighted, 1.0, 0.0) + p[K.P_W_TRUST] * tr
+          + p[K.P_W_FIN] * bf + p[K.P_W_SOC] * bs + p[K.P_W_STR] * bt)
+    loy_old = pop.loyalty[c].astype(np.float64)
+    loy = loy_old + p[K.P_LOY_SPEED] * (np.minimum(1.0, lt) - loy_old)
+    # D12 churn
+    floor = p[K.P_SAT_FLOOR]
+    h_dis = np.where(sat < floor, p[K.P_CH_DIS] * (floor - sat) * p[K.P_INV_FLOOR] * (1.0 - loy), 0.0)
+    best = sf[s, f, K.SF_BEST].astype(np.int64)
+    pulled = (npos[c] > 0) & (posf[c] != f)
+    pull = np.where(pulled, p[K.P_REF_PULL] * npos[c], 0.0)
+    comp_base = np.where(best >= 0, p[K.P_CH_COMP] * sf[s, f, K.SF_GAP] + pull + sf[s, f, K.SF_PULL], 0.0)
+    h_comp = comp_base * (1.0 - loy)
+    damp = (1.0 - p[K.P_SWITCH_COST] * bt) * (1.0 - p[K.P_FIN_DAMP] * bf) * (1.0 - fp[f, K.FP_LOCKIN])
+    h_dis = h_dis * damp
+    h_comp = h_comp * damp
+    pch = h_dis + h_comp + pop.own_churn[c].astype(np.float64)
+    uch, u2 = u_hi_np(r2), u_lo_np(r2)
+    leaves = uch < pch
+    by_dis = leaves & (uch < h_dis)
+    by_comp = leaves & ~by_dis & (uch < h_dis + h_comp)
+    by_own = leaves & ~by_dis & ~by_comp
+    dest = np.full(len(c), -1, dtype=np.int64)
+    dis_switch = by_dis & (best >= 0) & (u2 < p[K.P_SWITCH_SHARE])
+    dest[dis_switch] = best[dis_switch]
+    new_voice[by_dis] = -(f[by_dis] + 1)
+    dest[by_comp] = best[by_comp]
+    to_praised = by_comp & (pull > 0.0) & (u2 * comp_base < pull)
+    dest[to_praised] = posf[c][to_praised]
+    add(K.T_CHURN_DIS, f[by_dis])
+    add(K.T_CHURN_COMP, f[by_comp])
+    add(K.T_CHURN_OWN, f[by_own])
+    switch = leaves & (dest >= 0)
+    lapse = leaves & (dest < 0)
+    add(K.T_TO_RIVAL, f[switch])
+    add(K.T_ACQUIRED, dest[switch])
+    add(K.T_FROM_RIVAL, dest[switch])
+    add(K.T_LAPSED, f[lapse])
+    # stayers: purchases (M3, D11), service, word of mouth, CLV, stage (D10)
+    st_ = ~leaves
+    fs, ss, cs = f[st_], s[st_], c[st_]
+    loy_s = loy[st_]
+    pbuy = np.minimum(seg[ss, K.SEG_RATE] * pop.freq[cs].astype(np.float64) * (1.0 + p[K.P_LOY_FREQ] * loy_s), 1.0)
+    sow = p[K.P_SOW_FLOOR] + (1.0 - p[K.P_SOW_FLOOR]) * loy_s
+    spend_if = seg[ss, K.SEG_BASKET] * pop.wallet[cs].astype(np.float64) * fp[fs, K.FP_PRICE] * sow
+    returning = np.where(pop.n_purchases[cs] > 0, 1.0, 0.0)
+    bought = np.where(u_lo_np(r4[st_]) < pbuy, 1.0, 0.0)
+    revenue = bought * spend_if
+    margin = -fp[fs, K.FP_SERVE] + revenue * fp[fs, K.FP_MARGIN]
+    add(K.T_PURCHASES, fs, bought)
+    add(K.T_REVENUE, fs, revenue)
+    add(K.T_REV_RETURNING, fs, returning * revenue)
+    pop.n_purchases[cs] = np.minimum(pop.n_purchases[cs].astype(np.int64) + bought.astype(np.int64), 65535)
+    add(K.T_SERVED, fs)
+    add(K.T_MARGIN, fs, margin)
+    add(K.T_MARGIN_RETURNING, fs, returning * margin)
+    pop.cum_margin[cs] = pop.cum_margin[cs] + margin
+    pop.tenure[cs] = np.minimum(pop.tenure[cs].astype(np.int64) + 1, 32767)
+    nv = new_voice[st_]
+    talk = delighted[st_] & (nv == 0) & (u_hi_np(draw_np(ckc[st_], 5)) < p[K.P_POS_P])
+    nv[talk] = fs[talk] + 1
+    add(K.T_DELIGHTED, fs[delighted[st_]])
+    rr = 1.0 - np.minimum(pch[st_], 1.0)
+    add(K.T_CLV, fs, (pbuy * spend_if * fp[fs, K.FP_MARGIN] - fp[fs, K.FP_SERVE]) * rr / (1.0 + p[K.P_DISC] - rr))
+    pop.voice[cs] = nv
+    pop.satisfaction[cs] = sat[st_]
+    pop.trust[cs] = tr[st_]
+    pop.loyalty[cs] = loy_s
+    pop.bond_fin[cs], pop.bond_soc[cs], pop.bond_str[cs] = bf[st_], bs[st_], bt[st_]
+    old_stage = pop.stage[cs]
+    young = pop.tenure[cs] < p[K.P_NEW_STEPS]
+    stage = np.where(loy_s >= p[K.P_LOYAL_TH], K.LOYAL, K.GROWING)
+    stage = np.where(young, np.where(old_stage == K.WON_BACK, K.WON_BACK, K.NEW), stage)
+    stage = np.where(sat[st_] < floor, K.AT_RISK, stage)
+    pop.stage[cs] = stage
+    tally[cs] = True
+    # leavers
+    cl = c[leaves]
+    pop.voice[cl] = new_voice[leaves]
+    pop.last_firm[cl] = f[leaves]
+    sw = c[switch]
+    _start_relationship(pop, sw, dest[switch], s[switch], sf, p, K.NEW)
+    tally[sw] = True
+    pop.firm[c[lapse]] = -1
+    pop.stage[c[lapse]] = K.LAPSED
+
+    # ---------------------------------------------------------------- prospects and lapsed
+    q = np.flatnonzero(f0 < 0)
+    sq = s0[q]
+    ra = draw_np(ck[q], 6)
+    h = sf[sq, :, K.SF_ACQ].copy()
+    hr = sf[sq, :, K.SF_ACQ_REF].copy()
+    g = np.arange(nf)[None, :]
+    told = (npos[q, None] > 0) & (posf[q, None] == g)
+    extra = np.where(told, np.minimum(1.0, p[K.P_REF_CONV] * npos[q, None]) * sf[sq, :, K.SF_ATTRACT], 0.0)
+    h = h + extra
+    hr = hr + extra
+    warned = (nneg[q, None] > 0) & (negf[q, None] == g)
+    h = np.where(warned, h * (1.0 - p[K.P_NEG_BLOCK]), h)
+    hr = np.where(warned, hr * (1.0 - p[K.P_NEG_BLOCK]), hr)
+    hsum = np.zeros(len(q))
+    for k in range(nf):  # summed in firm order, as in the kernel
+        hsum = hsum + h[:, k]
+    adopt = (hsum > 0.0) & (u_hi_np(ra) < np.minimum(hsum, 1.0))
+    cum = np.cumsum(h, axis=1)
+    tgt = u_lo_np(ra) * hsum
+    chosen = np.minimum((cum <= tgt[:, None]).sum(axis=1), nf - 1)
+    a = np.flatnonzero(adopt)
+    qa, ch = q[a], chosen[a]
+    add(K.T_ACQUIRED, ch)
+    hch = h[a, ch]
+    add(K.T_ACQ_REFERRAL, ch, np.where(hch > 0.0, hr[a, ch] / np.where(hch > 0, hch, 1.0), 0.0))
+    back = pop.last_firm[qa] == ch
+    add(K.T_WON_BACK, ch[back])
+    _start_relationship(pop, qa, ch, sq[a], sf, p, K.NEW)
+    pop.stage[qa[back]] = K.WON_BACK
+    tally[qa] = True
+
+    # ---------------------------------------------------------------- end-of-step tallies
+    t_idx = np.flatnonzero(tally)
+    ft = pop.firm[t_idx].astype(np.int64)
+    add(K.T_CUSTOMERS, ft)
+    for col, arr in ((K.T_SAT, pop.satisfaction), (K.T_TRUST, pop.trust), (K.T_LOYALTY, pop.loyalty),
+                     (K.T_BOND_FIN, pop.bond_fin), (K.T_BOND_SOC, pop.bond_soc), (K.T_BOND_STR, pop.bond_str)):
+        add(col, ft, arr[t_idx].astype(np.float64))
+    np.add.at(tot, (ft, K.T_ST_PROSPECT + pop.stage[t_idx].astype(np.int64)), 1.0)
+    o_idx = np.flatnonzero(~tally)
+    tot[nf, K.T_CUSTOMERS] += len(o_idx)
+    np.add.at(tot, (np.full(len(o_idx), nf), K.T_ST_PROSPECT + pop.stage[o_idx].astype(np.int64)), 1.0)
+    return tot
+
+
+def _start_relationship(pop: CustomerPopulation, who: np.ndarray, firms: np.ndarray, segs: np.ndarray,
+                        sf: np.ndarray, p: np.ndarray, stage: int) -> None:
+    pop.firm[who] = firms
+    pop.stage[who] = stage
+    pop.tenure[who] = 0
+    pop.satisfaction[who] = p[K.P_SAT0]
+    pop.trust[who] = p[K.P_TRUST0]
+    pop.loyalty[who] = p[K.P_LOY0]
+    pop.expectation[who] = sf[segs, firms, K.SF_VALUE]
+    pop.bond_fin[who] = 0.0
+    pop.bond_soc[who] = 0.0
+    pop.bond_str[who] = 0.0

@@ -1,0 +1,365 @@
+"""Scenario: the typed, validated description of one market (YAML in, pydantic model out).
+
+Every number the engine uses comes from here. Defaults the source documents do not give are
+*assumptions* (marked so in the field descriptions and in docs/model.md) and can be overridden in a
+file or with ``--set dotted.key=value``. Bad input raises :class:`ScenarioError` whose message is one
+line naming the file and the field path.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "apply_overrides", "parse_set_options"]
+
+Prob = Annotated[float, Field(ge=0.0, le=1.0)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+
+
+class ScenarioError(ValueError):
+    """A scenario (or override) that cannot be used; ``str(err)`` is a one-line message."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
+
+
+# ---------------------------------------------------------------- segments (D6: weights differ by segment)
+class ValueWeights(_Strict):
+    """Weights on the four components of total customer value (D6)."""
+
+    product: NonNeg = 0.4
+    service: NonNeg = 0.25
+    personnel: NonNeg = 0.15
+    image: NonNeg = 0.2
+
+
+class CostWeights(_Strict):
+    """Weights on the four components of total customer cost (D6); price is a price index (1 = market)."""
+
+    price: NonNeg = 0.5
+    time: NonNeg = 0.2
+    energy: NonNeg = 0.15
+    psychic: NonNeg = 0.15
+
+
+class Segment(_Strict):
+    name: str
+    share: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    value_weights: ValueWeights = ValueWeights()
+    cost_weights: CostWeights = CostWeights()
+    basket: Annotated[float, Field(gt=0.0)] = 40.0  # spend per purchase at price index 1 (assumption)
+    purchase_rate: Prob = 0.5  # probability of a purchase per step (assumption)
+
+
+class Population(_Strict):
+    size: Annotated[int, Field(ge=1, le=200_000_000)] = 100_000
+    segments: list[Segment] = Field(default_factory=lambda: [Segment(name="all")])
+    wallet_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = 1.0  # lognormal spend dispersion, F7 (assumption)
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Population:
+        total = sum(s.share for s in self.segments)
+        if not self.segments:
+            raise ValueError("needs at least one segment")
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"segment shares must sum to 1 (they sum to {total:g})")
+        names = [s.name for s in self.segments]
+        if len(set(names)) != len(names):
+            raise ValueError("segment names must be unique")
+        return self
+
+
+# ---------------------------------------------------------------- firms (customer and competitor markets)
+class Offer(_Strict):
+    """A firm's offer: value components on [0, 1], price index, non-price costs on [0, 1] (D6, D7)."""
+
+    product: Unit = 0.6
+    service: Unit = 0.5
+    personnel: Unit = 0.5
+    image: Unit = 0.5
+    price: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    time: Unit = 0.4
+    energy: Unit = 0.4
+    psychic: Unit = 0.3
+
+
+class Budget(_Strict):
+    acquisition: NonNeg = 3000.0  # currency per step spent on winning prospects
+    retention: NonNeg = 1000.0  # currency per step spent on after-sales care of customers (M14)
+
+
+class FirmConfig(_Strict):
+    name: str
+    initial_share: Prob = 0.2  # share of the population that are its customers at step 0
+    offer: Offer = Offer()
+    unit_cost: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.6  # cost of goods as a share of revenue
+    cost_to_serve: NonNeg = 0.5  # currency per customer per step
+    budget: Budget = Budget()
+    recovery_rate: Prob = 0.2  # share of complaints recovered (D10 recovery stage; assumption)
+    recovery_cost: NonNeg = 10.0  # currency per recovered complaint (assumption)
+
+
+# ---------------------------------------------------------------- contact network (M5)
+class Network(_Strict):
+    kind: Literal["watts_strogatz", "erdos_renyi", "barabasi_albert", "none"] = "watts_strogatz"
+    degree: Annotated[int, Field(ge=2, le=100)] = 10
+    rewire: Prob = 0.1  # share of ties rewired to anyone in the population (small world)
+    community_size: Annotated[int, Field(ge=50, le=100_000)] = 5000
+
+
+# ---------------------------------------------------------------- kernel parameters
+class SatisfactionParams(_Strict):
+    """M1: satisfaction by disconfirmation against an adaptive expectation."""
+
+    perception_noise: NonNeg = 0.08  # sd of perceived performance around delivered value (assumption)
+    tolerance: Annotated[float, Field(gt=0.0)] = 0.1  # disconfirmation that moves satisfaction halfway
+    speed: Prob = 0.2  # smoothing of satisfaction toward its target per step (assumption)
+    expectation_speed: Prob = 0.05  # adaptation of expectations to experience (assumption)
+    market_anchor: Prob = 0.5  # weight of the market's average offer in expectations (assumption)
+    delight_margin: NonNeg = 0.05  # disconfirmation above which the customer is delighted (M2)
+    initial: Unit = 0.6
+
+
+class TrustParams(_Strict):
+    """M4: trust collapses on a broken promise and is rebuilt slowly."""
+
+    break_margin: NonNeg = 0.15  # negative disconfirmation that counts as a broken promise (assumption)
+    drop: Prob = 0.4  # share of trust lost on a broken promise (assumption)
+    gain: Prob = 0.01  # share of the remaining gap regained per step when expectations are met
+    initial: Unit = 0.5
+
+
+class LoyaltyParams(_Strict):
+    """M2, M3, D3: loyalty from satisfaction (convex: delight matters), trust and bonds."""
+
+    satisfaction_power: Annotated[int, Field(ge=1, le=8)] = 3  # convexity, M2 (assumption)
+    w_satisfaction: NonNeg = 0.35
+    w_delight: NonNeg = 0.2
+    w_trust: NonNeg = 0.25
+    w_financial: NonNeg = 0.05
+    w_social: NonNeg = 0.1
+    w_structural: NonNeg = 0.05
+    speed: Prob = 0.05
+    initial: Unit = 0.3
+    loyal_threshold: Unit = 0.6  # lifecycle stage "loyal" at or above (D10)
+
+
+class ComplaintParams(_Strict):
+    """D10 recovery stage: dissatisfied customers complain; the firm recovers some."""
+
+    threshold: Unit = 0.35  # satisfaction below which a customer may complain
+    probability: Prob = 0.1  # per step, when below threshold (assumption)
+    recovery_boost: Prob = 0.5  # share of the gap to full satisfaction closed by a recovery (assumption)
+
+
+class WomParams(_Strict):
+    """M5, F4, F5: word of mouth in episodes, over the network and to the wider population."""
+
+    positive_reach: NonNeg = 8.0  # people a delighted customer tells per episode (F4)
+    negative_reach: NonNeg = 25.0  # people a dissatisfied customer affects per episode (F5)
+    positive_probability: Prob = 0.05  # chance a delighted customer starts an episode per step (assumption)
+    referral_conversion: Prob = 0.3  # chance a told prospect adopts (F4: >= 1 of 8 closes; assumption)
+    referral_pull: Prob = 0.02  # extra switching hazard of a rival's customer told about a firm
+    negative_impact: Prob = 0.05  # satisfaction lost per negative contact heard about one's firm
+    negative_block: Prob = 0.5  # cut in a prospect's adoption hazard for a firm criticised to them
+    imitation: NonNeg = 0.0  # Bass q: adoption hazard per unit of the firm's market share (well mixed)
+
+
+class ChurnParams(_Strict):
+    """D12: three causes of churn; structural bonds are switching costs (M7)."""
+
+    dissatisfaction: Prob = 0.05  # hazard at zero satisfaction and zero loyalty (assumption)
+    satisfaction_floor: Unit = 0.45  # satisfaction below which dissatisfaction churn starts
+    competition: NonNeg = 0.3  # hazard per unit of delivered-value gap to the best rival (assumption)
+    own_circumstances: Prob = 0.002  # per step; the customer's own reasons (D12; assumption)
+    own_circumstances_beta: Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=2, max_length=2)] | None = None
+    # ^ [alpha, beta]: each customer draws its own-circumstance churn once from Beta (sBG, Fader & Hardie 2007)
+    switch_share: Prob = 0.6  # share of dissatisfied leavers who go to the best rival (rest lapse)
+    switching_cost: Prob = 0.8  # damping of churn at full structural bond (M7)
+    financial_damping: Prob = 0.3  # damping of churn at full financial bond (D3 level 1)
+
+
+class AcquisitionParams(_Strict):
+    """Winning prospects: campaigns paid from the acquisition budget, spontaneous adoption, referrals."""
+
+    cost_per_contact: Annotated[float, Field(gt=0.0)] = 8.0  # currency per prospect reached (assumption)
+    conversion: Prob = 0.3  # chance a reached prospect adopts at average attractiveness (assumption)
+    spontaneous: Prob = 0.002  # per step, outside influence (Bass p; assumption)
+    value_sensitivity: NonNeg = 5.0  # how strongly choice follows delivered value (assumption)
+
+
+class BondParams(_Strict):
+    """D3 bond stocks: built by investment per customer, decaying at their own pace (M6, M7)."""
+
+    decay_financial: Prob = 0.1  # fast: loyalty bought with rewards fades (M6)
+    decay_social: Prob = 0.02
+    decay_structural: Prob = 0.005  # slow: most stable (M7)
+    care_effect: NonNeg = 0.1  # perceived-performance gain from after-sales care at saturation (M14)
+    care_unit: Annotated[float, Field(gt=0.0)] = 0.2  # care spend per customer-step giving half the effect
+
+
+class Dynamics(_Strict):
+    satisfaction: SatisfactionParams = SatisfactionParams()
+    trust: TrustParams = TrustParams()
+    loyalty: LoyaltyParams = LoyaltyParams()
+    complaints: ComplaintParams = ComplaintParams()
+    wom: WomParams = WomParams()
+    churn: ChurnParams = ChurnParams()
+    acquisition: AcquisitionParams = AcquisitionParams()
+    bonds: BondParams = BondParams()
+    new_steps: Annotated[int, Field(ge=1)] = 8  # tenure below which a customer is "new" (D10)
+    share_of_wallet_floor: Prob = 0.4  # share of wallet at zero loyalty (D11; grows to 1 with loyalty)
+    loyalty_frequency: NonNeg = 0.5  # extra purchase frequency at full loyalty (M3; assumption)
+
+
+class Scenario(_Strict):
+    name: str = "unnamed"
+    description: str = ""
+    steps: Annotated[int, Field(ge=1, le=100_000)] = 104  # one step = one week
+    discount_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1  # per year, for CLV (assumption)
+    steps_per_year: Annotated[float, Field(gt=0.0)] = 52.0
+    population: Population = Population()
+    firms: list[FirmConfig] = Field(default_factory=lambda: [
+        FirmConfig(name="focal"), FirmConfig(name="rival_1"), FirmConfig(name="rival_2")])
+    network: Network = Network()
+    dynamics: Dynamics = Dynamics()
+
+    @model_validator(mode="after")
+    def _check_firms(self) -> Scenario:
+        if not 1 <= len(self.firms) <= 100:
+            raise ValueError("needs between 1 and 100 firms")
+        names = [f.name for f in self.firms]
+        if len(set(names)) != len(names):
+            raise ValueError("firm names must be unique")
+        if sum(f.initial_share for f in self.firms) > 1.0 + 1e-9:
+            raise ValueError("firms' initial_share values sum to more than 1")
+        return self
+
+    @property
+    def firm_names(self) -> list[str]:
+        return [f.name for f in self.firms]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+# ---------------------------------------------------------------- loading and overrides
+def _field_path(loc: tuple[Any, ...], data: Any) -> str:
+    """Dotted path of a pydantic error location; list items are named by their `name` when they have one."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list) and 0 <= item < len(node):
+            node = node[item]
+            label = node.get("name") if isinstance(node, dict) else None
+            parts.append(str(label) if isinstance(label, str) else str(item))
+            continue
+        if isinstance(item, str) and item.startswith(("function-", "tagged-union")):
+            continue
+        parts.append(str(item))
+        node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(parts) or "(top level)"
+
+
+def _describe(err: ValidationError, data: Any, source: str) -> str:
+    first = err.errors()[0]
+    path = _field_path(tuple(first["loc"]), data)
+    msg = first["msg"].replace("Value error, ", "")
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif "input" in first and not isinstance(first["input"], dict | list):
+        msg = f"{msg} (got {first['input']!r})"
+    more = f" (+{len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
+    return f"{source}: {path}: {msg}{more}"
+
+
+def parse_set_options(items: list[str] | None) -> dict[str, Any]:
+    """``["a.b=3", "c=x"]`` -> ``{"a.b": 3, "c": "x"}``; values are parsed as YAML scalars (safely)."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError(f"--set {item}: expected dotted.key=value")
+        try:
+            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            out[key.strip()] = raw
+    return out
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], source: str = "--set") -> dict[str, Any]:
+    """Return a copy of ``data`` with dotted-key overrides applied. List items (firms, segments) are
+    addressed by name or index: ``firms.focal.budget.retention``."""
+    data = copy.deepcopy(data)
+    for dotted, value in overrides.items():
+        keys = dotted.split(".")
+        node: Any = data
+        for depth, key in enumerate(keys):
+            last = depth == len(keys) - 1
+            where = ".".join(keys[: depth + 1])
+            if isinstance(node, list):
+                idx = next((i for i, x in enumerate(node) if isinstance(x, dict) and x.get("name") == key), None)
+                if idx is None and key.isdigit() and int(key) < len(node):
+                    idx = int(key)
+                if idx is None:
+                    raise ScenarioError(f"{source}: {where}: no list item with that name or index")
+                if last:
+                    node[idx] = value
+                else:
+                    node = node[idx]
+            elif isinstance(node, dict):
+                if last:
+                    node[key] = value
+                else:
+                    node = node.setdefault(key, {})
+            else:
+                raise ScenarioError(f"{source}: {where}: cannot set a key inside a {type(node).__name__}")
+    return data
+
+
+def _defaults_with_lists(data: dict[str, Any]) -> dict[str, Any]:
+    """Materialise default firm/segment lists so that overrides can address them by name."""
+    data = dict(data)
+    defaults = Scenario().to_dict()
+    data.setdefault("firms", defaults["firms"])
+    pop = dict(data.get("population") or {})
+    if isinstance(pop, dict):
+        pop.setdefault("segments", defaults["population"]["segments"])
+        data["population"] = pop
+    return data
+
+
+def scenario_from_dict(data: Any, source: str = "<dict>", overrides: dict[str, Any] | None = None) -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: (top level): expected a mapping of keys, got {type(data).__name__}")
+    if overrides:
+        data = apply_overrides(_defaults_with_lists(data), overrides, source=f"{source} --set")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_describe(err, data, source)) from None
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, validate and return a scenario; raises :class:`ScenarioError` with a one-line message."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{path}: cannot read file ({err.__class__.__name__})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(parse)"
+        raise ScenarioError(f"{path}: {where}: malformed YAML ({getattr(err, 'problem', 'syntax error')})") from None
+    return scenario_from_dict({} if data is None else data, str(path), overrides)
