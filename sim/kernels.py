@@ -139,7 +139,7 @@ def wom_pass(key, voice, indptr, indices, wom_pos_firm, wom_pos_n, wom_neg_firm,
 @numba.njit(parallel=True, cache=True)
 def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchases,
                   expectation, satisfaction, trust, loyalty, bond_fin, bond_soc, bond_str,
-                  cum_margin, wallet, freq, own_churn,
+                  cum_margin, cum_revenue, wallet, freq, own_churn,
                   wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n,
                   p, fp, sf, seg, out):
     """Advance every customer one step; ``out[chunk, firm_or_F, T]`` receives the per-chunk totals."""
@@ -327,6 +327,7 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                     acc[f, T_MARGIN] += margin
                     acc[f, T_MARGIN_RETURNING] += returning * margin
                     cum_margin[i] += margin
+                    cum_revenue[i] += revenue
                     if tenure[i] < 32767:
                         tenure[i] += 1
                     if delighted and new_voice == 0 and u_hi(draw(ck, 5)) < k_pos_p:

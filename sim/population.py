@@ -64,6 +64,7 @@ class CustomerPopulation:
     bond_soc: np.ndarray  # float32 [0, 1]: social bond stock (D3 level 2)
     bond_str: np.ndarray  # float32 [0, 1]: structural bond stock (D3 level 3)
     cum_margin: np.ndarray  # float32: margin earned from this person over the run (F7, CLV)
+    cum_revenue: np.ndarray  # float32: revenue from this person over the run (F7)
     wallet: np.ndarray  # float32: spend multiplier, lognormal with mean 1 (F7)
     freq: np.ndarray  # float32: purchase-frequency multiplier
     own_churn: np.ndarray  # float32: per-step probability of leaving for own reasons (D12)
@@ -113,6 +114,7 @@ class CustomerPopulation:
             loyalty=np.full(n, d.loyalty.initial, dtype=np.float32),
             bond_fin=np.zeros(n, dtype=np.float32), bond_soc=np.zeros(n, dtype=np.float32),
             bond_str=np.zeros(n, dtype=np.float32), cum_margin=np.zeros(n, dtype=np.float32),
+            cum_revenue=np.zeros(n, dtype=np.float32),
             wallet=wallet, freq=np.ones(n, dtype=np.float32), own_churn=own,
             wom_pos_firm=np.full(n, -1, dtype=np.int8), wom_pos_n=np.zeros(n, dtype=np.uint8),
             wom_neg_firm=np.full(n, -1, dtype=np.int8), wom_neg_n=np.zeros(n, dtype=np.uint8),
@@ -152,7 +154,8 @@ class CustomerPopulation:
         out = np.zeros((K.n_chunks_for(self.n), n_firms + 1, len(K.T)), dtype=np.float64)
         K.customer_pass(key, self.firm, self.segment, self.stage, self.last_firm, self.voice, self.tenure,
                         self.n_purchases, self.expectation, self.satisfaction, self.trust, self.loyalty,
-                        self.bond_fin, self.bond_soc, self.bond_str, self.cum_margin, self.wallet, self.freq,
+                        self.bond_fin, self.bond_soc, self.bond_str, self.cum_margin, self.cum_revenue, self.wallet,
+                        self.freq,
                         self.own_churn, self.wom_pos_firm, self.wom_pos_n, self.wom_neg_firm, self.wom_neg_n,
                         p, fp, sf, seg, out)
         return out.sum(axis=0)  # fixed chunk order: the same sum whatever the thread count
@@ -171,7 +174,7 @@ class CustomerPopulation:
             "segment": pd.Categorical.from_codes(self.segment, categories=segment_names),
             "stage": pd.Categorical.from_codes(self.stage, categories=list(K.STAGES)),
             "tenure": self.tenure, "satisfaction": self.satisfaction, "trust": self.trust,
-            "loyalty": self.loyalty, "cumulative_margin": self.cum_margin,
+            "loyalty": self.loyalty, "cumulative_margin": self.cum_margin, "cumulative_revenue": self.cum_revenue,
             "purchases": self.n_purchases, "wallet": self.wallet,
         })
 

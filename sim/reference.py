@@ -179,6 +179,7 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     add(K.T_MARGIN, fs, margin)
     add(K.T_MARGIN_RETURNING, fs, returning * margin)
     pop.cum_margin[cs] = pop.cum_margin[cs] + margin
+    pop.cum_revenue[cs] = pop.cum_revenue[cs] + revenue
     pop.tenure[cs] = np.minimum(pop.tenure[cs].astype(np.int64) + 1, 32767)
     nv = new_voice[st_]
     talk = delighted[st_] & (nv == 0) & (u_hi_np(draw_np(ckc[st_], 5)) < p[K.P_POS_P])

@@ -177,7 +177,7 @@ class ChurnParams(_Strict):
 
     dissatisfaction: Prob = 0.05  # hazard at zero satisfaction and zero loyalty (assumption)
     satisfaction_floor: Unit = 0.45  # satisfaction below which dissatisfaction churn starts
-    competition: NonNeg = 0.3  # hazard per unit of delivered-value gap to the best rival (assumption)
+    competition: NonNeg = 0.06  # hazard per unit of delivered-value gap to the best rival (assumption)
     own_circumstances: Prob = 0.002  # per step; the customer's own reasons (D12; assumption)
     own_circumstances_beta: Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=2, max_length=2)] | None = None
     # ^ [alpha, beta]: each customer draws its own-circumstance churn once from Beta (sBG, Fader & Hardie 2007)
@@ -192,7 +192,7 @@ class AcquisitionParams(_Strict):
     cost_per_contact: Annotated[float, Field(gt=0.0)] = 8.0  # currency per prospect reached (assumption)
     conversion: Prob = 0.3  # chance a reached prospect adopts at average attractiveness (assumption)
     spontaneous: Prob = 0.002  # per step, outside influence (Bass p; assumption)
-    value_sensitivity: NonNeg = 5.0  # how strongly choice follows delivered value (assumption)
+    value_sensitivity: NonNeg = 3.0  # how strongly choice follows delivered value (assumption)
 
 
 class BondParams(_Strict):

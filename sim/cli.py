@@ -1,0 +1,95 @@
+"""The ``sim`` command. Heavy libraries (Mesa, numba, pandas) are imported only inside commands,
+so ``sim --help`` stays fast. Bad input: one line on stderr naming the file and field, exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="sim", description="Relationship-marketing simulation engine.")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    r = sub.add_parser("run", help="run one scenario and write its results folder")
+    r.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
+    r.add_argument("--seed", type=int, default=0, help="random seed (same seed -> identical results)")
+    r.add_argument("--steps", type=int, default=None, help="number of steps (weeks); default: the scenario's")
+    r.add_argument("--out", default=None, help="results folder (default: results/<scenario>-seed<N>)")
+    r.add_argument("--set", dest="sets", action="append", metavar="KEY=VALUE",
+                   help="override a scenario value, e.g. --set population.size=5000 (repeatable)")
+    r.add_argument("--force", action="store_true", help="replace an existing non-empty results folder")
+    r.add_argument("--threads", type=int, default=None, help="numba threads (default: all cores)")
+    r.add_argument("--debug", action="store_true", help="check invariants after every step")
+    r.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+    return ap
+
+
+def _fail(msg: str) -> int:
+    print(f"sim: error: {msg}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        return _cmd_run(args)
+    return _fail(f"unknown command {args.command}")  # pragma: no cover
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from sim.run import OutputExistsError, check_output_dir
+    from sim.scenario import ScenarioError, load_scenario, parse_set_options
+
+    try:
+        overrides = parse_set_options(args.sets)
+        if args.steps is not None:
+            overrides["steps"] = args.steps
+        scenario = load_scenario(args.scenario, overrides)
+        out = Path(args.out) if args.out else Path("results") / f"{scenario.name}-seed{args.seed}"
+        check_output_dir(out, args.force)
+    except (ScenarioError, OutputExistsError) as err:
+        return _fail(str(err))
+    if args.threads is not None:
+        if args.threads < 1:
+            return _fail(f"--threads {args.threads}: must be at least 1")
+        import numba
+
+        numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+
+    from sim.run import run_scenario
+
+    if args.quiet:
+        run_scenario(scenario, args.seed, out, force=args.force, debug=args.debug)
+    else:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} weeks"),
+                      TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
+            task = bar.add_task(f"{scenario.name} ({scenario.population.size:,} customers)", total=scenario.steps)
+            run_scenario(scenario, args.seed, out, force=args.force, debug=args.debug,
+                         progress=lambda k: bar.advance(task, k))
+        _print_summary(out)
+    return 0
+
+
+def _print_summary(out: Path) -> None:
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    print(f"{summary['scenario']}: seed {summary['seed']}, {summary['steps']} weeks, "
+          f"{summary['population']:,} customers, {summary['runtime_seconds']:.1f} s -> {out}/")
+    cols = [("customers_final", "customers", "{:,.0f}"), ("market_share_final", "share", "{:.1%}"),
+            ("annual_retention", "retention/yr", "{:.1%}"), ("satisfaction_final", "satisfaction", "{:.3f}"),
+            ("profit_total", "profit", "{:,.0f}"), ("customer_equity_final", "equity", "{:,.0f}")]
+    print(f"{'firm':<12}" + "".join(f"{h:>14}" for _, h, _ in cols))
+    for name, m in summary["firms"].items():
+        print(f"{name:<12}" + "".join(f"{fmt.format(m[k]):>14}" for k, _, fmt in cols))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

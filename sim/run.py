@@ -1,0 +1,109 @@
+"""One run of one scenario, written to a results folder atomically.
+
+    DIR/timeseries.parquet   one row per step x firm
+    DIR/customers.parquet    the final per-customer snapshot
+    DIR/summary.json         headline metrics, the resolved scenario, seed, versions
+    DIR/overview.png         customers, retention, satisfaction and profit per firm
+
+Everything is written into a temporary sibling folder that is renamed into place at the end, so a
+crash or Ctrl-C never leaves a half-written DIR; an existing non-empty DIR is refused unless ``force``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sim.scenario import Scenario
+
+__all__ = ["run_scenario", "OutputExistsError", "check_output_dir", "write_atomically", "versions"]
+
+
+class OutputExistsError(FileExistsError):
+    """The output folder exists and is not empty, and overwriting was not asked for."""
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("sim", "mesa", "numba", "numpy", "pandas", "pyarrow", "networkx", "pydantic"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def check_output_dir(out: Path, force: bool) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+        raise OutputExistsError(f"{out}: exists and is not empty (use --force to replace it)")
+
+
+def write_atomically(out: Path, force: bool, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmpdir)``, then move tmpdir to ``out`` (replacing it only if ``force``)."""
+    check_output_dir(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        write(tmp)
+        if out.exists():
+            trash = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(trash)
+            tmp.rename(out)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def run_scenario(scenario: Scenario, seed: int, out: str | Path | None = None, *, force: bool = False,
+                 progress: Callable[[int], Any] | None = None, debug: bool = False):
+    """Build and run the model; write the results folder if ``out`` is given. Returns the model."""
+    from sim.model import RelationshipMarket
+
+    if out is not None:
+        check_output_dir(Path(out), force)  # refuse before spending time on the run
+    t0 = time.perf_counter()
+    model = RelationshipMarket(scenario, rng=seed, debug=debug)
+    model.run(progress=progress)
+    elapsed = time.perf_counter() - t0
+    if out is not None:
+        write_run(model, Path(out), seed, elapsed, force)
+    return model
+
+
+def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
+    from sim.metrics import firm_headlines
+    from sim.plots import overview_figure
+
+    cfg: Scenario = model.config
+    ts = model.timeseries()
+    customers = model.customers()
+    summary = {
+        "scenario": cfg.name,
+        "seed": seed,
+        "steps": cfg.steps,
+        "population": cfg.population.size,
+        "runtime_seconds": round(elapsed, 3),
+        "firms": firm_headlines(ts, customers, cfg.steps_per_year),
+        "market": {"prospects_final": float(model.prospects), "lapsed_final": float(model.lapsed_customers)},
+        "versions": versions(),
+        "resolved_scenario": cfg.to_dict(),
+    }
+
+    def write(tmp: Path) -> None:
+        ts.to_parquet(tmp / "timeseries.parquet", index=False)
+        customers.to_parquet(tmp / "customers.parquet", index=False)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=True) + "\n")
+        overview_figure(ts, tmp / "overview.png", f"{cfg.name} — seed {seed}, {cfg.population.size:,} customers")
+
+    write_atomically(out, force, write)
