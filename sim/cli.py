@@ -29,6 +29,15 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _fresh_dir(base: Path) -> Path:
+    """The default results folder: ``base``, or ``base-2``, ``base-3``... — never an existing one."""
+    out, k = base, 1
+    while out.exists():
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
 def _fail(msg: str) -> int:
     print(f"sim: error: {msg}", file=sys.stderr)
     return EXIT_BAD_INPUT
@@ -50,7 +59,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if args.steps is not None:
             overrides["steps"] = args.steps
         scenario = load_scenario(args.scenario, overrides)
-        out = Path(args.out) if args.out else Path("results") / f"{scenario.name}-seed{args.seed}"
+        out = Path(args.out) if args.out else _fresh_dir(Path("results") / f"{scenario.name}-seed{args.seed}")
         check_output_dir(out, args.force)
     except (ScenarioError, OutputExistsError) as err:
         return _fail(str(err))

@@ -220,9 +220,11 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                 d = perf - expectation[i]
                 x = d * k_inv_tol
                 target = 0.5 + 0.5 * x / (1.0 + abs(x))
-                sat = satisfaction[i] + k_sat_speed * (target - satisfaction[i]) + fp[f, FP_SAT_BONUS] - k_neg_impact * heard_neg
+                sat = (satisfaction[i] + k_sat_speed * (target - satisfaction[i]) + fp[f, FP_SAT_BONUS]
+                       - k_neg_impact * heard_neg)
                 sat = min(1.0, max(0.0, sat))
-                expectation[i] = expectation[i] + k_exp_speed * ((1.0 - k_anchor) * perf + k_anchor * seg[s, SEG_REF] - expectation[i])
+                anchored = (1.0 - k_anchor) * perf + k_anchor * seg[s, SEG_REF]
+                expectation[i] = expectation[i] + k_exp_speed * (anchored - expectation[i])
                 delighted = d > k_delight  # M2: only exceeding expectations delights
                 # M4: trust collapses on a broken promise, is rebuilt slowly when expectations are met
                 # (branch-free: the sign of d is a coin flip, and mispredicted branches cost more than this)
@@ -254,9 +256,7 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                       + k_w_fin * bf + k_w_soc * bs + k_w_str * bt)
                 loy = loyalty[i] + k_loy_speed * (min(1.0, lt) - loyalty[i])
                 # D12: churn from dissatisfaction, competition and own circumstances
-                h_dis = 0.0
-                if sat < k_sat_floor:
-                    h_dis = k_ch_dis * (k_sat_floor - sat) * k_inv_floor * (1.0 - loy)
+                h_dis = k_ch_dis * max(0.0, k_sat_floor - sat) * k_inv_floor * (1.0 - loy)  # branch-free
                 best = np.int64(sf[s, f, SF_BEST])
                 pull = 0.0
                 if npos > 0 and posf != f:
@@ -333,8 +333,7 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                     if delighted and new_voice == 0 and u_hi(draw(ck, 5)) < k_pos_p:
                         new_voice = f + 1
                     voice[i] = new_voice
-                    if delighted:
-                        acc[f, T_DELIGHTED] += 1.0
+                    acc[f, T_DELIGHTED] += 1.0 if delighted else 0.0
                     # customer equity: expected CLV = m r / (1 + i - r)  (Gupta & Lehmann 2003)
                     rr = 1.0 - min(pch, 1.0)
                     acc[f, T_CLV] += (pbuy * spend_if * fp[f, FP_MARGIN] - fp[f, FP_SERVE]) * rr / (1.0 + k_disc - rr)

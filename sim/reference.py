@@ -95,7 +95,8 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     sat = sat_old + p[K.P_SAT_SPEED] * (target - sat_old) + fp[f, K.FP_SAT_BONUS] - p[K.P_NEG_IMPACT] * heard_neg
     sat = np.minimum(1.0, np.maximum(0.0, sat))
     anchor = p[K.P_ANCHOR]
-    pop.expectation[c] = exp_old + p[K.P_EXP_SPEED] * ((1.0 - anchor) * perf + anchor * seg[s, K.SEG_REF] - exp_old)
+    anchored = (1.0 - anchor) * perf + anchor * seg[s, K.SEG_REF]
+    pop.expectation[c] = exp_old + p[K.P_EXP_SPEED] * (anchored - exp_old)
     delighted = d > p[K.P_DELIGHT]  # M2
     # M4 trust
     broken = np.where(d < -p[K.P_BREAK], 1.0, 0.0)

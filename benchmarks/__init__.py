@@ -1,0 +1,1 @@
+"""Benchmarks: figures printed and saved, never timed tests. Run ``python -m benchmarks [--quick]``."""

@@ -1,0 +1,158 @@
+"""The engine core: invariants, reproducibility, kernel == reference, serial == parallel, directions."""
+
+from __future__ import annotations
+
+import json
+
+import mesa
+import numba
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ACTIVE
+
+from sim import RelationshipMarket
+from sim.cli import main
+from sim.markets.firm import FIRM_COLUMNS
+from sim.population import CustomerPopulation
+from sim.run import run_scenario
+from sim.scenario import load_scenario
+
+STATE = [n for n in CustomerPopulation.__dataclass_fields__ if n != "network"]
+
+
+def _model(seed=3, engine="numba", **extra):
+    return RelationshipMarket(rng=seed, overrides={**ACTIVE, **extra}, engine=engine)
+
+
+def test_every_mechanism_is_exercised_and_invariants_hold():
+    m = _model()
+    m.debug = True  # check(): valid states, conservation, exact money identity, every step
+    m.run(40)
+    ts = m.timeseries()
+    for col in ("churn_dissatisfaction", "churn_competition", "churn_own", "complaints", "recoveries",
+                "positive_episodes", "negative_episodes", "referral_acquisitions", "acquired_from_rival"):
+        assert ts[col].sum() > 0, f"{col} never happened: the test would not exercise it"
+    # customer-level margins add up to the firms' gross margin (two independent tallies)
+    total_customer_margin = float(m.population.cum_margin.astype(np.float64).sum())
+    firm_margin = float((ts["revenue"] - ts["cogs"] - ts["serve_cost"]).sum())
+    assert total_customer_margin == pytest.approx(firm_margin, rel=1e-4)
+    assert np.allclose(ts["gross_margin"], ts["revenue"] - ts["cogs"] - ts["serve_cost"], rtol=1e-9, atol=1e-6)
+    # conservation in the table too
+    per_step = ts.groupby("step")["customers"].sum() + ts.groupby("step")["prospects"].first() \
+        + ts.groupby("step")["lapsed_customers"].first()
+    assert (per_step == m.population.n).all()
+
+
+def test_kernel_matches_numpy_reference():
+    a, b = _model(engine="numba"), _model(engine="numpy")
+    for _ in range(25):
+        a.step()
+        b.step()
+        np.testing.assert_allclose(a.totals, b.totals, rtol=1e-9, atol=1e-6)
+    for name in STATE:
+        np.testing.assert_allclose(getattr(a.population, name), getattr(b.population, name), rtol=1e-6,
+                                   err_msg=name)
+
+
+def test_serial_and_parallel_kernels_are_bit_identical():
+    results = []
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            m = _model(seed=11, **{"population.size": 20000})  # several chunks
+            m.run(15)
+            results.append((m.totals.copy(), {n: getattr(m.population, n).copy() for n in STATE}))
+    finally:
+        numba.set_num_threads(before)
+    (t1, s1), (t2, s2) = results
+    assert np.array_equal(t1, t2)
+    for name in STATE:
+        assert np.array_equal(s1[name], s2[name]), name
+
+
+def test_same_seed_same_parquet_different_seed_different(tmp_path, baseline_path):
+    sc = load_scenario(baseline_path, {"population.size": 3000, "steps": 20})
+    for name, seed in (("a", 5), ("b", 5), ("c", 6)):
+        run_scenario(sc, seed, tmp_path / name)
+    for f in ("timeseries.parquet", "customers.parquet"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+        assert (tmp_path / "a" / f).read_bytes() != (tmp_path / "c" / f).read_bytes()
+
+
+def test_much_better_competitor_takes_customers():
+    base = {"population.size": 6000, "steps": 52}
+    better = {**base, "firms.rival_1.offer.product": 1.0, "firms.rival_1.offer.service": 1.0,
+              "firms.rival_1.offer.price": 0.7}
+    shares = {}
+    for label, o in (("equal", base), ("better", better)):
+        m = RelationshipMarket(rng=1, overrides=o).run()
+        ts = m.timeseries()
+        last = ts[ts.step == ts.step.max()].set_index("firm")
+        shares[label] = last["market_share"]
+        if label == "better":
+            won = ts[ts.firm == "rival_1"]["acquired_from_rival"].sum()
+            lost = ts[ts.firm == "focal"]["switched_to_rival"].sum()
+    assert shares["better"]["rival_1"] > shares["equal"]["rival_1"] + 0.1
+    assert shares["better"]["focal"] < shares["equal"]["focal"]
+    assert won > 0 and lost > 0
+
+
+def test_no_churn_causes_means_no_churn():
+    m = _model(**{"dynamics.churn.dissatisfaction": 0.0, "dynamics.churn.competition": 0.0,
+                  "dynamics.churn.own_circumstances": 0.0, "dynamics.wom.referral_pull": 0.0})
+    m.run(30)
+    ts = m.timeseries()
+    assert ts["churned"].sum() == 0 and (ts.loc[ts.step > 0, "retention_rate"] == 1.0).all()
+    assert ts["acquired"].sum() > 0  # the model still moved
+
+
+def test_timeseries_and_customer_tables(tmp_path, baseline_path):
+    out = tmp_path / "run"
+    code = main(["run", str(baseline_path), "--seed", "7", "--steps", "12", "--out", str(out), "--quiet",
+                 "--set", "population.size=2000"])
+    assert code == 0
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    required = {"step", "firm", "customers", "acquired", "churned", "retention_rate", "satisfaction", "trust",
+                "loyalty", "revenue", "cost", "profit", "customer_equity"}
+    assert required <= set(ts.columns)
+    assert len(ts) == 13 * 3 and set(ts["firm"]) == {"focal", "rival_1", "rival_2"}
+    assert np.allclose(ts["profit"], ts["revenue"] - ts["cost"])
+    cust = pd.read_parquet(out / "customers.parquet")
+    assert {"firm", "segment", "stage", "tenure", "satisfaction", "trust", "loyalty",
+            "cumulative_margin"} <= set(cust.columns)
+    assert len(cust) == 2000
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seed"] == 7 and summary["resolved_scenario"]["population"]["size"] == 2000
+    assert summary["resolved_scenario"]["steps"] == 12 and "mesa" in summary["versions"]
+    assert (out / "overview.png").stat().st_size > 10_000
+    # --force replaces atomically; nothing temporary is left beside it
+    assert main(["run", str(baseline_path), "--out", str(out), "--quiet", "--force", "--steps", "3",
+                 "--set", "population.size=500"]) == 0
+    assert len(pd.read_parquet(out / "customers.parquet")) == 500
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_mesa_batch_run_accepts_the_model():
+    rows = mesa.batch_run(RelationshipMarket, parameters={"population__size": [500, 800], "steps": 5},
+                          rng=[1, 2], max_steps=5, number_processes=1, display_progress=False)
+    df = pd.DataFrame(rows)
+    assert set(df["population__size"]) == {500, 800} and len(df["RunId"].unique()) == 4
+    assert set(FIRM_COLUMNS[:5]) <= set(df.columns)
+
+
+def test_memory_per_customer_within_bound():
+    m = RelationshipMarket(rng=0, overrides={"population.size": 50_000})
+    assert m.population.nbytes / m.population.n <= 150
+
+
+def test_every_kernel_parameter_is_documented(root):
+    from sim.scenario import Dynamics
+
+    doc = (root / "docs" / "model.md").read_text()
+    for group, field in Dynamics.model_fields.items():
+        sub = getattr(field.annotation, "model_fields", None)
+        names = [f"dynamics.{group}.{k}" for k in sub] if sub else [f"dynamics.{group}"]
+        for name in names:
+            assert f"`{name}`" in doc, f"{name} missing from docs/model.md"
