@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.rng import customer_key, draw, normal4, u_hi, u_lo
 
-__all__ = ["customer_pass", "wom_pass", "n_chunks_for", "P", "FP", "SF", "SEG", "T", "STAGES", "NO_FIRM_ROW"]
+__all__ = ["customer_pass", "wom_pass", "n_chunks_for", "P", "FP", "SF", "SEG", "T", "STAGES"]
 
 # ----------------------------------------------------------------- lifecycle stages (D10)
 PROSPECT, NEW, GROWING, LOYAL, AT_RISK, LAPSED, WON_BACK = range(7)
@@ -54,14 +54,13 @@ FP = _Idx("CARE", "RECOVERY", "MARGIN", "PRICE", "SERVE", "INV_FIN", "INV_SOC", 
 SF = _Idx("VALUE", "ACQ", "ACQ_REF", "ATTRACT", "GAP", "BEST", "PULL")
 # per-segment parameters
 SEG = _Idx("REF", "BASKET", "RATE")
-# per-firm totals returned each step (row NO_FIRM_ROW = F holds non-customers)
+# per-firm totals returned each step (the extra last row, index F, holds non-customers)
 T = _Idx("CUSTOMERS", "SERVED", "ACQUIRED", "ACQ_REFERRAL", "WON_BACK", "FROM_RIVAL", "CHURN_DIS",
          "CHURN_COMP", "CHURN_OWN", "TO_RIVAL", "LAPSED", "PURCHASES", "REVENUE", "REV_RETURNING",
          "MARGIN", "MARGIN_RETURNING", "SAT", "TRUST", "LOYALTY", "BOND_FIN", "BOND_SOC", "BOND_STR",
          "COMPLAINTS", "RECOVERIES", "DELIGHTED", "CLV", "POS_EPISODES", "POS_CONTACTS", "NEG_EPISODES",
          "NEG_CONTACTS", "POS_RANDOM", "NEG_RANDOM",
          "ST_PROSPECT", "ST_NEW", "ST_GROWING", "ST_LOYAL", "ST_AT_RISK", "ST_LAPSED", "ST_WON_BACK")
-NO_FIRM_ROW = -1  # documentation: the last row of the totals array
 
 
 # module-level constants: numba folds them into the compiled code
