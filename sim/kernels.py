@@ -81,6 +81,11 @@ SEG_REF, SEG_BASKET, SEG_RATE = range(3)
  T_POS_RANDOM, T_NEG_RANDOM, T_ST_PROSPECT, T_ST_NEW, T_ST_GROWING, T_ST_LOYAL, T_ST_AT_RISK,
  T_ST_LAPSED, T_ST_WON_BACK) = range(39)
 
+for _prefix, _idx in (("P", P), ("FP", FP), ("SF", SF), ("SEG", SEG), ("T", T)):  # the two lists must agree
+    for _k, _name in enumerate(_idx.names):
+        if globals().get(f"{_prefix}_{_name}") != _k:
+            raise ImportError(f"kernels: constant {_prefix}_{_name} does not match its name list")
+
 _CHUNK = 8192  # customers per chunk: fixed, so chunking never depends on the thread count
 
 

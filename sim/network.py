@@ -38,18 +38,6 @@ class ContactNetwork:
     def nbytes(self) -> int:
         return self.indptr.nbytes + self.indices.nbytes
 
-    def to_networkx(self, nodes: np.ndarray | None = None) -> nx.Graph:
-        """The subgraph induced by ``nodes`` (all nodes if None) as a networkx Graph, for drawing."""
-        keep = np.arange(self.n) if nodes is None else np.asarray(nodes)
-        inside = np.zeros(self.n, dtype=bool)
-        inside[keep] = True
-        g = nx.Graph()
-        g.add_nodes_from(keep.tolist())
-        for i in keep:
-            nb = self.indices[self.indptr[i]:self.indptr[i + 1]]
-            g.add_edges_from((int(i), int(j)) for j in nb[inside[nb]] if j > i)
-        return g
-
 
 def _template(kind: str, size: int, degree: int, seed: int) -> np.ndarray:
     if kind == "watts_strogatz":
