@@ -46,20 +46,20 @@ P = _Idx("NOISE", "TOL", "SAT_SPEED", "EXP_SPEED", "ANCHOR", "DELIGHT", "BREAK",
          "COMPLAIN_TH", "COMPLAIN_P", "RECOVERY_BOOST", "POS_P", "REF_CONV", "REF_PULL", "NEG_IMPACT",
          "NEG_BLOCK", "CH_DIS", "SAT_FLOOR", "CH_COMP", "SWITCH_SHARE", "SWITCH_COST", "FIN_DAMP",
          "DECAY_FIN", "DECAY_SOC", "DECAY_STR", "NEW_STEPS", "SOW_FLOOR", "LOY_FREQ", "DISC",
-         "SAT0", "TRUST0", "LOY0", "INV_TOL", "INV_FLOOR")
+         "SAT0", "TRUST0", "LOY0", "INV_TOL", "INV_FLOOR", "FIN_FREQ")
 # per-firm parameters
 FP = _Idx("CARE", "RECOVERY", "MARGIN", "PRICE", "SERVE", "INV_FIN", "INV_SOC", "INV_STR", "NEG_RAND",
-          "LOCKIN", "SAT_BONUS")
+          "LOCKIN", "TIER", "PRUNE", "STAFF", "SOW", "RISK")
 # per (segment, firm) parameters
-SF = _Idx("VALUE", "ACQ", "ACQ_REF", "ATTRACT", "GAP", "BEST", "PULL")
+SF = _Idx("VALUE", "ACQ", "ACQ_REF", "ATTRACT", "GAP", "BEST", "PULL", "POACH", "POACHER")
 # per-segment parameters
-SEG = _Idx("REF", "BASKET", "RATE")
+SEG = _Idx("REF", "BASKET", "RATE", "NETWORK")
 # per-firm totals returned each step (the extra last row, index F, holds non-customers)
 T = _Idx("CUSTOMERS", "SERVED", "ACQUIRED", "ACQ_REFERRAL", "WON_BACK", "FROM_RIVAL", "CHURN_DIS",
          "CHURN_COMP", "CHURN_OWN", "TO_RIVAL", "LAPSED", "PURCHASES", "REVENUE", "REV_RETURNING",
          "MARGIN", "MARGIN_RETURNING", "SAT", "TRUST", "LOYALTY", "BOND_FIN", "BOND_SOC", "BOND_STR",
          "COMPLAINTS", "RECOVERIES", "DELIGHTED", "CLV", "POS_EPISODES", "POS_CONTACTS", "NEG_EPISODES",
-         "NEG_CONTACTS", "POS_RANDOM", "NEG_RANDOM",
+         "NEG_CONTACTS", "POS_RANDOM", "NEG_RANDOM", "CHURN_STAFF", "PRUNED",
          "ST_PROSPECT", "ST_NEW", "ST_GROWING", "ST_LOYAL", "ST_AT_RISK", "ST_LAPSED", "ST_WON_BACK")
 
 
@@ -69,17 +69,17 @@ T = _Idx("CUSTOMERS", "SERVED", "ACQUIRED", "ACQ_REFERRAL", "WON_BACK", "FROM_RI
  P_COMPLAIN_TH, P_COMPLAIN_P, P_RECOVERY_BOOST, P_POS_P, P_REF_CONV, P_REF_PULL, P_NEG_IMPACT,
  P_NEG_BLOCK, P_CH_DIS, P_SAT_FLOOR, P_CH_COMP, P_SWITCH_SHARE, P_SWITCH_COST, P_FIN_DAMP, P_DECAY_FIN,
  P_DECAY_SOC, P_DECAY_STR, P_NEW_STEPS, P_SOW_FLOOR, P_LOY_FREQ, P_DISC, P_SAT0, P_TRUST0, P_LOY0,
- P_INV_TOL, P_INV_FLOOR) = range(44)
+ P_INV_TOL, P_INV_FLOOR, P_FIN_FREQ) = range(45)
 (FP_CARE, FP_RECOVERY, FP_MARGIN, FP_PRICE, FP_SERVE, FP_INV_FIN, FP_INV_SOC, FP_INV_STR, FP_NEG_RAND,
- FP_LOCKIN, FP_SAT_BONUS) = range(11)
-SF_VALUE, SF_ACQ, SF_ACQ_REF, SF_ATTRACT, SF_GAP, SF_BEST, SF_PULL = range(7)
-SEG_REF, SEG_BASKET, SEG_RATE = range(3)
+ FP_LOCKIN, FP_TIER, FP_PRUNE, FP_STAFF, FP_SOW, FP_RISK) = range(15)
+SF_VALUE, SF_ACQ, SF_ACQ_REF, SF_ATTRACT, SF_GAP, SF_BEST, SF_PULL, SF_POACH, SF_POACHER = range(9)
+SEG_REF, SEG_BASKET, SEG_RATE, SEG_NETWORK = range(4)
 (T_CUSTOMERS, T_SERVED, T_ACQUIRED, T_ACQ_REFERRAL, T_WON_BACK, T_FROM_RIVAL, T_CHURN_DIS,
  T_CHURN_COMP, T_CHURN_OWN, T_TO_RIVAL, T_LAPSED, T_PURCHASES, T_REVENUE, T_REV_RETURNING, T_MARGIN,
  T_MARGIN_RETURNING, T_SAT, T_TRUST, T_LOYALTY, T_BOND_FIN, T_BOND_SOC, T_BOND_STR, T_COMPLAINTS,
  T_RECOVERIES, T_DELIGHTED, T_CLV, T_POS_EPISODES, T_POS_CONTACTS, T_NEG_EPISODES, T_NEG_CONTACTS,
- T_POS_RANDOM, T_NEG_RANDOM, T_ST_PROSPECT, T_ST_NEW, T_ST_GROWING, T_ST_LOYAL, T_ST_AT_RISK,
- T_ST_LAPSED, T_ST_WON_BACK) = range(39)
+ T_POS_RANDOM, T_NEG_RANDOM, T_CHURN_STAFF, T_PRUNED, T_ST_PROSPECT, T_ST_NEW, T_ST_GROWING, T_ST_LOYAL,
+ T_ST_AT_RISK, T_ST_LAPSED, T_ST_WON_BACK) = range(41)
 
 for _prefix, _idx in (("P", P), ("FP", FP), ("SF", SF), ("SEG", SEG), ("T", T)):  # the two lists must agree
     for _k, _name in enumerate(_idx.names):
@@ -198,6 +198,7 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
         k_loyal_th = p[P_LOYAL_TH]
         k_ref_conv = p[P_REF_CONV]
         k_neg_block = p[P_NEG_BLOCK]
+        k_fin_freq = p[P_FIN_FREQ]
         for i in range(lo, hi):
             ck = customer_key(key, i)
             f = np.int64(firm[i])
@@ -213,8 +214,14 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                 r2 = draw(ck, 2)
                 r3 = draw(ck, 3)
                 r4 = draw(ck, 4)
-                # D6/D7: perceived performance = delivered value (+ after-sales care, M14) + noise
-                perf = sf[s, f, SF_VALUE] + fp[f, FP_CARE] + k_noise * normal4(r3)
+                # tiered service (D8): a firm's care and bond investment per customer scale with the
+                # customer's value (wallet, mean 1) by the firm's targeting weight; 0 = everyone alike
+                w = 1.0 + fp[f, FP_TIER] * (np.float64(wallet[i]) - 1.0)
+                # D6/D7: perceived performance = delivered value + after-sales care (M14) + database
+                # marketing's attention to at-risk customers (M15) + noise
+                at_risk = 1.0 if satisfaction[i] < k_sat_floor else 0.0
+                perf = (sf[s, f, SF_VALUE] + fp[f, FP_CARE] * w + fp[f, FP_RISK] * at_risk
+                        + k_noise * normal4(r3))
                 heard_neg = 0.0
                 if nneg > 0 and negf == f:
                     heard_neg = np.float64(nneg)
@@ -224,7 +231,7 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                 d = perf - expectation[i]
                 x = d * k_inv_tol
                 target = 0.5 + 0.5 * x / (1.0 + abs(x))
-                sat = (satisfaction[i] + k_sat_speed * (target - satisfaction[i]) + fp[f, FP_SAT_BONUS]
+                sat = (satisfaction[i] + k_sat_speed * (target - satisfaction[i])
                        - k_neg_impact * heard_neg)
                 sat = min(1.0, max(0.0, sat))
                 anchored = (1.0 - k_anchor) * perf + k_anchor * seg[s, SEG_REF]
@@ -249,9 +256,9 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                         tr = tr * (1.0 - k_trust_drop)
                         new_voice = -(f + 1)
                 # D3: bond stocks, built by the firm's per-customer investment, decaying at their own pace
-                bf = bond_fin[i] * (1.0 - k_decay_fin) + fp[f, FP_INV_FIN] * (1.0 - bond_fin[i])
-                bs = bond_soc[i] * (1.0 - k_decay_soc) + fp[f, FP_INV_SOC] * (1.0 - bond_soc[i])
-                bt = bond_str[i] * (1.0 - k_decay_str) + fp[f, FP_INV_STR] * (1.0 - bond_str[i])
+                bf = bond_fin[i] * (1.0 - k_decay_fin) + min(1.0, fp[f, FP_INV_FIN] * w) * (1.0 - bond_fin[i])
+                bs = bond_soc[i] * (1.0 - k_decay_soc) + min(1.0, fp[f, FP_INV_SOC] * w) * (1.0 - bond_soc[i])
+                bt = bond_str[i] * (1.0 - k_decay_str) + min(1.0, fp[f, FP_INV_STR] * w) * (1.0 - bond_str[i])
                 # M2/M3: loyalty from satisfaction (convex), delight, trust and bonds
                 sp = sat  # M2: convex in satisfaction (integer power: pow() cost 17 ns per customer)
                 for _ in range(np.int64(k_sat_pow) - 1):
@@ -266,15 +273,17 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                 if npos > 0 and posf != f:
                     pull = k_ref_pull * npos  # a rival praised by a friend pulls (M5)
                 comp_base = 0.0
+                poach = sf[s, f, SF_POACH]  # a rival's acquisition offers aimed at f's customers
                 if best >= 0:
-                    comp_base = k_ch_comp * sf[s, f, SF_GAP] + pull + sf[s, f, SF_PULL]
+                    comp_base = k_ch_comp * sf[s, f, SF_GAP] + pull + sf[s, f, SF_PULL] + poach
                 h_comp = comp_base * (1.0 - loy)
                 # M7 switching costs from structural bonds, D3 level-1 damping, M16 lock-in
                 damp = (1.0 - k_switch_cost * bt) * (1.0 - k_fin_damp * bf) * (1.0 - fp[f, FP_LOCKIN])
                 h_dis *= damp
                 h_comp *= damp
                 h_own = np.float64(own_churn[i])
-                pch = h_dis + h_comp + h_own
+                h_staff = fp[f, FP_STAFF]  # D12/M8: departing staff take customers to rivals
+                pch = h_dis + h_comp + h_staff + h_own
                 uch = u_hi(r2)
                 if uch < pch:
                     dest = -1
@@ -286,8 +295,14 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                     elif uch < h_dis + h_comp:
                         acc[f, T_CHURN_COMP] += 1.0
                         dest = best
-                        if pull > 0.0 and u_lo(r2) * comp_base < pull:  # a praised rival wins
+                        uc = u_lo(r2) * comp_base
+                        if pull > 0.0 and uc < pull:  # a praised rival wins
                             dest = posf
+                        elif poach > 0.0 and uc < pull + poach:  # the poacher wins
+                            dest = np.int64(sf[s, f, SF_POACHER])
+                    elif uch < h_dis + h_comp + h_staff:
+                        acc[f, T_CHURN_STAFF] += 1.0
+                        dest = best
                     else:
                         acc[f, T_CHURN_OWN] += 1.0
                     voice[i] = new_voice
@@ -314,10 +329,24 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                 else:
                     # ------------------------------------------------------------ stays: buys, is served
                     # M3/D11: loyalty raises purchase frequency and share of wallet
-                    pbuy = seg[s, SEG_RATE] * freq[i] * (1.0 + k_loy_freq * loy)
+                    # F6: members of a rewards programme (financial bond) buy more often
+                    pbuy = seg[s, SEG_RATE] * freq[i] * (1.0 + k_loy_freq * loy + k_fin_freq * bf)
                     if pbuy > 1.0:
                         pbuy = 1.0
-                    spend_if = seg[s, SEG_BASKET] * wallet[i] * fp[f, FP_PRICE] * (k_sow_floor + (1.0 - k_sow_floor) * loy)
+                    sow = k_sow_floor + (1.0 - k_sow_floor) * loy
+                    sow = sow + fp[f, FP_SOW] * (1.0 - sow)  # D11 one-to-one: a larger share of wallet
+                    spend_if = seg[s, SEG_BASKET] * wallet[i] * fp[f, FP_PRICE] * sow
+                    exp_margin = pbuy * spend_if * fp[f, FP_MARGIN] - fp[f, FP_SERVE]
+                    if fp[f, FP_PRUNE] > 0.0 and exp_margin < 0.0 and tenure[i] >= k_new_steps:
+                        # D8: the firm ends a relationship with a negative-value customer
+                        acc[f, T_PRUNED] += 1.0
+                        voice[i] = 0
+                        last_firm[i] = f
+                        firm[i] = -1
+                        stage[i] = LAPSED
+                        acc[nf, T_CUSTOMERS] += 1.0
+                        acc[nf, T_ST_LAPSED] += 1.0
+                        continue
                     margin = -fp[f, FP_SERVE]
                     returning = 1.0 if n_purchases[i] > 0 else 0.0
                     bought = 1.0 if u_lo(r4) < pbuy else 0.0  # branch-free: a purchase is a coin flip
@@ -340,7 +369,7 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                     acc[f, T_DELIGHTED] += 1.0 if delighted else 0.0
                     # customer equity: expected CLV = m r / (1 + i - r)  (Gupta & Lehmann 2003)
                     rr = 1.0 - min(pch, 1.0)
-                    acc[f, T_CLV] += (pbuy * spend_if * fp[f, FP_MARGIN] - fp[f, FP_SERVE]) * rr / (1.0 + k_disc - rr)
+                    acc[f, T_CLV] += exp_margin * rr / (1.0 + k_disc - rr)
                     satisfaction[i] = sat
                     trust[i] = tr
                     loyalty[i] = loy
@@ -403,6 +432,9 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                         stage[i] = NEW
                     firm[i] = chosen
                     tenure[i] = 0
+                    # M13 network value: a business customer's adoption pulls its own contacts in
+                    if seg[s, SEG_NETWORK] > 0.0 and u_hi(draw(ck, 7)) < seg[s, SEG_NETWORK]:
+                        voice[i] = chosen + 1
                     satisfaction[i] = k_sat0
                     trust[i] = k_trust0
                     loyalty[i] = k_loy0

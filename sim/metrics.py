@@ -14,7 +14,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["firm_headlines", "top_share"]
+__all__ = ["firm_headlines", "top_share", "market_summary"]
+
+# what each market's state is measured by (start -> end of run) in summary.json
+MARKET_STATE = {
+    "customer": ("customers", "retention_rate", "loyalty", "bond_financial", "bond_social", "bond_structural"),
+    "competitor": ("market_share", "in_alliance", "price"),
+    "supplier": ("supplier_rung", "input_quality", "unit_cost_effective", "supply_disrupted"),
+    "distributor": ("distributor_partnership", "distributor_reach", "exclusive"),
+    "internal": ("employee_satisfaction", "staff_turnover", "service_quality"),
+    "stakeholder": ("image", "consumer_campaign", "lockin", "cash"),
+}
 
 
 def top_share(values: np.ndarray, top: float = 0.2) -> float:
@@ -62,4 +72,28 @@ def firm_headlines(ts: pd.DataFrame, customers: pd.DataFrame, steps_per_year: fl
             "referral_share_of_acquisitions": _ratio(g["referral_acquisitions"].sum(), g["acquired"].sum()),
             "top20_revenue_share": top_share(cust["cumulative_revenue"].to_numpy()),
         }
+    return out
+
+
+def market_summary(ts: pd.DataFrame) -> dict[str, dict]:
+    """Per firm and market (D1): total spend, its share of revenue, and the market's state at the start
+    and end of the run. The return of a market's spend against a baseline is a paired comparison of
+    two runs with the same seed (``sim compare``); one run can only show where the money went."""
+    from sim.markets.firm import MARKET_SPEND
+
+    out: dict[str, dict] = {}
+    for name, g in ts.groupby("firm", observed=True, sort=False):
+        flows = g[g["step"] > 0]
+        first, last = flows.iloc[0], flows.iloc[-1]
+        revenue = float(flows["revenue"].sum())
+        firm: dict[str, dict] = {}
+        for market, cols in MARKET_SPEND.items():
+            spend = float(sum(flows[c].sum() for c in cols))
+            firm[market] = {
+                "spend_total": spend,
+                "spend_share_of_revenue": _ratio(spend, revenue),
+                "state_start": {c: float(first[c]) for c in MARKET_STATE[market]},
+                "state_end": {c: float(last[c]) for c in MARKET_STATE[market]},
+            }
+        out[str(name)] = firm
     return out

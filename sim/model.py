@@ -1,11 +1,15 @@
 """RelationshipMarket: the Mesa model. Builds the market from a scenario and fixes the step order.
 
 One step (one week by default):
-  1. every firm plans its spending (``Firm.plan``);
-  2. last step's word-of-mouth episodes are delivered (``kernels.wom_pass``);
-  3. the model turns offers, spending and word of mouth into small per-firm / per-segment arrays;
-  4. the customer kernel advances every customer (``kernels.customer_pass``) and returns per-firm totals;
-  5. every firm books its accounts; the DataCollector records one row per firm.
+  1. scheduled and random events fire (``markets.events``);
+  2. the market actors move: government, alliances (M11), and each firm's supplier (D5, M9),
+     distributor (M10) and employee pool (M8);
+  3. every firm plans its spending and the offer its customers experience (``Firm.plan``);
+  4. last step's word-of-mouth episodes are delivered (``kernels.wom_pass``);
+  5. the model turns offers, spending and word of mouth into small per-firm / per-segment arrays;
+  6. the customer kernel advances every customer (``kernels.customer_pass``) and returns per-firm totals;
+  7. every firm books its accounts; the influencers react (media, consumer groups: M12); the
+     DataCollector records one row per firm.
 Data flows one way: scenario -> model -> kernel -> totals -> firms -> collector.
 """
 
@@ -19,7 +23,13 @@ import numpy as np
 import pandas as pd
 
 from sim import kernels as K
-from sim.markets.firm import FIRM_COLUMNS, Firm
+from sim.markets.alliance import Alliance
+from sim.markets.distributor import Distributor
+from sim.markets.employees import EmployeePool
+from sim.markets.events import EventSchedule
+from sim.markets.firm import COST_COLUMNS, FIRM_COLUMNS, Firm
+from sim.markets.influencers import ConsumerGroup, FinancialInstitution, Government, Media
+from sim.markets.supplier import Supplier
 from sim.population import CustomerPopulation, kernel_params
 from sim.rng import step_key
 from sim.scenario import Scenario, load_scenario, scenario_from_dict
@@ -56,6 +66,7 @@ class RelationshipMarket(mesa.Model):
             cfg = scenario_from_dict({}, "defaults", overrides)
         else:
             cfg = load_scenario(scenario, overrides)
+        cfg = cfg.scaled()
         self.config: Scenario = cfg
         self.debug = debug
         if engine not in ("numba", "numpy"):
@@ -64,11 +75,29 @@ class RelationshipMarket(mesa.Model):
         self.horizon = cfg.steps
         self.kernel_seed = int(self.rng.integers(0, 2**63 - 1))
         self.firms: list[Firm] = [Firm(self, fc, i) for i, fc in enumerate(cfg.firms)]
+        for firm in self.firms:  # each firm's partners in the supplier, distributor and internal markets
+            firm.supplier = Supplier(self, firm.config.supplier, firm.name)
+            firm.distributor = Distributor(self, firm.config.distributor, firm.name)
+            firm.employees = EmployeePool(self, firm.config.employees, firm.name)
+        st = cfg.stakeholders
+        self.media = Media(self, st, cfg.dynamics.levers)
+        self.consumer_group = ConsumerGroup(self, st)
+        self.financial = FinancialInstitution(self, st, cfg.steps_per_year)
+        self.government = Government(self, st)
+        self.alliances = [Alliance(self, a) for a in cfg.alliances]
+        by_name = {f.name: f for f in self.firms}
+        for a in self.alliances:
+            for member in a.config.members:
+                by_name[member].alliances.append(a)
+        # shocks get their own stream, drawn at a fixed rate, so strategies share them (CRN)
+        self.shock_rng = np.random.default_rng([self.kernel_seed, 1])
+        self.events = EventSchedule(cfg.events, self.shock_rng)
         self._wv, self._wc = weight_matrices(cfg.population.segments)
         self._p = kernel_params(cfg)
         self._seg = np.zeros((len(cfg.population.segments), len(K.SEG)))
         self._seg[:, K.SEG_BASKET] = [s.basket for s in cfg.population.segments]
         self._seg[:, K.SEG_RATE] = [s.purchase_rate for s in cfg.population.segments]
+        self._seg[:, K.SEG_NETWORK] = [s.network_value for s in cfg.population.segments]
         value = self.delivered_value()
         self.population = CustomerPopulation.create(cfg, self.rng, value)
         self.totals = np.zeros((len(self.firms) + 1, len(K.T)))
@@ -86,7 +115,7 @@ class RelationshipMarket(mesa.Model):
 
     def delivered_value(self) -> np.ndarray:
         """``[S, F]`` delivered value of the firms' current offers (D6)."""
-        return delivered_value(self._wv, self._wc, offer_matrix([f.offer for f in self.firms]))
+        return delivered_value(self._wv, self._wc, offer_matrix([f.current for f in self.firms]))
 
     def _count_initial(self) -> None:
         pop = self.population
@@ -108,50 +137,79 @@ class RelationshipMarket(mesa.Model):
     def _market_arrays(self, wom: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cfg = self.config
         d = cfg.dynamics
+        e = d.levers
         n = float(self.population.n)
         nf = self.n_firms
         value = self.delivered_value()
         ref = value.mean(axis=1, keepdims=True)
         # attractiveness to prospects: 1 at the market average, rising with delivered value (D6)
         attract = 2.0 / (1.0 + np.exp(-d.acquisition.value_sensitivity * (value - ref)))
+        lockin = np.array([self.government.lockin(f.name) for f in self.firms])
         best, gap = best_rival(value)
         customers = np.array([f.customers for f in self.firms])
         non_customers = max(self.prospects + self.lapsed_customers, 1.0)
-        spend = np.array([f.acquisition_spend for f in self.firms])
-        reach = np.minimum(1.0, spend / d.acquisition.cost_per_contact / non_customers)
+        # campaign contacts: budget / cost per contact, cheaper in a channel alliance (M11), better aimed
+        # with database marketing (M15), further with a distributor partnership (M10)
+        contacts = np.array([
+            f.acquisition_spend / (d.acquisition.cost_per_contact * f.contact_cost_factor())
+            * (1.0 + e.database_efficiency * (f.spend_database / (f.spend_database + e.database_unit)))
+            * f.distributor.reach_factor()
+            for f in self.firms])
+        reach = np.minimum(1.0, contacts / non_customers)
         choice = attract / attract.sum(axis=1, keepdims=True)
         pos_rate = wom[:nf, K.T_POS_RANDOM] / n  # well-mixed praise per person (M5)
         neg_rate = np.minimum(1.0, wom[:nf, K.T_NEG_RANDOM] / n)  # well-mixed complaints per person
         word = d.wom.imitation * customers / n + d.wom.referral_conversion * pos_rate * attract
         acq = d.acquisition.spontaneous * choice + reach * d.acquisition.conversion * attract + word
         block = 1.0 - d.wom.negative_block * neg_rate
+        # M10: an exclusive distributor keeps rivals out of its territory
+        open_share = np.ones(nf)
+        for f in self.firms:
+            share = f.distributor.blocked_share()
+            if share > 0.0:
+                open_share[np.arange(nf) != f.index] *= 1.0 - share
         sf = np.zeros((value.shape[0], nf, len(K.SF)))
         sf[:, :, K.SF_VALUE] = value
-        sf[:, :, K.SF_ACQ] = acq * block
-        sf[:, :, K.SF_ACQ_REF] = word * block
+        sf[:, :, K.SF_ACQ] = acq * block * open_share
+        sf[:, :, K.SF_ACQ_REF] = word * block * open_share
         sf[:, :, K.SF_ATTRACT] = attract
         sf[:, :, K.SF_GAP] = gap
         sf[:, :, K.SF_BEST] = best
         sf[:, :, K.SF_PULL] = d.wom.referral_pull * (pos_rate.sum() - pos_rate)
+        # poaching: a firm's acquisition offers aimed at its rivals' customers
+        for g in self.firms:
+            if g.spend_poaching <= 0.0:
+                continue
+            rivals = customers.sum() - customers[g.index]
+            h = min(0.5, g.spend_poaching / d.acquisition.cost_per_contact / max(rivals, 1.0) * e.poaching_conversion)
+            for f in range(nf):
+                if f != g.index and h > sf[0, f, K.SF_POACH]:
+                    sf[:, f, K.SF_POACH] = h
+                    sf[:, f, K.SF_POACHER] = g.index
         fp = np.zeros((nf, len(K.FP)))
         b = d.bonds
         for firm in self.firms:
-            c = firm.config
-            care = firm.care_per_customer()
-            row = fp[firm.index]
-            row[K.FP_CARE] = b.care_effect * care / (care + b.care_unit)  # M14 after-sales care
-            row[K.FP_RECOVERY] = c.recovery_rate
-            row[K.FP_MARGIN] = 1.0 - c.unit_cost
-            row[K.FP_PRICE] = firm.offer.price
-            row[K.FP_SERVE] = c.cost_to_serve
-            row[K.FP_NEG_RAND] = neg_rate[firm.index]
+            firm.kernel_row(fp[firm.index], e, b.care_effect, b.care_unit, neg_rate[firm.index],
+                            lockin[firm.index])
         self._seg[:, K.SEG_REF] = ref[:, 0]
         return fp, sf, self._seg
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
+        now = self.steps - 1  # steps elapsed before this one (Mesa counts this step already)
+        self.events.fire(self, now)
+        self.government.step()
+        for alliance in self.alliances:
+            alliance.step(now)
+        supply_draws = self.shock_rng.random(self.n_firms)
+        for firm, u in zip(self.firms, supply_draws, strict=True):
+            lv = firm.config.levers
+            firm.supplier.step(lv.supplier, now, float(u))
+            firm.distributor.step(lv.distributor, now)
+            firm.employees.step(lv.internal_marketing, now)
+        e = self.config.dynamics.levers
         for firm in self.firms:
-            firm.plan()
+            firm.plan(now, e)
         key = step_key(self.kernel_seed, self.steps)
         d = self.config.dynamics.wom
         wom = self.population.deliver_wom(key, d.positive_reach, d.negative_reach, self.n_firms, self.engine)
@@ -164,6 +222,11 @@ class RelationshipMarket(mesa.Model):
         none = totals[self.n_firms]
         self.prospects = none[K.T_ST_PROSPECT]
         self.lapsed_customers = none[K.T_ST_LAPSED]
+        # the influence market reacts to this step's outcomes (M12); rivals are watched (M6)
+        self.media.react(self.firms)
+        self.consumer_group.react(self.firms)
+        for firm in self.firms:
+            firm.observe_rivals(self.firms)
         if self.debug:
             self.check()
         self.datacollector.collect(self)
@@ -186,7 +249,9 @@ class RelationshipMarket(mesa.Model):
         counts = np.bincount(self.population.firm.astype(np.int64) + 1, minlength=self.n_firms + 1)
         for firm in self.firms:
             assert counts[firm.index + 1] == firm.customers, f"{firm.name}: customer count mismatch"
-            parts = firm.cogs + firm.serve_cost + firm.acquisition_spend + firm.retention_spend + firm.recovery_cost
+            parts = 0.0
+            for col in COST_COLUMNS:
+                parts += getattr(firm, col)
             assert firm.profit == firm.revenue - parts, f"{firm.name}: money identity broken"
 
     # ------------------------------------------------------------------ tables

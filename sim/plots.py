@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-__all__ = ["overview_figure"]
+__all__ = ["overview_figure", "markets_figure"]
 
 
 def overview_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
@@ -34,4 +34,50 @@ def overview_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def markets_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
+    """The six relationship markets (D1) over time, one panel each (``markets.png``)."""
+    from sim.markets.firm import MARKET_SPEND
+
+    panels = [
+        ("customer", "Customer market: loyalty (M3)", "loyalty", "score 0-1"),
+        ("competitor", "Competitor market: price index", "price", "index"),
+        ("supplier", "Supplier market: input quality (D5, M9)", "input_quality", "quality 0-1"),
+        ("distributor", "Distributor market: acquisition reach (M10)", "distributor_reach", "multiplier"),
+        ("internal", "Internal market: employee satisfaction (M8)", "employee_satisfaction", "score 0-1"),
+        ("stakeholder", "Influence market: image (M12)", "image", "score 0-1"),
+    ]
+    fig, axes = plt.subplots(3, 3, figsize=(15, 10))
+    flows = ts[ts["step"] > 0]
+    for ax, (_, label, col, unit) in zip(axes.flat[:6], panels, strict=True):
+        for name, g in flows.groupby("firm", observed=True, sort=False):
+            ax.plot(g["step"], g[col], label=str(name), lw=1.6 if name == "focal" else 1.1)
+        ax.set_title(label, fontsize=10)
+        ax.set_ylabel(unit)
+        ax.grid(alpha=0.3)
+    extra = [("supplier_rung", "Supplier ladder rung (0 transaction .. 4 alliance)"),
+             ("staff_turnover", "Staff turnover per week (D12)")]
+    for ax, (col, label) in zip(axes.flat[6:8], extra, strict=True):
+        for name, g in flows.groupby("firm", observed=True, sort=False):
+            ax.plot(g["step"], g[col], label=str(name), lw=1.6 if name == "focal" else 1.1)
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3)
+    ax = axes.flat[8]
+    spend = {m: [float(sum(g[c].sum() for c in cols)) for _, g in flows.groupby("firm", observed=True, sort=False)]
+             for m, cols in MARKET_SPEND.items()}
+    names = [str(n) for n in flows["firm"].cat.categories]
+    bottom = [0.0] * len(names)
+    for market, values in spend.items():
+        ax.bar(names, values, bottom=bottom, label=market)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_title("Spend by market over the run", fontsize=10)
+    ax.legend(fontsize=8)
+    axes.flat[0].legend(title="firm", fontsize=8)
+    for ax in axes.flat[:8]:
+        ax.set_xlabel("week")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)

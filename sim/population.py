@@ -40,6 +40,7 @@ def kernel_params(sc: Scenario) -> np.ndarray:
         "SOW_FLOOR": d.share_of_wallet_floor, "LOY_FREQ": d.loyalty_frequency, "DISC": disc,
         "SAT0": s.initial, "TRUST0": t.initial, "LOY0": lo.initial,
         "INV_TOL": 1.0 / s.tolerance, "INV_FLOOR": 1.0 / max(ch.satisfaction_floor, 1e-12),
+        "FIN_FREQ": d.levers.financial_frequency,
     }
     assert set(values) == set(K.P.names)
     return np.array([values[name] for name in K.P.names], dtype=np.float64)

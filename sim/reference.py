@@ -83,7 +83,10 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     f, s, ckc = f0[c], s0[c], ck[c]
     r2, r3, r4 = draw_np(ckc, 2), draw_np(ckc, 3), draw_np(ckc, 4)
     # D6/D7 perceived performance
-    perf = sf[s, f, K.SF_VALUE] + fp[f, K.FP_CARE] + p[K.P_NOISE] * normal4_np(r3)
+    w = 1.0 + fp[f, K.FP_TIER] * (pop.wallet[c].astype(np.float64) - 1.0)  # D8 tiered service
+    at_risk = np.where(pop.satisfaction[c] < p[K.P_SAT_FLOOR], 1.0, 0.0)  # M15 database marketing
+    perf = (sf[s, f, K.SF_VALUE] + fp[f, K.FP_CARE] * w + fp[f, K.FP_RISK] * at_risk
+            + p[K.P_NOISE] * normal4_np(r3))
     heard_neg = np.where((nneg[c] > 0) & (negf[c] == f), nneg[c].astype(np.float64), 0.0)
     heard_neg = heard_neg + np.where(u_hi_np(r4) < fp[f, K.FP_NEG_RAND], 1.0, 0.0)
     # M1 disconfirmation
@@ -92,7 +95,7 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     d = perf - exp_old
     x = d * p[K.P_INV_TOL]
     target = 0.5 + 0.5 * x / (1.0 + np.abs(x))
-    sat = sat_old + p[K.P_SAT_SPEED] * (target - sat_old) + fp[f, K.FP_SAT_BONUS] - p[K.P_NEG_IMPACT] * heard_neg
+    sat = sat_old + p[K.P_SAT_SPEED] * (target - sat_old) - p[K.P_NEG_IMPACT] * heard_neg
     sat = np.minimum(1.0, np.maximum(0.0, sat))
     anchor = p[K.P_ANCHOR]
     anchored = (1.0 - anchor) * perf + anchor * seg[s, K.SEG_REF]
@@ -117,9 +120,9 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     # D3 bonds
     bfo, bso, bto = (pop.bond_fin[c].astype(np.float64), pop.bond_soc[c].astype(np.float64),
                      pop.bond_str[c].astype(np.float64))
-    bf = bfo * (1.0 - p[K.P_DECAY_FIN]) + fp[f, K.FP_INV_FIN] * (1.0 - bfo)
-    bs = bso * (1.0 - p[K.P_DECAY_SOC]) + fp[f, K.FP_INV_SOC] * (1.0 - bso)
-    bt = bto * (1.0 - p[K.P_DECAY_STR]) + fp[f, K.FP_INV_STR] * (1.0 - bto)
+    bf = bfo * (1.0 - p[K.P_DECAY_FIN]) + np.minimum(1.0, fp[f, K.FP_INV_FIN] * w) * (1.0 - bfo)
+    bs = bso * (1.0 - p[K.P_DECAY_SOC]) + np.minimum(1.0, fp[f, K.FP_INV_SOC] * w) * (1.0 - bso)
+    bt = bto * (1.0 - p[K.P_DECAY_STR]) + np.minimum(1.0, fp[f, K.FP_INV_STR] * w) * (1.0 - bto)
     # M2/M3 loyalty
     sp = sat.copy()
     for _ in range(int(p[K.P_SAT_POW]) - 1):
@@ -134,17 +137,20 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     best = sf[s, f, K.SF_BEST].astype(np.int64)
     pulled = (npos[c] > 0) & (posf[c] != f)
     pull = np.where(pulled, p[K.P_REF_PULL] * npos[c], 0.0)
-    comp_base = np.where(best >= 0, p[K.P_CH_COMP] * sf[s, f, K.SF_GAP] + pull + sf[s, f, K.SF_PULL], 0.0)
+    poach = sf[s, f, K.SF_POACH]
+    comp_base = np.where(best >= 0, p[K.P_CH_COMP] * sf[s, f, K.SF_GAP] + pull + sf[s, f, K.SF_PULL] + poach, 0.0)
     h_comp = comp_base * (1.0 - loy)
     damp = (1.0 - p[K.P_SWITCH_COST] * bt) * (1.0 - p[K.P_FIN_DAMP] * bf) * (1.0 - fp[f, K.FP_LOCKIN])
     h_dis = h_dis * damp
     h_comp = h_comp * damp
-    pch = h_dis + h_comp + pop.own_churn[c].astype(np.float64)
+    h_staff = fp[f, K.FP_STAFF]  # D12/M8 departing staff
+    pch = h_dis + h_comp + h_staff + pop.own_churn[c].astype(np.float64)
     uch, u2 = u_hi_np(r2), u_lo_np(r2)
     leaves = uch < pch
     by_dis = leaves & (uch < h_dis)
     by_comp = leaves & ~by_dis & (uch < h_dis + h_comp)
-    by_own = leaves & ~by_dis & ~by_comp
+    by_staff = leaves & ~by_dis & ~by_comp & (uch < h_dis + h_comp + h_staff)
+    by_own = leaves & ~by_dis & ~by_comp & ~by_staff
     dest = np.full(len(c), -1, dtype=np.int64)
     dis_switch = by_dis & (best >= 0) & (u2 < p[K.P_SWITCH_SHARE])
     dest[dis_switch] = best[dis_switch]
@@ -152,8 +158,12 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     dest[by_comp] = best[by_comp]
     to_praised = by_comp & (pull > 0.0) & (u2 * comp_base < pull)
     dest[to_praised] = posf[c][to_praised]
+    to_poacher = by_comp & ~to_praised & (poach > 0.0) & (u2 * comp_base < pull + poach)
+    dest[to_poacher] = sf[s, f, K.SF_POACHER].astype(np.int64)[to_poacher]
+    dest[by_staff] = best[by_staff]
     add(K.T_CHURN_DIS, f[by_dis])
     add(K.T_CHURN_COMP, f[by_comp])
+    add(K.T_CHURN_STAFF, f[by_staff])
     add(K.T_CHURN_OWN, f[by_own])
     switch = leaves & (dest >= 0)
     lapse = leaves & (dest < 0)
@@ -165,9 +175,24 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     st_ = ~leaves
     fs, ss, cs = f[st_], s[st_], c[st_]
     loy_s = loy[st_]
-    pbuy = np.minimum(seg[ss, K.SEG_RATE] * pop.freq[cs].astype(np.float64) * (1.0 + p[K.P_LOY_FREQ] * loy_s), 1.0)
+    pbuy = np.minimum(seg[ss, K.SEG_RATE] * pop.freq[cs].astype(np.float64)
+                      * (1.0 + p[K.P_LOY_FREQ] * loy_s + p[K.P_FIN_FREQ] * bf[st_]), 1.0)  # F6
     sow = p[K.P_SOW_FLOOR] + (1.0 - p[K.P_SOW_FLOOR]) * loy_s
+    sow = sow + fp[fs, K.FP_SOW] * (1.0 - sow)  # D11
     spend_if = seg[ss, K.SEG_BASKET] * pop.wallet[cs].astype(np.float64) * fp[fs, K.FP_PRICE] * sow
+    exp_margin = pbuy * spend_if * fp[fs, K.FP_MARGIN] - fp[fs, K.FP_SERVE]
+    # D8: ending relationships with negative-value customers
+    pruned = (fp[fs, K.FP_PRUNE] > 0.0) & (exp_margin < 0.0) & (pop.tenure[cs] >= p[K.P_NEW_STEPS])
+    cp = cs[pruned]
+    add(K.T_PRUNED, fs[pruned])
+    pop.voice[cp] = 0
+    pop.last_firm[cp] = fs[pruned]
+    pop.firm[cp] = -1
+    pop.stage[cp] = K.LAPSED
+    keep = ~pruned
+    st_ = np.flatnonzero(st_)[keep]
+    fs, ss, cs, loy_s = fs[keep], ss[keep], cs[keep], loy_s[keep]
+    pbuy, spend_if, exp_margin = pbuy[keep], spend_if[keep], exp_margin[keep]
     returning = np.where(pop.n_purchases[cs] > 0, 1.0, 0.0)
     bought = np.where(u_lo_np(r4[st_]) < pbuy, 1.0, 0.0)
     revenue = bought * spend_if
@@ -187,7 +212,7 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     nv[talk] = fs[talk] + 1
     add(K.T_DELIGHTED, fs[delighted[st_]])
     rr = 1.0 - np.minimum(pch[st_], 1.0)
-    add(K.T_CLV, fs, (pbuy * spend_if * fp[fs, K.FP_MARGIN] - fp[fs, K.FP_SERVE]) * rr / (1.0 + p[K.P_DISC] - rr))
+    add(K.T_CLV, fs, exp_margin * rr / (1.0 + p[K.P_DISC] - rr))
     pop.voice[cs] = nv
     pop.satisfaction[cs] = sat[st_]
     pop.trust[cs] = tr[st_]
@@ -240,6 +265,10 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     add(K.T_WON_BACK, ch[back])
     _start_relationship(pop, qa, ch, sq[a], sf, p, K.NEW)
     pop.stage[qa[back]] = K.WON_BACK
+    # M13 network value: a business customer's adoption starts praise to its contacts
+    netv = seg[sq[a], K.SEG_NETWORK]
+    talks = (netv > 0.0) & (u_hi_np(draw_np(ck[qa], 7)) < netv)
+    pop.voice[qa[talks]] = ch[talks] + 1
     tally[qa] = True
 
     # ---------------------------------------------------------------- end-of-step tallies

@@ -4,6 +4,7 @@
     DIR/customers.parquet    the final per-customer snapshot
     DIR/summary.json         headline metrics, the resolved scenario, seed, versions
     DIR/overview.png         customers, retention, satisfaction and profit per firm
+    DIR/markets.png          the six relationship markets over time, and spend by market
 
 Everything is written into a temporary sibling folder that is renamed into place at the end, so a
 crash or Ctrl-C never leaves a half-written DIR; an existing non-empty DIR is refused unless ``force``.
@@ -82,8 +83,8 @@ def run_scenario(scenario: Scenario, seed: int, out: str | Path | None = None, *
 
 
 def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
-    from sim.metrics import firm_headlines
-    from sim.plots import overview_figure
+    from sim.metrics import firm_headlines, market_summary
+    from sim.plots import markets_figure, overview_figure
 
     cfg: Scenario = model.config
     ts = model.timeseries()
@@ -96,6 +97,8 @@ def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
         "runtime_seconds": round(elapsed, 3),
         "firms": firm_headlines(ts, customers, cfg.steps_per_year),
         "market": {"prospects_final": float(model.prospects), "lapsed_final": float(model.lapsed_customers)},
+        "markets": market_summary(ts),
+        "events": [{"step": s, "kind": k, "firm": f} for s, k, f in model.events.log],
         "versions": versions(),
         "resolved_scenario": cfg.to_dict(),
     }
@@ -104,6 +107,8 @@ def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
         ts.to_parquet(tmp / "timeseries.parquet", index=False)
         customers.to_parquet(tmp / "customers.parquet", index=False)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=True) + "\n")
-        overview_figure(ts, tmp / "overview.png", f"{cfg.name} — seed {seed}, {cfg.population.size:,} customers")
+        label = f"{cfg.name} — seed {seed}, {cfg.population.size:,} customers"
+        overview_figure(ts, tmp / "overview.png", label)
+        markets_figure(ts, tmp / "markets.png", label)
 
     write_atomically(out, force, write)

@@ -15,7 +15,18 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "apply_overrides", "parse_set_options"]
+from sim.scenario_markets import (
+    AllianceConfig,
+    DistributorConfig,
+    EmployeeConfig,
+    EventConfig,
+    LeverEffects,
+    Levers,
+    Stakeholders,
+    SupplierConfig,
+)
+
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "apply_overrides", "parse_set_options", "merge"]
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -56,12 +67,17 @@ class Segment(_Strict):
     cost_weights: CostWeights = CostWeights()
     basket: Annotated[float, Field(gt=0.0)] = 40.0  # spend per purchase at price index 1 (assumption)
     purchase_rate: Prob = 0.5  # probability of a purchase per step (assumption)
+    network_value: Prob = 0.0  # M13: chance that an adopting (business) customer pulls its contacts in
 
 
 class Population(_Strict):
     size: Annotated[int, Field(ge=1, le=200_000_000)] = 100_000
     segments: list[Segment] = Field(default_factory=lambda: [Segment(name="all")])
     wallet_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = 1.0  # lognormal spend dispersion, F7 (assumption)
+    # money amounts per step in the scenario (budgets, lever spends, fees, spend units) are for a market
+    # of this many people; they scale with size / budget_reference, so a smaller quick-look run keeps
+    # the same spend per person
+    budget_reference: Annotated[int, Field(ge=1)] = 100_000
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Population:
@@ -104,6 +120,10 @@ class FirmConfig(_Strict):
     budget: Budget = Budget()
     recovery_rate: Prob = 0.2  # share of complaints recovered (D10 recovery stage; assumption)
     recovery_cost: NonNeg = 10.0  # currency per recovered complaint (assumption)
+    levers: Levers = Levers()
+    supplier: SupplierConfig = SupplierConfig()
+    distributor: DistributorConfig = DistributorConfig()
+    employees: EmployeeConfig = EmployeeConfig()
 
 
 # ---------------------------------------------------------------- contact network (M5)
@@ -178,7 +198,7 @@ class ChurnParams(_Strict):
     dissatisfaction: Prob = 0.05  # hazard at zero satisfaction and zero loyalty (assumption)
     satisfaction_floor: Unit = 0.45  # satisfaction below which dissatisfaction churn starts
     competition: NonNeg = 0.06  # hazard per unit of delivered-value gap to the best rival (assumption)
-    own_circumstances: Prob = 0.002  # per step; the customer's own reasons (D12; assumption)
+    own_circumstances: Prob = 0.001  # per step; the customer's own reasons (D12; assumption)
     own_circumstances_beta: Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=2, max_length=2)] | None = None
     # ^ [alpha, beta]: each customer draws its own-circumstance churn once from Beta (sBG, Fader & Hardie 2007)
     switch_share: Prob = 0.6  # share of dissatisfied leavers who go to the best rival (rest lapse)
@@ -217,6 +237,7 @@ class Dynamics(_Strict):
     new_steps: Annotated[int, Field(ge=1)] = 8  # tenure below which a customer is "new" (D10)
     share_of_wallet_floor: Prob = 0.4  # share of wallet at zero loyalty (D11; grows to 1 with loyalty)
     loyalty_frequency: NonNeg = 0.5  # extra purchase frequency at full loyalty (M3; assumption)
+    levers: LeverEffects = LeverEffects()
 
 
 class Scenario(_Strict):
@@ -230,6 +251,9 @@ class Scenario(_Strict):
         FirmConfig(name="focal"), FirmConfig(name="rival_1"), FirmConfig(name="rival_2")])
     network: Network = Network()
     dynamics: Dynamics = Dynamics()
+    stakeholders: Stakeholders = Stakeholders()
+    alliances: list[AllianceConfig] = Field(default_factory=list)
+    events: list[EventConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_firms(self) -> Scenario:
@@ -240,6 +264,19 @@ class Scenario(_Strict):
             raise ValueError("firm names must be unique")
         if sum(f.initial_share for f in self.firms) > 1.0 + 1e-9:
             raise ValueError("firms' initial_share values sum to more than 1")
+        known = set(names)
+        for name in self.stakeholders.monopoly:
+            if name not in known:
+                raise ValueError(f"stakeholders.monopoly: no firm named {name!r}")
+        for a in self.alliances:
+            bad = [m for m in a.members if m not in known]
+            if bad or len(set(a.members)) != len(a.members):
+                raise ValueError(f"alliance {a.name!r}: members must be distinct firm names (bad: {bad})")
+        if len({a.name for a in self.alliances}) != len(self.alliances):
+            raise ValueError("alliance names must be unique")
+        for e in self.events:
+            if e.firm is not None and e.firm not in known:
+                raise ValueError(f"event {e.kind}: no firm named {e.firm!r}")
         return self
 
     @property
@@ -248,6 +285,35 @@ class Scenario(_Strict):
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+    def money_scale(self) -> float:
+        return self.population.size / self.population.budget_reference
+
+    def scaled(self) -> Scenario:
+        """A copy with every money-per-step amount scaled to the population (see ``budget_reference``)."""
+        k = self.money_scale()
+        if k == 1.0:
+            return self
+        d = self.to_dict()
+        for f in d["firms"]:
+            for key in ("acquisition", "retention"):
+                f["budget"][key] *= k
+            for lever in f["levers"].values():
+                if isinstance(lever, dict) and "spend" in lever:
+                    lever["spend"] *= k
+            f["levers"]["tiered_service"]["cost"] *= k
+            f["supplier"]["spend_unit"] *= k
+            f["distributor"]["spend_unit"] *= k
+            f["distributor"]["exclusivity_fee"] *= k
+            f["employees"]["spend_unit"] *= k
+        for a in d["alliances"]:
+            a["spend"] *= k
+        lv = d["dynamics"]["levers"]
+        lv["database_unit"] *= k
+        lv["pr_unit"] *= k
+        d["stakeholders"]["initial_cash"] *= k
+        d["population"]["budget_reference"] = self.population.size
+        return Scenario.model_validate(d)
 
 
 # ---------------------------------------------------------------- loading and overrides
@@ -347,13 +413,35 @@ def scenario_from_dict(data: Any, source: str = "<dict>", overrides: dict[str, A
         raise ScenarioError(_describe(err, data, source)) from None
 
 
-def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Read, validate and return a scenario; raises :class:`ScenarioError` with a one-line message."""
-    path = Path(path)
+def merge(base: Any, over: Any) -> Any:
+    """Deep-merge ``over`` onto ``base``: mappings key by key, lists of named items (firms, segments,
+    alliances) item by item by name, anything else replaced."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = merge(base[k], v) if k in base else v
+        return out
+    named = lambda xs: isinstance(xs, list) and all(isinstance(x, dict) and "name" in x for x in xs)  # noqa: E731
+    if named(base) and named(over) and over:
+        out = list(base)
+        names = [x["name"] for x in base]
+        for item in over:
+            if item["name"] in names:
+                i = names.index(item["name"])
+                out[i] = merge(out[i], item)
+            else:
+                out.append(item)
+        return out
+    return over
+
+
+def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read one scenario file, resolving ``extends: other.yaml`` (relative to the file) recursively."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
+        where = f"{chain[-1]}: extends" if chain else str(path)
+        raise ScenarioError(f"{where}: file not found ({path})" if chain else f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ScenarioError(f"{path}: cannot read file ({err.__class__.__name__})") from None
     try:
@@ -362,4 +450,21 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(parse)"
         raise ScenarioError(f"{path}: {where}: malformed YAML ({getattr(err, 'problem', 'syntax error')})") from None
-    return scenario_from_dict({} if data is None else data, str(path), overrides)
+    data = {} if data is None else data
+    if not isinstance(data, dict) or "extends" not in data:
+        return data
+    parent = data.pop("extends")
+    if not isinstance(parent, str):
+        raise ScenarioError(f"{path}: extends: expected a file name (got {parent!r})")
+    parent_path = (path.parent / parent).resolve()
+    if parent_path in chain or parent_path == path.resolve():
+        raise ScenarioError(f"{path}: extends: circular ({parent})")
+    base = _read_yaml(parent_path, (*chain, path.resolve()))
+    return merge(base, data)
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, validate and return a scenario; raises :class:`ScenarioError` with a one-line message.
+    A file may start from another with ``extends: baseline.yaml`` and change only what differs."""
+    path = Path(path)
+    return scenario_from_dict(_read_yaml(path), str(path), overrides)

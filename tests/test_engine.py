@@ -101,7 +101,8 @@ def test_much_better_competitor_takes_customers():
 
 def test_no_churn_causes_means_no_churn():
     m = _model(**{"dynamics.churn.dissatisfaction": 0.0, "dynamics.churn.competition": 0.0,
-                  "dynamics.churn.own_circumstances": 0.0, "dynamics.wom.referral_pull": 0.0})
+                  "dynamics.churn.own_circumstances": 0.0, "dynamics.wom.referral_pull": 0.0,
+                  **{f"firms.{f}.employees.follow": 0.0 for f in ("focal", "rival_1", "rival_2")}})
     m.run(30)
     ts = m.timeseries()
     assert ts["churned"].sum() == 0 and (ts.loc[ts.step > 0, "retention_rate"] == 1.0).all()

@@ -1,74 +1,228 @@
 """Firm: an actor of the customer and competitor markets (D1) — the focal firm and its rivals.
 
-A firm holds its offer (D6) and budget, plans its spending each step, and books its accounts from the
-per-firm totals that the customer kernel returns. It never loops over customers.
+A firm runs its strategy (the levers of ``scenario_markets.Levers``), pays for it, and books its accounts
+from the per-firm totals the customer kernel returns. It never loops over customers. Its offer as
+customers experience it is the scenario's base offer moved by its partners in the other markets:
+supplier input quality (M9), employee satisfaction (M8), distributor convenience (M10), image
+(M12), alliances (M11), rebates and price wars.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 from sim import kernels as K
-from sim.scenario import FirmConfig
+from sim.scenario import FirmConfig, Offer
+from sim.scenario_markets import RELATIONSHIP_LEVELS, LeverEffects
 
 if TYPE_CHECKING:
-    import numpy as np
+    from sim.markets.alliance import Alliance
+    from sim.markets.distributor import Distributor
+    from sim.markets.employees import EmployeePool
+    from sim.markets.supplier import Supplier
 
-__all__ = ["Firm", "FIRM_COLUMNS"]
+__all__ = ["Firm", "FIRM_COLUMNS", "SPEND_COLUMNS", "COST_COLUMNS", "MARKET_SPEND"]
 
+# lever spends (currency per step), summed into `relationship_spend`
+SPEND_COLUMNS = (
+    "spend_financial", "spend_social", "spend_structural", "spend_relationship_level", "spend_one_to_one",
+    "spend_database", "spend_tiering", "spend_internal", "spend_supplier", "spend_distributor", "spend_pr",
+    "spend_poaching", "spend_alliance",
+)
+# profit = revenue - the sum of these, in this order (the money identity)
+COST_COLUMNS = ("cogs", "serve_cost", "acquisition_spend", "retention_spend", "recovery_cost",
+                "relationship_spend", "financing_cost")
+# which of the six markets (D1) each spend serves
+MARKET_SPEND = {
+    "customer": ("acquisition_spend", "retention_spend", "recovery_cost", "spend_financial", "spend_social",
+                 "spend_structural", "spend_relationship_level", "spend_one_to_one", "spend_database",
+                 "spend_tiering"),
+    "competitor": ("spend_poaching", "spend_alliance"),
+    "supplier": ("spend_supplier",),
+    "distributor": ("spend_distributor",),
+    "internal": ("spend_internal",),
+    "stakeholder": ("spend_pr", "financing_cost"),
+}
+# the state of the firm's other markets, recorded every step
+MARKET_STATE = (
+    "price", "rebate", "unit_cost_effective", "product_quality", "service_quality", "personnel_quality", "image",
+    "supplier_rung", "input_quality", "supply_disrupted", "distributor_partnership", "distributor_reach",
+    "exclusive", "employee_satisfaction", "staff_turnover", "consumer_campaign", "lockin", "in_alliance", "cash",
+)
 # what the DataCollector records for every firm every step (the timeseries columns)
 FIRM_COLUMNS = (
     "customers", "acquired", "churned", "retention_rate", "market_share", "satisfaction", "trust", "loyalty",
     "revenue", "cost", "profit", "customer_equity",
-    "churn_dissatisfaction", "churn_competition", "churn_own", "switched_to_rival", "lapsed",
-    "acquired_from_rival", "referral_acquisitions", "won_back", "purchases", "revenue_returning",
-    "gross_margin", "margin_returning", "cogs", "serve_cost", "acquisition_spend", "retention_spend",
-    "recovery_cost", "complaints", "recoveries", "delighted", "bond_financial", "bond_social",
+    "churn_dissatisfaction", "churn_competition", "churn_staff", "churn_own", "ended_by_firm",
+    "switched_to_rival", "lapsed", "acquired_from_rival", "referral_acquisitions", "won_back", "purchases",
+    "revenue_returning", "gross_margin", "margin_returning", *COST_COLUMNS, *SPEND_COLUMNS,
+    "complaints", "recoveries", "delighted", "bond_financial", "bond_social",
     "bond_structural", "positive_episodes", "positive_contacts", "negative_episodes", "negative_contacts",
-    *(f"stage_{s}" for s in K.STAGES if s not in ("prospect", "lapsed")),
+    *(f"stage_{s}" for s in K.STAGES if s not in ("prospect", "lapsed")), *MARKET_STATE,
 )
+
+
+def _saturating(x: float, unit: float) -> float:
+    return x / (x + unit) if x > 0.0 else 0.0
 
 
 class Firm(mesa.Agent):
     """A firm in the market; ``index`` is its column in the customer arrays."""
+
+    supplier: Supplier
+    distributor: Distributor
+    employees: EmployeePool
 
     def __init__(self, model: mesa.Model, config: FirmConfig, index: int) -> None:
         super().__init__(model)
         self.config = config
         self.name = config.name
         self.index = index
-        self.offer = config.offer.model_copy()
+        self.offer = config.offer.model_copy()  # the base offer of the scenario
+        self.current = self.offer  # the offer as customers experience it this step
+        self.alliances: list[Alliance] = []
         for col in FIRM_COLUMNS:
             setattr(self, col, 0.0)
         self.customers_at_start = 0.0
+        self.image = self.offer.image
+        self.cash = model.config.stakeholders.initial_cash
+        self.price_cut = 0.0
+        self.price_cut_for = 0
+        self.copied = (0.0, 0.0)  # (rebate, financial spend per customer) copied from rivals (M6)
+        self._seen: deque[tuple[float, float]] = deque(maxlen=config.levers.copy_financial.lag)
+        self.fin_rebate = 0.0
+        self.fin_per_customer = 0.0
 
     # ------------------------------------------------------------------ decisions
-    def plan(self) -> None:
-        """Set this step's spending. Fixed budgets here; strategies (levers) refine it."""
-        self.customers_at_start = self.customers
-        self.acquisition_spend = self.config.budget.acquisition
-        self.retention_spend = self.config.budget.retention
+    def price_war(self, cut: float, duration: int) -> None:
+        """Cut the price by ``cut`` for ``duration`` steps (a price war; matched by rivals that match)."""
+        if cut > self.price_cut or self.price_cut_for == 0:
+            self.price_cut = cut
+        self.price_cut_for = max(self.price_cut_for, duration)
 
-    def care_per_customer(self) -> float:
-        """After-sales care spend per customer this step (M14)."""
-        return self.retention_spend / max(self.customers_at_start, 1.0)
+    def plan(self, now: int, effects: LeverEffects) -> None:
+        """Set this step's spending and the offer customers experience. ``now`` = steps elapsed."""
+        cfg, lv = self.config, self.config.levers
+        n = max(self.customers, 1.0)
+        self.customers_at_start = self.customers
+        self.acquisition_spend = cfg.budget.acquisition
+        self.retention_spend = cfg.budget.retention
+        # level-1 financial bond (D3), possibly copied from rivals (M6)
+        fin_on = lv.financial.active(now)
+        rebate = lv.financial.rebate if fin_on else 0.0
+        fin_pc = lv.financial.spend / n if fin_on else 0.0
+        if lv.copy_financial.enabled:
+            rebate, fin_pc = max(rebate, self.copied[0]), max(fin_pc, self.copied[1])
+        self.fin_rebate, self.fin_per_customer = rebate, fin_pc
+        self.rebate = rebate
+        self.spend_financial = fin_pc * n
+        self.spend_social = lv.social.spend if lv.social.active(now) else 0.0
+        self.spend_structural = lv.structural.spend if lv.structural.active(now) else 0.0
+        self.level = RELATIONSHIP_LEVELS.index(lv.relationship_level)
+        self.spend_relationship_level = effects.level_cost[self.level] * self.customers_at_start
+        self.spend_one_to_one = lv.one_to_one.spend if lv.one_to_one.active(now) else 0.0
+        self.spend_database = lv.database.spend if lv.database.active(now) else 0.0
+        self.spend_tiering = lv.tiered_service.cost
+        self.spend_internal = self.employees.spend
+        self.spend_supplier = self.supplier.spend
+        self.spend_distributor = self.distributor.spend
+        self.spend_pr = lv.public_relations.spend if lv.public_relations.active(now) else 0.0
+        self.spend_poaching = lv.poaching.spend if lv.poaching.active(now) else 0.0
+        self.spend_alliance = sum(a.spend_per_member() for a in self.alliances)
+        self.relationship_spend = 0.0
+        for col in SPEND_COLUMNS:  # fixed order: the money identity is checked exactly
+            self.relationship_spend += getattr(self, col)
+        self.financing_cost = self.model.financial.financing_cost(self)
+        # the experienced offer (D6)
+        if self.price_cut_for > 0:
+            self.price_cut_for -= 1
+        else:
+            self.price_cut = 0.0
+        o, sup, dis, emp = self.offer, self.supplier, self.distributor, self.employees
+        rd = sum(a.product_delta() for a in self.alliances)
+        clip = lambda v: float(min(1.0, max(0.0, v)))  # noqa: E731
+        self.current = Offer.model_construct(
+            product=clip((o.product + sup.product_delta() + rd) * sup.product_factor()),
+            # the firm's customers' bonds are part of what it offers: customised service (M7: structural
+            # bonds pull customers from rivals) and personal contact (D3 level 2)
+            service=clip(o.service + emp.service_delta() + dis.service_delta()
+                         + effects.structural_value * self.bond_structural),
+            personnel=clip(o.personnel + emp.service_delta() + effects.social_value * self.bond_social),
+            image=clip(self.image),
+            price=o.price * (1.0 - rebate) * (1.0 - self.price_cut),
+            time=clip(o.time * dis.convenience_factor()),
+            energy=clip(o.energy * dis.convenience_factor()),
+            psychic=o.psychic,
+        )
+        unit = cfg.unit_cost * sup.unit_cost_factor(sup.config.rung)
+        for a in self.alliances:
+            unit *= a.unit_cost_factor()
+        self.unit_cost_effective = float(min(0.99, max(0.0, unit)))
+
+    def contact_cost_factor(self) -> float:
+        out = 1.0
+        for a in self.alliances:
+            out *= a.contact_cost_factor()
+        return out
+
+    def kernel_row(self, row: np.ndarray, effects: LeverEffects, care_effect: float, care_unit: float,
+                   neg_rate: float, lockin: float) -> None:
+        """Fill this firm's row of the kernel's per-firm parameters (``kernels.FP``)."""
+        cfg, lv, e = self.config, self.config.levers, effects
+        n = max(self.customers_at_start, 1.0)
+        care = self.retention_spend / n
+        lvl = self.level
+        row[K.FP_CARE] = (care_effect * care / (care + care_unit) + e.level_care[lvl]  # M14, D4
+                          + e.one_to_one_value * _saturating(self.spend_one_to_one / n, e.one_to_one_unit))
+        row[K.FP_RECOVERY] = min(1.0, cfg.recovery_rate + e.level_recovery[lvl])
+        row[K.FP_MARGIN] = 1.0 - self.unit_cost_effective
+        row[K.FP_PRICE] = self.current.price
+        row[K.FP_SERVE] = cfg.cost_to_serve
+        row[K.FP_INV_FIN] = e.financial_rate * _saturating(self.fin_per_customer, e.financial_unit)
+        row[K.FP_INV_SOC] = e.social_rate * _saturating(self.spend_social / n, e.social_unit) + e.level_social[lvl]
+        row[K.FP_INV_STR] = (e.structural_rate * _saturating(self.spend_structural / n, e.structural_unit)
+                             + e.level_structural[lvl])
+        row[K.FP_NEG_RAND] = min(1.0, neg_rate * self.model.consumer_group.amplification(self))
+        row[K.FP_LOCKIN] = lockin
+        row[K.FP_TIER] = lv.tiered_service.targeting
+        row[K.FP_PRUNE] = 1.0 if lv.tiered_service.end_unprofitable else 0.0
+        row[K.FP_STAFF] = self.employees.customer_hazard()
+        row[K.FP_SOW] = e.one_to_one_wallet * _saturating(self.spend_one_to_one / n, e.one_to_one_unit)
+        row[K.FP_RISK] = e.database_risk_care * _saturating(self.spend_database, e.database_unit)
+        self.lockin = lockin
+
+    def observe_rivals(self, firms: list[Firm]) -> None:
+        """Remember the largest rival level-1 incentive; copy what was seen ``lag`` steps ago (M6)."""
+        if not self.config.levers.copy_financial.enabled:
+            return
+        rivals = [f for f in firms if f is not self]
+        seen = (max((f.fin_rebate for f in rivals), default=0.0), max((f.fin_per_customer for f in rivals), default=0.0))
+        if len(self._seen) == self._seen.maxlen:
+            self.copied = self._seen[0]
+        self._seen.append(seen)
 
     # ------------------------------------------------------------------ accounts
     def book(self, t: np.ndarray, wom: np.ndarray, population_size: int) -> None:
         """Record this step's totals ``t`` (one row of the kernel totals) and close the accounts.
 
-        profit = revenue - (cost of goods + cost to serve + acquisition + retention + recovery), exactly.
+        profit = revenue - (cogs + cost to serve + acquisition + retention + recovery + relationship
+        spend + financing), exactly.
         """
         cfg = self.config
         self.customers = t[K.T_CUSTOMERS]
         self.acquired = t[K.T_ACQUIRED]
         self.churn_dissatisfaction = t[K.T_CHURN_DIS]
         self.churn_competition = t[K.T_CHURN_COMP]
+        self.churn_staff = t[K.T_CHURN_STAFF]
         self.churn_own = t[K.T_CHURN_OWN]
-        self.churned = self.churn_dissatisfaction + self.churn_competition + self.churn_own
-        self.retention_rate = 1.0 - self.churned / self.customers_at_start if self.customers_at_start else 1.0
+        self.ended_by_firm = t[K.T_PRUNED]
+        self.churned = self.churn_dissatisfaction + self.churn_competition + self.churn_staff + self.churn_own
+        lost = self.churned + self.ended_by_firm
+        self.retention_rate = 1.0 - lost / self.customers_at_start if self.customers_at_start else 1.0
         self.market_share = self.customers / population_size
         self.switched_to_rival = t[K.T_TO_RIVAL]
         self.lapsed = t[K.T_LAPSED]
@@ -99,9 +253,26 @@ class Firm(mesa.Agent):
         self.negative_episodes = wom[K.T_NEG_EPISODES]
         self.negative_contacts = wom[K.T_NEG_CONTACTS]
         # money
-        self.cogs = self.revenue * cfg.unit_cost
+        self.cogs = self.revenue * self.unit_cost_effective
         self.serve_cost = t[K.T_SERVED] * cfg.cost_to_serve
         self.recovery_cost = self.recoveries * cfg.recovery_cost
-        self.cost = (self.cogs + self.serve_cost + self.acquisition_spend + self.retention_spend
-                     + self.recovery_cost)
+        self.cost = 0.0
+        for col in COST_COLUMNS:
+            self.cost += getattr(self, col)
         self.profit = self.revenue - self.cost
+        self.cash += self.profit
+        self._record_markets()
+
+    def _record_markets(self) -> None:
+        c = self.current
+        self.price, self.product_quality, self.service_quality = c.price, c.product, c.service
+        self.personnel_quality = c.personnel
+        self.supplier_rung = self.supplier.rung
+        self.input_quality = self.supplier.input_quality
+        self.supply_disrupted = 1.0 if self.supplier.disruption_damage > 0 else 0.0
+        self.distributor_partnership = self.distributor.partnership
+        self.distributor_reach = self.distributor.reach_factor()
+        self.exclusive = 1.0 if self.distributor.exclusive else 0.0
+        self.employee_satisfaction = self.employees.satisfaction
+        self.staff_turnover = self.employees.turnover
+        self.in_alliance = float(sum(1 for a in self.alliances if a.active))
