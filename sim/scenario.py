@@ -142,7 +142,7 @@ class SatisfactionParams(_Strict):
     tolerance: Annotated[float, Field(gt=0.0)] = 0.1  # disconfirmation that moves satisfaction halfway
     speed: Prob = 0.2  # smoothing of satisfaction toward its target per step (assumption)
     expectation_speed: Prob = 0.05  # adaptation of expectations to experience (assumption)
-    market_anchor: Prob = 0.5  # weight of the market's average offer in expectations (assumption)
+    market_anchor: Prob = 0.5  # weight of market average in expectations (Thibaut & Kelley 1959; assumption)
     delight_margin: NonNeg = 0.05  # disconfirmation above which the customer is delighted (M2)
     initial: Unit = 0.6
 
@@ -159,7 +159,7 @@ class TrustParams(_Strict):
 class LoyaltyParams(_Strict):
     """M2, M3, D3: loyalty from satisfaction (convex: delight matters), trust and bonds."""
 
-    satisfaction_power: Annotated[int, Field(ge=1, le=8)] = 3  # convexity, M2 (assumption)
+    satisfaction_power: Annotated[int, Field(ge=1, le=8)] = 3  # convexity, M2 (Jones & Sasser 1995; exponent: assumption)
     w_satisfaction: NonNeg = 0.35
     w_delight: NonNeg = 0.2
     w_trust: NonNeg = 0.25
@@ -189,7 +189,7 @@ class WomParams(_Strict):
     referral_pull: Prob = 0.02  # extra switching hazard of a rival's customer told about a firm
     negative_impact: Prob = 0.05  # satisfaction lost per negative contact heard about one's firm
     negative_block: Prob = 0.5  # cut in a prospect's adoption hazard for a firm criticised to them
-    imitation: NonNeg = 0.0  # Bass q: adoption hazard per unit of the firm's market share (well mixed)
+    imitation: NonNeg = 0.0  # Bass (1969) q: adoption hazard per unit of the firm's market share (well mixed)
 
 
 class ChurnParams(_Strict):
@@ -211,7 +211,7 @@ class AcquisitionParams(_Strict):
 
     cost_per_contact: Annotated[float, Field(gt=0.0)] = 8.0  # currency per prospect reached (assumption)
     conversion: Prob = 0.3  # chance a reached prospect adopts at average attractiveness (assumption)
-    spontaneous: Prob = 0.002  # per step, outside influence (Bass p; assumption)
+    spontaneous: Prob = 0.002  # per step, outside influence (Bass 1969 p; assumption)
     value_sensitivity: NonNeg = 3.0  # how strongly choice follows delivered value (assumption)
 
 
