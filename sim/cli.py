@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--threads", type=int, default=None, help="numba threads (default: all cores)")
     r.add_argument("--debug", action="store_true", help="check invariants after every step")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+    v = sub.add_parser("validate", help="check the engine against known models and the documents' figures")
+    v.add_argument("--full", action="store_true", help="full sizes and tolerances (minutes); default: quick subset")
+    v.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    v.add_argument("--out", default=None, help="folder for validation.json and figures "
+                                               "(default: results/validation[-full], never overwritten)")
+    v.add_argument("--force", action="store_true", help="replace an existing non-empty --out folder")
     return ap
 
 
@@ -47,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
         return _cmd_run(args)
+    if args.command == "validate":
+        return _cmd_validate(args)
     return _fail(f"unknown command {args.command}")  # pragma: no cover
 
 
@@ -84,6 +92,53 @@ def _cmd_run(args: argparse.Namespace) -> int:
                          progress=lambda k: bar.advance(task, k))
         _print_summary(out)
     return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0 if every check passes, 1 if any fails (2 on bad input)."""
+    import json
+
+    from sim.run import OutputExistsError, check_output_dir, versions, write_atomically
+
+    base = Path("results") / ("validation-full" if args.full else "validation")
+    out = Path(args.out) if args.out else _fresh_dir(base)
+    try:
+        check_output_dir(out, args.force)
+    except OutputExistsError as err:
+        return _fail(str(err))
+    from sim.validation_checks import CHECKS, run_checks, write_figures
+
+    if args.json:
+        checks = run_checks(full=args.full)
+    else:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("validating", total=len(CHECKS))
+            checks = run_checks(full=args.full, progress=lambda name: bar.update(task, advance=1, description=name))
+    rows = [c.row() for c in checks]
+    result = {"mode": "full" if args.full else "quick", "passed": all(c.passed for c in checks),
+              "checks": rows, "versions": versions()}
+
+    def write(tmp: Path) -> None:
+        result["figures"] = write_figures(checks, tmp)
+        (tmp / "validation.json").write_text(json.dumps(result, indent=2) + "\n")
+
+    write_atomically(out, args.force, write)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"sim validate ({result['mode']}) -> {out}/")
+        for col in ("check", "engine", "reference", "tolerance", "pass"):
+            table.add_column(col, overflow="fold")
+        for c in checks:
+            table.add_row(c.check, f"{c.engine:.4g}", c.reference, c.tolerance,
+                          "[green]pass" if c.passed else "[red]FAIL")
+        Console().print(table)
+    return 0 if result["passed"] else 1
 
 
 def _print_summary(out: Path) -> None:

@@ -46,7 +46,7 @@ P = _Idx("NOISE", "TOL", "SAT_SPEED", "EXP_SPEED", "ANCHOR", "DELIGHT", "BREAK",
          "COMPLAIN_TH", "COMPLAIN_P", "RECOVERY_BOOST", "POS_P", "REF_CONV", "REF_PULL", "NEG_IMPACT",
          "NEG_BLOCK", "CH_DIS", "SAT_FLOOR", "CH_COMP", "SWITCH_SHARE", "SWITCH_COST", "FIN_DAMP",
          "DECAY_FIN", "DECAY_SOC", "DECAY_STR", "NEW_STEPS", "SOW_FLOOR", "LOY_FREQ", "DISC",
-         "SAT0", "TRUST0", "LOY0", "INV_TOL", "INV_FLOOR", "FIN_FREQ")
+         "SAT0", "TRUST0", "LOY0", "INV_TOL", "INV_FLOOR", "FIN_FREQ", "OWN_ON_PURCHASE", "RETURNING")
 # per-firm parameters
 FP = _Idx("CARE", "RECOVERY", "MARGIN", "PRICE", "SERVE", "INV_FIN", "INV_SOC", "INV_STR", "NEG_RAND",
           "LOCKIN", "TIER", "PRUNE", "STAFF", "SOW", "RISK")
@@ -59,7 +59,7 @@ T = _Idx("CUSTOMERS", "SERVED", "ACQUIRED", "ACQ_REFERRAL", "WON_BACK", "FROM_RI
          "CHURN_COMP", "CHURN_OWN", "TO_RIVAL", "LAPSED", "PURCHASES", "REVENUE", "REV_RETURNING",
          "MARGIN", "MARGIN_RETURNING", "SAT", "TRUST", "LOYALTY", "BOND_FIN", "BOND_SOC", "BOND_STR",
          "COMPLAINTS", "RECOVERIES", "DELIGHTED", "CLV", "POS_EPISODES", "POS_CONTACTS", "NEG_EPISODES",
-         "NEG_CONTACTS", "POS_RANDOM", "NEG_RANDOM", "CHURN_STAFF", "PRUNED",
+         "NEG_CONTACTS", "POS_RANDOM", "NEG_RANDOM", "CHURN_STAFF", "PRUNED", "POS_DEALS", "FROM_PRAISE",
          "ST_PROSPECT", "ST_NEW", "ST_GROWING", "ST_LOYAL", "ST_AT_RISK", "ST_LAPSED", "ST_WON_BACK")
 
 
@@ -69,7 +69,7 @@ T = _Idx("CUSTOMERS", "SERVED", "ACQUIRED", "ACQ_REFERRAL", "WON_BACK", "FROM_RI
  P_COMPLAIN_TH, P_COMPLAIN_P, P_RECOVERY_BOOST, P_POS_P, P_REF_CONV, P_REF_PULL, P_NEG_IMPACT,
  P_NEG_BLOCK, P_CH_DIS, P_SAT_FLOOR, P_CH_COMP, P_SWITCH_SHARE, P_SWITCH_COST, P_FIN_DAMP, P_DECAY_FIN,
  P_DECAY_SOC, P_DECAY_STR, P_NEW_STEPS, P_SOW_FLOOR, P_LOY_FREQ, P_DISC, P_SAT0, P_TRUST0, P_LOY0,
- P_INV_TOL, P_INV_FLOOR, P_FIN_FREQ) = range(45)
+ P_INV_TOL, P_INV_FLOOR, P_FIN_FREQ, P_OWN_ON_PURCHASE, P_RETURNING) = range(47)
 (FP_CARE, FP_RECOVERY, FP_MARGIN, FP_PRICE, FP_SERVE, FP_INV_FIN, FP_INV_SOC, FP_INV_STR, FP_NEG_RAND,
  FP_LOCKIN, FP_TIER, FP_PRUNE, FP_STAFF, FP_SOW, FP_RISK) = range(15)
 SF_VALUE, SF_ACQ, SF_ACQ_REF, SF_ATTRACT, SF_GAP, SF_BEST, SF_PULL, SF_POACH, SF_POACHER = range(9)
@@ -78,8 +78,8 @@ SEG_REF, SEG_BASKET, SEG_RATE, SEG_NETWORK = range(4)
  T_CHURN_COMP, T_CHURN_OWN, T_TO_RIVAL, T_LAPSED, T_PURCHASES, T_REVENUE, T_REV_RETURNING, T_MARGIN,
  T_MARGIN_RETURNING, T_SAT, T_TRUST, T_LOYALTY, T_BOND_FIN, T_BOND_SOC, T_BOND_STR, T_COMPLAINTS,
  T_RECOVERIES, T_DELIGHTED, T_CLV, T_POS_EPISODES, T_POS_CONTACTS, T_NEG_EPISODES, T_NEG_CONTACTS,
- T_POS_RANDOM, T_NEG_RANDOM, T_CHURN_STAFF, T_PRUNED, T_ST_PROSPECT, T_ST_NEW, T_ST_GROWING, T_ST_LOYAL,
- T_ST_AT_RISK, T_ST_LAPSED, T_ST_WON_BACK) = range(41)
+ T_POS_RANDOM, T_NEG_RANDOM, T_CHURN_STAFF, T_PRUNED, T_POS_DEALS, T_FROM_PRAISE, T_ST_PROSPECT, T_ST_NEW,
+ T_ST_GROWING, T_ST_LOYAL, T_ST_AT_RISK, T_ST_LAPSED, T_ST_WON_BACK) = range(43)
 
 for _prefix, _idx in (("P", P), ("FP", FP), ("SF", SF), ("SEG", SEG), ("T", T)):  # the two lists must agree
     for _k, _name in enumerate(_idx.names):
@@ -94,13 +94,14 @@ def n_chunks_for(n: int) -> int:
 
 
 @numba.njit(cache=True)
-def wom_pass(key, voice, indptr, indices, wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n,
+def wom_pass(key, voice, firm, indptr, indices, wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n,
              reach_pos, reach_neg, tot):
     """Deliver last step's word-of-mouth episodes (M5). ``voice[j]`` is +(f+1) for a positive episode
     about firm f, -(f+1) for a negative one. A talker reaches each neighbour with probability R/degree
     (all of them when R >= degree) and R - degree random people beyond the network, so an episode's
     expected reach is R: F4's 8 for praise, F5's 25 for complaints. Writes the receivers' buffers and
-    per-firm totals ``tot[f, T.POS_EPISODES..T.NEG_RANDOM]``."""
+    per-firm totals ``tot[f, T.POS_EPISODES..T.NEG_RANDOM]``; praised neighbours who buy from nobody yet
+    (prospects, lapsed) are F4's "potential deals" (``T.POS_DEALS``)."""
     n = voice.shape[0]
     for j in range(n):
         v = voice[j]
@@ -122,6 +123,8 @@ def wom_pass(key, voice, indptr, indices, wom_pos_firm, wom_pos_n, wom_neg_firm,
                     m = indices[e]
                     contacts += 1.0
                     if positive:
+                        if firm[m] < 0:
+                            tot[g, T_POS_DEALS] += 1.0
                         wom_pos_firm[m] = g
                         if wom_pos_n[m] < 255:
                             wom_pos_n[m] += 1
@@ -199,6 +202,8 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
         k_ref_conv = p[P_REF_CONV]
         k_neg_block = p[P_NEG_BLOCK]
         k_fin_freq = p[P_FIN_FREQ]
+        k_own_on_purchase = p[P_OWN_ON_PURCHASE]
+        k_returning = p[P_RETURNING]
         for i in range(lo, hi):
             ck = customer_key(key, i)
             f = np.int64(firm[i])
@@ -215,8 +220,9 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                 r3 = draw(ck, 3)
                 r4 = draw(ck, 4)
                 # tiered service (D8): a firm's care and bond investment per customer scale with the
-                # customer's value (wallet, mean 1) by the firm's targeting weight; 0 = everyone alike
-                w = 1.0 + fp[f, FP_TIER] * (np.float64(wallet[i]) - 1.0)
+                # customer's value (spend multiplier x frequency multiplier, mean 1) by the firm's
+                # targeting weight; 0 = everyone alike
+                w = 1.0 + fp[f, FP_TIER] * (np.float64(wallet[i]) * np.float64(freq[i]) - 1.0)
                 # D6/D7: perceived performance = delivered value + after-sales care (M14) + database
                 # marketing's attention to at-risk customers (M15) + noise
                 at_risk = 1.0 if satisfaction[i] < k_sat_floor else 0.0
@@ -281,7 +287,7 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                 damp = (1.0 - k_switch_cost * bt) * (1.0 - k_fin_damp * bf) * (1.0 - fp[f, FP_LOCKIN])
                 h_dis *= damp
                 h_comp *= damp
-                h_own = np.float64(own_churn[i])
+                h_own = np.float64(own_churn[i]) * (1.0 - k_own_on_purchase)  # BG/NBD: only after a purchase
                 h_staff = fp[f, FP_STAFF]  # D12/M8: departing staff take customers to rivals
                 pch = h_dis + h_comp + h_staff + h_own
                 uch = u_hi(r2)
@@ -298,6 +304,7 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                         uc = u_lo(r2) * comp_base
                         if pull > 0.0 and uc < pull:  # a praised rival wins
                             dest = posf
+                            acc[dest, T_FROM_PRAISE] += 1.0
                         elif poach > 0.0 and uc < pull + poach:  # the poacher wins
                             dest = np.int64(sf[s, f, SF_POACHER])
                     elif uch < h_dis + h_comp + h_staff:
@@ -348,7 +355,7 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                         acc[nf, T_ST_LAPSED] += 1.0
                         continue
                     margin = -fp[f, FP_SERVE]
-                    returning = 1.0 if n_purchases[i] > 0 else 0.0
+                    returning = 1.0 if tenure[i] >= k_returning else 0.0  # F3: a returning customer
                     bought = 1.0 if u_lo(r4) < pbuy else 0.0  # branch-free: a purchase is a coin flip
                     revenue = bought * spend_if
                     margin += revenue * fp[f, FP_MARGIN]
@@ -356,6 +363,22 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                     acc[f, T_REVENUE] += revenue
                     acc[f, T_REV_RETURNING] += returning * revenue
                     n_purchases[i] = min(np.int64(n_purchases[i]) + np.int64(bought), 65535)
+                    if k_own_on_purchase > 0.0 and bought > 0.0 and u_hi(draw(ck, 8)) < own_churn[i]:
+                        # BG/NBD (Fader, Hardie & Lee 2005): may drop out right after a repeat purchase
+                        acc[f, T_CHURN_OWN] += 1.0
+                        acc[f, T_LAPSED] += 1.0
+                        acc[f, T_SERVED] += 1.0
+                        acc[f, T_MARGIN] += margin
+                        acc[f, T_MARGIN_RETURNING] += returning * margin
+                        cum_margin[i] += margin
+                        cum_revenue[i] += revenue
+                        voice[i] = 0
+                        last_firm[i] = f
+                        firm[i] = -1
+                        stage[i] = LAPSED
+                        acc[nf, T_CUSTOMERS] += 1.0
+                        acc[nf, T_ST_LAPSED] += 1.0
+                        continue
                     acc[f, T_SERVED] += 1.0
                     acc[f, T_MARGIN] += margin
                     acc[f, T_MARGIN_RETURNING] += returning * margin

@@ -5,7 +5,8 @@ Used by ``summary.json`` of ``sim run`` and by the experiment layer. Definitions
   annual_retention = product of the last year's per-step rates.
 - acquisition_cost: acquisition spend / customers acquired (F1, F2 compare it with the next one);
 - retention_cost_per_customer_year: retention spend / customer-years served.
-- returning_margin_share: share of gross margin from customers who had bought before (F3).
+- returning_margin_share: share of gross margin from returning customers — with the firm for at least
+  `dynamics.returning_after` steps (52: in their second year or later) (F3).
 - top20_revenue_share: revenue share of the top 20% of the firm's final customers by revenue (F7).
 """
 

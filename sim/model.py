@@ -161,6 +161,12 @@ class RelationshipMarket(mesa.Model):
         neg_rate = np.minimum(1.0, wom[:nf, K.T_NEG_RANDOM] / n)  # well-mixed complaints per person
         word = d.wom.imitation * customers / n + d.wom.referral_conversion * pos_rate * attract
         acq = d.acquisition.spontaneous * choice + reach * d.acquisition.conversion * attract + word
+        dt = d.acquisition.hazard_step
+        if dt is not None:  # hazards as rates: P(adopt) = 1 - exp(-H dt), split in proportion (Bass docking)
+            total = acq.sum(axis=1, keepdims=True)
+            prob = 1.0 - np.exp(-total * dt)
+            share = np.divide(prob, total, out=np.zeros_like(total), where=total > 0)
+            acq, word = acq * share, word * share
         block = 1.0 - d.wom.negative_block * neg_rate
         # M10: an exclusive distributor keeps rivals out of its territory
         open_share = np.ones(nf)
@@ -217,8 +223,9 @@ class RelationshipMarket(mesa.Model):
         key = step_key(self.kernel_seed, self.steps, 1)
         self.totals = totals = self.population.advance(key, self._p, fp, sf, seg, self.engine)
         n = self.population.n
+        outside = (self.prospects + self.lapsed_customers) / n  # before this step's adoptions
         for firm in self.firms:
-            firm.book(totals[firm.index], wom[firm.index], n)
+            firm.book(totals[firm.index], wom[firm.index], n, outside)
         none = totals[self.n_firms]
         self.prospects = none[K.T_ST_PROSPECT]
         self.lapsed_customers = none[K.T_ST_LAPSED]

@@ -40,7 +40,8 @@ def kernel_params(sc: Scenario) -> np.ndarray:
         "SOW_FLOOR": d.share_of_wallet_floor, "LOY_FREQ": d.loyalty_frequency, "DISC": disc,
         "SAT0": s.initial, "TRUST0": t.initial, "LOY0": lo.initial,
         "INV_TOL": 1.0 / s.tolerance, "INV_FLOOR": 1.0 / max(ch.satisfaction_floor, 1e-12),
-        "FIN_FREQ": d.levers.financial_frequency,
+        "FIN_FREQ": d.levers.financial_frequency, "OWN_ON_PURCHASE": 1.0 if ch.own_after_purchase else 0.0,
+        "RETURNING": float(d.returning_after),
     }
     assert set(values) == set(K.P.names)
     return np.array([values[name] for name in K.P.names], dtype=np.float64)
@@ -100,6 +101,11 @@ class CustomerPopulation:
         else:
             own = np.full(n, ch.own_circumstances, dtype=np.float32)
         new_steps = sc.dynamics.new_steps
+        if sc.population.frequency_gamma is not None:
+            shape, rate = sc.population.frequency_gamma
+            freq = rng.gamma(shape, 1.0 / rate, size=n).astype(np.float32)
+        else:
+            freq = np.ones(n, dtype=np.float32)
         tenure = np.where(is_cust, rng.integers(0, 2 * sc.steps_per_year, size=n), 0).astype(np.int16)
         stage = np.where(is_cust, np.where(tenure < new_steps, K.NEW, K.GROWING), K.PROSPECT).astype(np.int8)
         seg_ref = value.mean(axis=1)
@@ -116,7 +122,7 @@ class CustomerPopulation:
             bond_fin=np.zeros(n, dtype=np.float32), bond_soc=np.zeros(n, dtype=np.float32),
             bond_str=np.zeros(n, dtype=np.float32), cum_margin=np.zeros(n, dtype=np.float32),
             cum_revenue=np.zeros(n, dtype=np.float32),
-            wallet=wallet, freq=np.ones(n, dtype=np.float32), own_churn=own,
+            wallet=wallet, freq=freq, own_churn=own,
             wom_pos_firm=np.full(n, -1, dtype=np.int8), wom_pos_n=np.zeros(n, dtype=np.uint8),
             wom_neg_firm=np.full(n, -1, dtype=np.int8), wom_neg_n=np.zeros(n, dtype=np.uint8),
         )
@@ -140,7 +146,7 @@ class CustomerPopulation:
 
             return wom_pass_ref(self, key, reach_pos, reach_neg, n_firms)
         tot = np.zeros((n_firms + 1, len(K.T)), dtype=np.float64)
-        K.wom_pass(key, self.voice, self.network.indptr, self.network.indices, self.wom_pos_firm,
+        K.wom_pass(key, self.voice, self.firm, self.network.indptr, self.network.indices, self.wom_pos_firm,
                    self.wom_pos_n, self.wom_neg_firm, self.wom_neg_n, float(reach_pos), float(reach_neg), tot)
         return tot
 
@@ -176,7 +182,8 @@ class CustomerPopulation:
             "stage": pd.Categorical.from_codes(self.stage, categories=list(K.STAGES)),
             "tenure": self.tenure, "satisfaction": self.satisfaction, "trust": self.trust,
             "loyalty": self.loyalty, "cumulative_margin": self.cum_margin, "cumulative_revenue": self.cum_revenue,
-            "purchases": self.n_purchases, "wallet": self.wallet,
+            "purchases": self.n_purchases, "wallet": self.wallet, "bond_financial": self.bond_fin,
+            "bond_social": self.bond_soc, "bond_structural": self.bond_str,
         })
 
     def check_invariants(self, n_firms: int) -> None:

@@ -36,6 +36,8 @@ def wom_pass_ref(pop: CustomerPopulation, key: np.uint64, reach_pos: float, reac
             u = u_hi_np(_draws(ck[0], deg))
             hit = nb[(u < q) | (q >= 1.0)]
             contacts = float(len(hit))
+            if positive:
+                tot[g, K.T_POS_DEALS] += float((pop.firm[hit] < 0).sum())
             for m in hit:
                 if positive:
                     pop.wom_pos_firm[m] = g
@@ -83,7 +85,8 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     f, s, ckc = f0[c], s0[c], ck[c]
     r2, r3, r4 = draw_np(ckc, 2), draw_np(ckc, 3), draw_np(ckc, 4)
     # D6/D7 perceived performance
-    w = 1.0 + fp[f, K.FP_TIER] * (pop.wallet[c].astype(np.float64) - 1.0)  # D8 tiered service
+    value = pop.wallet[c].astype(np.float64) * pop.freq[c].astype(np.float64)
+    w = 1.0 + fp[f, K.FP_TIER] * (value - 1.0)  # D8 tiered service
     at_risk = np.where(pop.satisfaction[c] < p[K.P_SAT_FLOOR], 1.0, 0.0)  # M15 database marketing
     perf = (sf[s, f, K.SF_VALUE] + fp[f, K.FP_CARE] * w + fp[f, K.FP_RISK] * at_risk
             + p[K.P_NOISE] * normal4_np(r3))
@@ -144,7 +147,8 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     h_dis = h_dis * damp
     h_comp = h_comp * damp
     h_staff = fp[f, K.FP_STAFF]  # D12/M8 departing staff
-    pch = h_dis + h_comp + h_staff + pop.own_churn[c].astype(np.float64)
+    h_own = pop.own_churn[c].astype(np.float64) * (1.0 - p[K.P_OWN_ON_PURCHASE])
+    pch = h_dis + h_comp + h_staff + h_own
     uch, u2 = u_hi_np(r2), u_lo_np(r2)
     leaves = uch < pch
     by_dis = leaves & (uch < h_dis)
@@ -158,6 +162,7 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     dest[by_comp] = best[by_comp]
     to_praised = by_comp & (pull > 0.0) & (u2 * comp_base < pull)
     dest[to_praised] = posf[c][to_praised]
+    add(K.T_FROM_PRAISE, posf[c][to_praised])
     to_poacher = by_comp & ~to_praised & (poach > 0.0) & (u2 * comp_base < pull + poach)
     dest[to_poacher] = sf[s, f, K.SF_POACHER].astype(np.int64)[to_poacher]
     dest[by_staff] = best[by_staff]
@@ -193,7 +198,7 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     st_ = np.flatnonzero(st_)[keep]
     fs, ss, cs, loy_s = fs[keep], ss[keep], cs[keep], loy_s[keep]
     pbuy, spend_if, exp_margin = pbuy[keep], spend_if[keep], exp_margin[keep]
-    returning = np.where(pop.n_purchases[cs] > 0, 1.0, 0.0)
+    returning = np.where(pop.tenure[cs] >= p[K.P_RETURNING], 1.0, 0.0)  # F3
     bought = np.where(u_lo_np(r4[st_]) < pbuy, 1.0, 0.0)
     revenue = bought * spend_if
     margin = -fp[fs, K.FP_SERVE] + revenue * fp[fs, K.FP_MARGIN]
@@ -206,6 +211,20 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     add(K.T_MARGIN_RETURNING, fs, returning * margin)
     pop.cum_margin[cs] = pop.cum_margin[cs] + margin
     pop.cum_revenue[cs] = pop.cum_revenue[cs] + revenue
+    # BG/NBD: a customer may drop out right after a purchase (then skips the rest of the step)
+    drop = ((p[K.P_OWN_ON_PURCHASE] > 0.0) & (bought > 0.0)
+            & (u_hi_np(draw_np(ckc[st_], 8)) < pop.own_churn[cs].astype(np.float64)))
+    cd = cs[drop]
+    add(K.T_CHURN_OWN, fs[drop])
+    add(K.T_LAPSED, fs[drop])
+    pop.voice[cd] = 0
+    pop.last_firm[cd] = fs[drop]
+    pop.firm[cd] = -1
+    pop.stage[cd] = K.LAPSED
+    keep = ~drop
+    st_ = st_[keep]
+    fs, ss, cs, loy_s = fs[keep], ss[keep], cs[keep], loy_s[keep]
+    pbuy, spend_if, exp_margin = pbuy[keep], spend_if[keep], exp_margin[keep]
     pop.tenure[cs] = np.minimum(pop.tenure[cs].astype(np.int64) + 1, 32767)
     nv = new_voice[st_]
     talk = delighted[st_] & (nv == 0) & (u_hi_np(draw_np(ckc[st_], 5)) < p[K.P_POS_P])

@@ -78,6 +78,8 @@ class Population(_Strict):
     # of this many people; they scale with size / budget_reference, so a smaller quick-look run keeps
     # the same spend per person
     budget_reference: Annotated[int, Field(ge=1)] = 100_000
+    frequency_gamma: Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=2, max_length=2)] | None = None
+    # ^ [shape, rate]: per-customer purchase-frequency multiplier ~ Gamma (NBD heterogeneity); None: all 1
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Population:
@@ -201,6 +203,7 @@ class ChurnParams(_Strict):
     own_circumstances: Prob = 0.001  # per step; the customer's own reasons (D12; assumption)
     own_circumstances_beta: Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=2, max_length=2)] | None = None
     # ^ [alpha, beta]: each customer draws its own-circumstance churn once from Beta (sBG, Fader & Hardie 2007)
+    own_after_purchase: bool = False  # own-circumstance churn only right after a purchase (BG/NBD, Fader et al. 2005)
     switch_share: Prob = 0.6  # share of dissatisfied leavers who go to the best rival (rest lapse)
     switching_cost: Prob = 0.8  # damping of churn at full structural bond (M7)
     financial_damping: Prob = 0.3  # damping of churn at full financial bond (D3 level 1)
@@ -212,6 +215,8 @@ class AcquisitionParams(_Strict):
     cost_per_contact: Annotated[float, Field(gt=0.0)] = 8.0  # currency per prospect reached (assumption)
     conversion: Prob = 0.3  # chance a reached prospect adopts at average attractiveness (assumption)
     spontaneous: Prob = 0.002  # per step, outside influence (Bass 1969 p; assumption)
+    hazard_step: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    # ^ if set, adoption hazards are rates per unit time and a step lasts this long: probability 1 - exp(-h dt)
     value_sensitivity: NonNeg = 3.0  # how strongly choice follows delivered value (assumption)
 
 
@@ -235,6 +240,7 @@ class Dynamics(_Strict):
     acquisition: AcquisitionParams = AcquisitionParams()
     bonds: BondParams = BondParams()
     new_steps: Annotated[int, Field(ge=1)] = 8  # tenure below which a customer is "new" (D10)
+    returning_after: Annotated[int, Field(ge=0)] = 52  # tenure from which a customer counts as returning (F3)
     share_of_wallet_floor: Prob = 0.4  # share of wallet at zero loyalty (D11; grows to 1 with loyalty)
     loyalty_frequency: NonNeg = 0.5  # extra purchase frequency at full loyalty (M3; assumption)
     levers: LeverEffects = LeverEffects()

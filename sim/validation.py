@@ -2,8 +2,10 @@
 
 Each function builds a scenario that switches every mechanism off except the one under test, runs
 ``RelationshipMarket`` (the same numba kernel as every other run) and returns what the engine measured.
-Implemented so far: constant-retention CLV (Gupta & Lehmann 2003) and shifted-beta-geometric churn
-(Fader & Hardie 2007). Still to come: Bass docking, BG/NBD, the documents' figures, ``sim validate``.
+Constant-retention CLV (Gupta & Lehmann 2003), shifted-beta-geometric churn (Fader & Hardie 2007),
+Bass diffusion docking (Rand & Rust 2011) and the BG/NBD generative process (Fader, Hardie & Lee 2005).
+The checks that compare them with their references, and the documents' figures, are in
+``sim.validation_checks``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import numpy as np
 from scipy import optimize, special
 
 __all__ = ["cohort_overrides", "clv_constant_retention", "clv_closed_form", "sbg_survival",
-           "sbg_survival_closed_form", "sbg_fit"]
+           "sbg_survival_closed_form", "sbg_fit", "bass_adoption", "bass_recursion", "bass_closed_form",
+           "bgnbd_sample"]
 
 
 def cohort_overrides(n_customers: int, periods: int, margin: float = 1.0) -> dict[str, Any]:
@@ -31,6 +34,7 @@ def cohort_overrides(n_customers: int, periods: int, margin: float = 1.0) -> dic
         "dynamics.wom.referral_conversion": 0.0, "dynamics.wom.referral_pull": 0.0,
         "dynamics.wom.positive_probability": 0.0, "dynamics.complaints.probability": 0.0,
         "dynamics.acquisition.spontaneous": 0.0, "dynamics.acquisition.conversion": 0.0,
+        "firms.focal.employees.follow": 0.0, "firms.focal.supplier.disruption_rate": 0.0,
     }
 
 
@@ -94,3 +98,63 @@ def sbg_fit(survival: np.ndarray) -> tuple[float, float]:
                             options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 4000})
     a, b = np.exp(res.x)
     return float(a), float(b)
+
+
+# ---------------------------------------------------------------- Bass diffusion docking (Rand & Rust 2011)
+def bass_adoption(p: float, q: float, n_customers: int, steps: int, dt: float = 1.0, seed: int = 0) -> np.ndarray:
+    """F(0..steps), the adopters' share measured by the engine: one firm, nobody a customer at t = 0,
+    adoption only by outside influence (Bass p, ``acquisition.spontaneous``) and well-mixed imitation
+    (Bass q, ``wom.imitation``), no churn. With ``dt < 1`` a step lasts dt time units and the adoption
+    probability is 1 - exp(-(p + q F) dt) (``acquisition.hazard_step``)."""
+    o = cohort_overrides(n_customers, steps)
+    o["firms"][0]["initial_share"] = 0.0
+    o["dynamics.churn.own_circumstances"] = 0.0
+    o["dynamics.acquisition.spontaneous"] = p
+    o["dynamics.wom.imitation"] = q
+    if dt != 1.0:
+        o["dynamics.acquisition.hazard_step"] = dt
+    ts = _run(o, seed)
+    return ts["customers"].to_numpy(dtype=np.float64) / n_customers
+
+
+def bass_recursion(p: float, q: float, steps: int) -> np.ndarray:
+    """The discrete Bass model F(t+1) = F(t) + (p + q F(t)) (1 - F(t)), F(0) = 0."""
+    f = np.zeros(steps + 1)
+    for t in range(steps):
+        f[t + 1] = f[t] + (p + q * f[t]) * (1.0 - f[t])
+    return f
+
+
+def bass_closed_form(p: float, q: float, t: np.ndarray) -> np.ndarray:
+    """Bass (1969): F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t})."""
+    e = np.exp(-(p + q) * np.asarray(t, dtype=np.float64))
+    return (1.0 - e) / (1.0 + (q / p) * e)
+
+
+# ---------------------------------------------------------------- BG/NBD (Fader, Hardie & Lee 2005)
+def bgnbd_sample(r: float, alpha: float, a: float, b: float, n_customers: int, T: float, seed: int,
+                 dt: float = 1.0 / 7.0):
+    """A cohort simulated by the engine under the BG/NBD process, as lifetimes' (frequency, recency, T):
+    everyone buys at t = 0; while alive, purchases are Poisson with rate lambda ~ Gamma(r, alpha)
+    (``population.frequency_gamma``; one step lasts ``dt`` time units, so a step's purchase chance is
+    lambda dt); after each repeat purchase the customer drops out with probability p ~ Beta(a, b)
+    (``churn.own_circumstances_beta`` with ``churn.own_after_purchase``)."""
+    import pandas as pd
+
+    from sim.model import RelationshipMarket
+
+    steps = int(round(T / dt))
+    o = cohort_overrides(n_customers, steps)
+    o["population.frequency_gamma"] = [r, alpha / dt]  # lambda dt ~ Gamma(r, rate alpha / dt)
+    o["dynamics.churn.own_circumstances_beta"] = [a, b]
+    o["dynamics.churn.own_after_purchase"] = True
+    model = RelationshipMarket(None, rng=seed, overrides=o)
+    pop = model.population
+    last = np.zeros(n_customers)
+    for k in range(steps):
+        before = pop.n_purchases.copy()
+        model.step()
+        bought = pop.n_purchases != before
+        last[bought] = (k + 1) * dt
+    frequency = pop.n_purchases.astype(np.float64) - 1.0  # repeat purchases (the first is at t = 0)
+    return pd.DataFrame({"frequency": frequency, "recency": last, "T": np.full(n_customers, steps * dt)})

@@ -44,8 +44,21 @@ def test_every_mechanism_is_exercised_and_invariants_hold():
     assert (per_step == m.population.n).all()
 
 
-def test_kernel_matches_numpy_reference():
-    a, b = _model(engine="numba"), _model(engine="numpy")
+# every lever that reaches the kernel on, plus the BG/NBD purchase-triggered dropout
+LEVERS_ON = {
+    "firms.focal.levers": {"financial": {"spend": 100}, "social": {"spend": 100}, "structural": {"spend": 100},
+                           "one_to_one": {"spend": 100}, "database": {"spend": 100},
+                           "tiered_service": {"targeting": 0.6, "end_unprofitable": True}},
+    "firms.rival_1.levers.poaching.spend": 300, "population.segments.all.network_value": 0.5,
+    "firms.focal.cost_to_serve": 3.0,
+}
+DROPOUT = {"dynamics.churn.own_after_purchase": True, "dynamics.churn.own_circumstances": 0.05,
+           "population.frequency_gamma": [2.0, 4.0]}
+
+
+@pytest.mark.parametrize("extra", [{}, LEVERS_ON, DROPOUT], ids=["active", "levers", "bgnbd"])
+def test_kernel_matches_numpy_reference(extra):
+    a, b = _model(engine="numba", **extra), _model(engine="numpy", **extra)
     for _ in range(25):
         a.step()
         b.step()
@@ -53,6 +66,11 @@ def test_kernel_matches_numpy_reference():
     for name in STATE:
         np.testing.assert_allclose(getattr(a.population, name), getattr(b.population, name), rtol=1e-6,
                                    err_msg=name)
+    ts = a.timeseries()
+    exercised = {"levers": ("ended_by_firm", "churn_staff", "bond_structural", "acquired_from_rival"),
+                 "bgnbd": ("churn_own",)}.get("levers" if extra is LEVERS_ON else "bgnbd" if extra else "", ())
+    for col in exercised:
+        assert ts[col].sum() > 0, f"{col} never happened"
 
 
 def test_serial_and_parallel_kernels_are_bit_identical():

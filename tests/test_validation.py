@@ -39,3 +39,47 @@ def test_sbg_projection_of_the_published_cohort():
     a, b = v.sbg_fit(observed)
     projected = v.sbg_survival_closed_form(a, b, 12)[8:] * 100
     assert np.all(np.abs(projected - [22.3, 20.7, 19.4, 18.3, 17.3]) < 0.5)
+
+
+def test_bass_docking_discrete_and_continuous():
+    p, q = 0.03, 0.38
+    curves = np.array([v.bass_adoption(p, q, 5_000, 30, seed=k) for k in range(10)])
+    assert np.max(np.abs(curves.mean(axis=0) - v.bass_recursion(p, q, 30))) < 0.01
+    dt = 0.05
+    cont = np.array([v.bass_adoption(p, q, 5_000, 400, dt=dt, seed=50 + k) for k in range(4)]).mean(axis=0)
+    assert np.max(np.abs(cont - v.bass_closed_form(p, q, np.arange(401) * dt))) < 0.02
+    # and the check can fail: the discrete engine curve is far from the continuous closed form at dt = 1
+    assert np.max(np.abs(curves.mean(axis=0) - v.bass_closed_form(p, q, np.arange(31)))) > 0.02
+
+
+def test_bgnbd_sample_is_recovered_by_the_lifetimes_oracle():
+    from lifetimes import BetaGeoFitter
+
+    df = v.bgnbd_sample(0.243, 4.414, 0.793, 2.426, 20_000, 38.86, seed=2)
+    assert list(df.columns) == ["frequency", "recency", "T"]
+    assert (df["recency"] <= df["T"]).all() and ((df["frequency"] == 0) == (df["recency"] == 0)).all()
+    fit = BetaGeoFitter(penalizer_coef=0.0).fit(df["frequency"], df["recency"], df["T"])
+    for name, true in (("r", 0.243), ("alpha", 4.414), ("a", 0.793), ("b", 2.426)):
+        assert abs(fit.params_[name] / true - 1) < 0.15, name
+
+
+def test_sim_validate_quick_passes_and_writes_its_results(tmp_path):
+    import json
+
+    from sim.cli import main
+
+    out = tmp_path / "val"
+    assert main(["validate", "--json", "--out", str(out)]) == 0
+    result = json.loads((out / "validation.json").read_text())
+    assert result["passed"] and len(result["checks"]) >= 20
+    assert {"sbg_survival.png", "bass_discrete.png", "bass_continuous.png"} <= {p.name for p in out.iterdir()}
+    assert main(["validate", "--json", "--out", str(out)]) == 2  # never overwritten silently
+
+
+def test_a_validation_check_fails_when_the_engine_is_wrong(monkeypatch):
+    from sim import validation_checks as vc
+
+    # a broken engine (sBG cohort that never churns) must fail the sBG check
+    monkeypatch.setattr(vc.v, "sbg_survival", lambda a, b, n, periods, seed: np.ones(periods + 1))
+    checks = vc.run_checks(only=["sbg"])
+    assert not checks[0].passed

@@ -61,7 +61,8 @@ FIRM_COLUMNS = (
     "switched_to_rival", "lapsed", "acquired_from_rival", "referral_acquisitions", "won_back", "purchases",
     "revenue_returning", "gross_margin", "margin_returning", *COST_COLUMNS, *SPEND_COLUMNS,
     "complaints", "recoveries", "delighted", "bond_financial", "bond_social",
-    "bond_structural", "positive_episodes", "positive_contacts", "negative_episodes", "negative_contacts",
+    "bond_structural", "positive_episodes", "positive_contacts", "positive_deals", "won_by_praise",
+    "negative_episodes", "negative_contacts",
     *(f"stage_{s}" for s in K.STAGES if s not in ("prospect", "lapsed")), *MARKET_STATE,
 )
 
@@ -206,7 +207,7 @@ class Firm(mesa.Agent):
         self._seen.append(seen)
 
     # ------------------------------------------------------------------ accounts
-    def book(self, t: np.ndarray, wom: np.ndarray, population_size: int) -> None:
+    def book(self, t: np.ndarray, wom: np.ndarray, population_size: int, non_customer_share: float = 0.0) -> None:
         """Record this step's totals ``t`` (one row of the kernel totals) and close the accounts.
 
         profit = revenue - (cogs + cost to serve + acquisition + retention + recovery + relationship
@@ -250,6 +251,9 @@ class Firm(mesa.Agent):
                 setattr(self, f"stage_{s}", t[K.T_ST_PROSPECT + K.STAGES.index(s)])
         self.positive_episodes = wom[K.T_POS_EPISODES]
         self.positive_contacts = wom[K.T_POS_CONTACTS]
+        # F4's potential deals: praised people who buy from nobody yet (random contacts pro rata)
+        self.positive_deals = wom[K.T_POS_DEALS] + wom[K.T_POS_RANDOM] * non_customer_share
+        self.won_by_praise = t[K.T_FROM_PRAISE]
         self.negative_episodes = wom[K.T_NEG_EPISODES]
         self.negative_contacts = wom[K.T_NEG_CONTACTS]
         # money
