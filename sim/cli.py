@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--out", default=None, help="folder for validation.json and figures "
                                                "(default: results/validation[-full], never overwritten)")
     v.add_argument("--force", action="store_true", help="replace an existing non-empty --out folder")
+    from sim.experiments.cli import add_parsers
+
+    add_parsers(sub)
     return ap
 
 
@@ -55,6 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         return _cmd_run(args)
     if args.command == "validate":
         return _cmd_validate(args)
+    if args.command in ("compare", "sweep"):
+        from sim.experiments.cli import cmd_experiment
+
+        return cmd_experiment(args.command, args, _fail)
+    if args.command == "results":
+        from sim.experiments.cli import cmd_results
+
+        return cmd_results(args, _fail)
     return _fail(f"unknown command {args.command}")  # pragma: no cover
 
 

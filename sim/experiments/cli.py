@@ -1,0 +1,142 @@
+"""``sim compare``, ``sim sweep`` and ``sim results``: expand an experiment, run what is not on disk yet
+(serial, process pool or Dask), store each run as it finishes, then write the report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_parsers", "cmd_experiment", "cmd_results"]
+
+
+def add_parsers(sub: Any) -> None:
+    for kind, text in (("compare", "compare strategies over many replications (common random numbers)"),
+                       ("sweep", "sweep parameters over a design (grid, LHS, Sobol, Morris) with SALib")):
+        p = sub.add_parser(kind, help=text)
+        p.add_argument("experiment", help="experiment YAML file, e.g. experiments/retention_strategies.yaml")
+        p.add_argument("--replications", type=int, default=None, help="replications per strategy / design point")
+        p.add_argument("--workers", type=int, default=None,
+                       help="local worker processes, or the size of a --scheduler local cluster (default: CPU count)")
+        p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="Dask scheduler tcp://HOST:PORT (its workers run the runs), or 'local' for a LocalCluster")
+        p.add_argument("--out", default=None, help="results folder (default: results/<experiment name>; "
+                                                   "re-running resumes it)")
+        p.add_argument("--set", dest="sets", action="append", metavar="KEY=VALUE",
+                       help="scenario override applied to every run, e.g. --set population.size=10000")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+    r = sub.add_parser("results", help="summarise a finished or partial experiment folder")
+    r.add_argument("folder")
+
+
+def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
+    from sim.experiments import store
+    from sim.experiments.spec import expand, experiment_hash, load_experiment
+    from sim.scenario import ScenarioError, parse_set_options
+
+    try:
+        exp, base = load_experiment(args.experiment, parse_set_options(args.sets), args.replications)
+        if exp.kind != kind:
+            raise ScenarioError(f"{args.experiment}: kind: this is a {exp.kind} experiment; use sim {exp.kind}")
+        specs, design = expand(exp, base, args.experiment)
+        if args.workers is not None and args.workers < 1:
+            raise ScenarioError(f"--workers {args.workers}: must be at least 1")
+        if args.workers is not None and args.scheduler not in (None, "local"):
+            raise ScenarioError("--workers: the cluster at --scheduler decides its own workers")
+        meta = _meta(exp)
+        folder, resuming = store.prepare(Path(args.out) if args.out else None, Path("results") / exp.name,
+                                         experiment_hash(exp, specs), meta)
+    except (ScenarioError, store.ExperimentExists) as err:
+        return fail(str(err))
+    from sim.experiments.execute import default_workers, execute
+
+    done = store.completed(folder)
+    todo = [s for s in specs if s.key not in done]
+    workers = args.workers or default_workers()
+    backend = f"Dask {args.scheduler}" if args.scheduler else (f"{workers} worker processes" if workers > 1 else "serial")
+    print(f"{exp.name}: {len(specs)} runs ({len(specs) - len(todo)} already on disk), {backend} -> {folder}/",
+          flush=True)
+    failures: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+
+    def record(spec: Any, table: Any, err: str) -> None:
+        if table is None:
+            failures.append({"run_key": spec.key, "strategy": spec.label, "replication": spec.replication,
+                             "seed": spec.seed, "error": err})
+            store.write_failures(folder, failures)
+        else:
+            store.write_run(folder, spec.key, table)
+
+    if args.quiet or not todo:
+        execute(todo, record, workers, args.scheduler)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+                      TimeElapsedColumn(), TimeRemainingColumn()) as bar:
+            task = bar.add_task(exp.name, total=len(todo))
+
+            def step(spec: Any, table: Any, err: str) -> None:
+                record(spec, table, err)
+                bar.advance(task)
+
+            execute(todo, step, workers, args.scheduler)
+    elapsed = time.perf_counter() - t0
+    keys = {s.key for s in specs}
+    from sim.experiments import report
+
+    if kind == "compare":
+        out = report.compare_report(folder, meta, keys)
+        _print_ranking(out.get("ranking"))
+    else:
+        problem, X = design
+        report.sweep_report(folder, meta, keys, exp, problem, X)
+    print(f"{len(todo)} runs in {elapsed:.1f} s; {len(failures)} failed"
+          f"{' (see failures.csv)' if failures else ''}; report: {folder}/report.md")
+    return 1 if failures else 0
+
+
+def _meta(exp: Any) -> dict[str, Any]:
+    from sim.run import versions
+
+    meta = exp.model_dump(mode="json")
+    meta["strategies"] = ([exp.baseline.name, *[s.name for s in exp.strategies]] if exp.kind == "compare" else [])
+    meta["baseline"] = exp.baseline.name if exp.baseline else None
+    meta["versions"] = versions()
+    return meta
+
+
+def _print_ranking(ranking: Any) -> None:
+    if ranking is None:
+        return
+    print(f"{'rank':>4}  {'strategy':<28}{'profit':>14}{'vs baseline':>14}{'95% CI':>28}")
+    for _, r in ranking.iterrows():
+        ci = f"[{r['diff_ci_low']:,.0f}, {r['diff_ci_high']:,.0f}]" if r["diff_ci_low"] == r["diff_ci_low"] else ""
+        diff = f"{r['diff_vs_baseline']:,.0f}" if r["diff_vs_baseline"] == r["diff_vs_baseline"] else "baseline"
+        print(f"{r['rank']:>4}  {r['strategy']:<28}{r['mean']:>14,.0f}{diff:>14}{ci:>28}")
+
+
+def cmd_results(args: argparse.Namespace, fail: Any) -> int:
+    from sim.experiments import store
+
+    folder = Path(args.folder)
+    try:
+        meta = json.loads((folder / "experiment.json").read_text())
+    except (OSError, ValueError):
+        return fail(f"{folder}: not an experiment results folder (no experiment.json)")
+    n = len(store.completed(folder))
+    failed = (folder / "failures.csv").exists()
+    print(f"{meta['name']} ({meta['kind']}), created {meta.get('created', '?')}: {n} runs on disk"
+          f"{', some failed (failures.csv)' if failed else ''}")
+    if meta["kind"] == "compare" and n:
+        from sim.experiments import report
+
+        keys = store.completed(folder)
+        out = report.compare_report(folder, meta, keys)
+        _print_ranking(out.get("ranking"))
+        print(f"report: {folder}/report.md")
+    elif (folder / "sweep.csv").exists():
+        print((folder / "sweep.csv").read_text()[:4000])
+    return 0

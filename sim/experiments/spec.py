@@ -1,0 +1,213 @@
+"""Experiment files: what to run. A typed schema (pydantic) and its expansion into run specifications.
+
+A *compare* experiment names a baseline and strategies (scenario files plus overrides); a *sweep*
+names one scenario, parameters with ranges or values, and a design (grid, LHS, Sobol, Morris — sampled
+with SALib). Both expand into :class:`RunSpec` objects: a fully resolved scenario, a seed and a content
+hash. Replication k of every strategy or design point uses the same seed (common random numbers).
+Bad input raises ``ScenarioError`` with a one-line message naming the file and field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sim.scenario import ScenarioError, _describe, load_scenario, parse_set_options
+
+__all__ = ["Experiment", "Strategy", "SweepParameter", "Design", "RunSpec", "load_experiment", "expand",
+           "METRICS"]
+
+# per-run metrics of the focal firm (computed in sim.experiments.metrics)
+METRICS = (
+    "annual_retention", "churn_rate", "customers_final", "market_share_final", "satisfaction_final",
+    "loyalty_final", "profit_total", "profit_per_period", "customer_equity_final", "acquisition_spend_total",
+    "retention_spend_total", "relationship_spend_total", "return_on_relationship_spend",
+    "returning_margin_share", "top20_revenue_share",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Strategy(_Strict):
+    name: str
+    scenario: str  # path, relative to the experiment file
+    set: dict[str, Any] = Field(default_factory=dict)  # dotted-key overrides, as --set
+    description: str = ""
+
+
+class SweepParameter(_Strict):
+    name: str  # dotted scenario path, e.g. firms.focal.levers.structural.spend
+    low: float | None = None  # range (lhs, sobol, morris)
+    high: float | None = None
+    values: list[float] | None = None  # levels (grid)
+    integer: bool = False  # round sampled values (for integer fields)
+
+    @model_validator(mode="after")
+    def _range_or_values(self) -> SweepParameter:
+        if self.values is None and (self.low is None or self.high is None):
+            raise ValueError(f"{self.name}: give values (grid) or low and high")
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"{self.name}: low must be below high")
+        return self
+
+
+class Design(_Strict):
+    method: Literal["grid", "lhs", "sobol", "morris"] = "grid"
+    samples: Annotated[int, Field(ge=1, le=1_000_000)] = 16  # lhs: points; sobol: N (base); morris: trajectories
+    levels: Annotated[int, Field(ge=2, le=20)] = 4  # morris grid levels
+    second_order: bool = False  # sobol
+    seed: int = 0  # of the design's sampler
+
+
+class Experiment(_Strict):
+    name: str
+    description: str = ""
+    kind: Literal["compare", "sweep"] = "compare"
+    firm: str = "focal"  # whose metrics are reported
+    replications: Annotated[int, Field(ge=1, le=100_000)] = 10
+    seed: Annotated[int, Field(ge=0)] = 0  # replication k uses seed + k, for every strategy (CRN)
+    steps: Annotated[int, Field(ge=1, le=100_000)] | None = None  # overrides every scenario's horizon
+    set: dict[str, Any] = Field(default_factory=dict)  # overrides applied to every strategy / point
+    metrics: list[str] = Field(default_factory=lambda: list(METRICS))
+    # compare
+    baseline: Strategy | None = None
+    strategies: list[Strategy] = Field(default_factory=list)
+    # sweep
+    scenario: str | None = None
+    parameters: list[SweepParameter] = Field(default_factory=list)
+    design: Design = Design()
+    outputs: list[str] = Field(default_factory=lambda: ["profit_total", "annual_retention"])
+
+    @field_validator("metrics", "outputs")
+    @classmethod
+    def _known_metrics(cls, value: list[str]) -> list[str]:
+        bad = [m for m in value if m not in METRICS]
+        if bad:
+            raise ValueError(f"unknown metric {bad[0]!r} (known: {', '.join(METRICS)})")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Experiment:
+        if self.kind == "compare":
+            if self.baseline is None:
+                raise ValueError("a compare experiment needs a baseline")
+            names = [self.baseline.name, *[s.name for s in self.strategies]]
+            if len(set(names)) != len(names):
+                raise ValueError("strategy names must be unique (the baseline's too)")
+        else:
+            if self.scenario is None or not self.parameters:
+                raise ValueError("a sweep needs a scenario and parameters")
+            if self.design.method == "grid" and any(p.values is None for p in self.parameters):
+                raise ValueError("a grid design needs values for every parameter")
+            if self.design.method != "grid" and any(p.low is None for p in self.parameters):
+                raise ValueError(f"a {self.design.method} design needs low and high for every parameter")
+        return self
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: the resolved scenario (a dict, so workers need no files), its seed, and labels."""
+
+    key: str  # content hash: same content -> same key -> same file
+    label: str  # strategy name, or design point id
+    replication: int
+    seed: int
+    scenario: dict[str, Any]
+    params: dict[str, Any]  # the swept parameter values (sweep) or {} (compare)
+    firm: str
+    point: int = -1  # design-point index (sweep)
+    overrides: str = "{}"  # JSON of the overrides that made this run's scenario (recorded in every row)
+
+
+def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None,
+                    replications: int | None = None) -> tuple[Experiment, Path]:
+    """Read and validate an experiment file; ``overrides`` (``--set``) are added to its ``set``."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(parse)"
+        raise ScenarioError(f"{path}: {where}: malformed YAML") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: (top level): expected a mapping of keys")
+    try:
+        exp = Experiment.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_describe(err, data, str(path))) from None
+    if overrides:
+        exp = exp.model_copy(update={"set": {**exp.set, **overrides}})
+    if replications is not None:
+        if replications < 1:
+            raise ScenarioError(f"--replications {replications}: must be at least 1")
+        exp = exp.model_copy(update={"replications": replications})
+    return exp, path.parent
+
+
+def _resolve(exp: Experiment, base: Path, scenario: str, extra: dict[str, Any], where: str) -> dict[str, Any]:
+    over = {**exp.set, **extra}
+    if exp.steps is not None:
+        over["steps"] = exp.steps
+    path = (base / scenario).resolve()
+    try:
+        sc = load_scenario(path, over)
+    except ScenarioError as err:
+        raise ScenarioError(f"{where}: {err}") from None
+    if exp.firm not in sc.firm_names:
+        raise ScenarioError(f"{where}: firm {exp.firm!r} is not in {path.name}")
+    return sc.to_dict()
+
+
+def _key(*parts: Any) -> str:
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def expand(exp: Experiment, base: Path, source: str = "experiment") -> tuple[list[RunSpec], Any]:
+    """All runs of the experiment, in a fixed order, and (for sweeps) the design (SALib problem, X)."""
+    specs: list[RunSpec] = []
+    if exp.kind == "compare":
+        arms = [exp.baseline, *exp.strategies]
+        resolved = [(s, _resolve(exp, base, s.scenario, s.set, f"{source}: strategy {s.name}")) for s in arms]
+        for k in range(exp.replications):  # replication-major: partial results cover every strategy
+            for s, sc in resolved:
+                seed = exp.seed + k
+                over = json.dumps({"scenario": s.scenario, **exp.set, **s.set}, sort_keys=True, default=str)
+                specs.append(RunSpec(_key(exp.name, s.name, sc, seed), s.name, k, seed, sc, {}, exp.firm,
+                                     overrides=over))
+        return specs, None
+    from sim.experiments.design import sample
+
+    problem, X = sample(exp)
+    for i, row in enumerate(X):
+        params = {p.name: (int(round(x)) if p.integer else float(x)) for p, x in zip(exp.parameters, row, strict=True)}
+        try:
+            sc = _resolve(exp, base, exp.scenario, params, f"{source}: design point {i}")
+        except ScenarioError as err:
+            raise ScenarioError(str(err)) from None
+        for k in range(exp.replications):
+            seed = exp.seed + k
+            over = json.dumps({"scenario": exp.scenario, **exp.set, **params}, sort_keys=True, default=str)
+            specs.append(RunSpec(_key(exp.name, i, sc, seed), f"p{i}", k, seed, sc, params, exp.firm, i, over))
+    return specs, (problem, X)
+
+
+def experiment_hash(exp: Experiment, specs: list[RunSpec]) -> str:
+    """Identity of an experiment's content (not comments, and not the number of replications: more
+    replications extend the same results folder, since every run is stored under its own content hash)."""
+    first = sorted({s.key for s in specs if s.replication == 0})
+    return _key(exp.model_dump(mode="json", exclude={"description", "replications"}), first)
+
+
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    return parse_set_options(items)
