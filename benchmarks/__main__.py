@@ -1,11 +1,16 @@
-"""Engine-core benchmark: kernel throughput, model build time, memory per customer.
+"""The performance suite: the engine side by side with its alternatives, on the same dynamics and seed.
 
-    python -m benchmarks            # 100 k and 1 M customers
-    python -m benchmarks --quick    # 100 k only (well under a minute)
+    python -m benchmarks            # 10 k .. 10 M customers, sweeps of 64 x 100 k x 104 weeks (~10 min)
+    python -m benchmarks --quick    # 10 k and 100 k, small sweeps (about a minute)
+    python -m benchmarks --long     # also runs 10 M customers x 520 weeks on all cores (~3 min more)
 
-Throughput is the full model step (word-of-mouth pass + customer kernel + firm accounting +
-DataCollector), median of 3 timed blocks after a warm-up, on 1 thread and on all threads.
-Writes benchmarks/results.json (atomically) and prints a table.
+Implementations: (a) one mesa.Agent per customer with shuffle_do (benchmarks/mesa_agents.py, N <= 50 k),
+(b) the numpy reference (sim/reference.py), (c) the numba kernels on one thread, (d) on all threads.
+Throughput = customers / median seconds per step of the two kernel passes (3 timed blocks after a
+warm-up); each case runs in its own process for clean peak memory. Also: model build time, compile time
+cold and cached, memory bandwidth and the kernel's distance from its memory floor, the kernel with the
+six markets on, sweep throughput (serial, 2 processes, Dask LocalCluster) and scheduling overhead,
+`sim --help` time. Writes benchmarks/results.json (atomically) and prints a table.
 """
 
 from __future__ import annotations
@@ -14,79 +19,165 @@ import argparse
 import json
 import os
 import platform
-import statistics
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+MESA_MAX = 50_000
+NUMPY_MAX = 1_000_000
+# bytes the customer pass reads and writes per customer-step (sim/population.py arrays): read every
+# column once (61 B), write back the state it changes (45 B); the word-of-mouth pass scans `voice` (1 B)
+BYTES_PER_CUSTOMER_STEP = 61 + 45 + 1
 
-def _bench(n: int, threads: int, steps: int, scenario: str = "baseline") -> dict:
-    import numba
 
-    from sim import RelationshipMarket
+def _case(*args: str, env: dict | None = None) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.cases", *args]
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{res.stderr[-2000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
 
-    numba.set_num_threads(threads)
-    t0 = time.perf_counter()
-    m = RelationshipMarket(f"scenarios/{scenario}.yaml", rng=1, overrides={"population.size": n, "steps": 10_000})
-    build = time.perf_counter() - t0
-    m.run(3)  # warm-up (compiles on a cold cache)
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        m.run(steps)
-        times.append((time.perf_counter() - t0) / steps)
-    per_step = statistics.median(times)
-    # the two kernel passes alone, on the model's current arrays
-    from sim.rng import step_key
 
-    cfg = m.config.dynamics.wom
-    kt = []
-    for k in range(5):
-        key = step_key(99, k)
-        t0 = time.perf_counter()
-        wom = m.population.deliver_wom(key, cfg.positive_reach, cfg.negative_reach, m.n_firms)
-        fp, sf, seg = m._market_arrays(wom)
-        m.population.advance(key, m._p, fp, sf, seg)
-        kt.append(time.perf_counter() - t0)
-    kernel = statistics.median(kt)
-    return {"scenario": scenario, "customers": n, "threads": threads, "build_seconds": round(build, 3),
-            "step_ms": round(per_step * 1e3, 2), "customer_steps_per_second": round(n / per_step),
-            "kernel_customer_steps_per_second": round(n / kernel),
-            "bytes_per_customer": round(m.population.nbytes / n, 1)}
+def _say(text: str) -> None:
+    print(text, flush=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks")
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="10 k and 100 k only, small sweeps")
+    ap.add_argument("--long", action="store_true", help="also run 10 M customers x 520 weeks")
     args = ap.parse_args()
     import numba
 
-    sizes = [100_000] if args.quick else [100_000, 1_000_000]
-    all_threads = numba.config.NUMBA_NUM_THREADS
+    cores = numba.config.NUMBA_NUM_THREADS
+    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000, 10_000_000]
+    result: dict = {"machine": {"cpus": os.cpu_count(), "numba_threads": cores, "python": platform.python_version(),
+                                "processor": platform.processor() or platform.machine()},
+                    "date": time.strftime("%Y-%m-%d"), "quick": args.quick, "skipped": []}
+
+    # ---- compile time: cold (empty cache dir), then cached (a second process reuses it)
+    cache = Path(tempfile.mkdtemp(prefix="numba-cache-"))
+    cold = _case("compile", env={"NUMBA_CACHE_DIR": str(cache)})
+    cached = _case("compile", env={"NUMBA_CACHE_DIR": str(cache)})
+    shutil.rmtree(cache, ignore_errors=True)
+    result["compile"] = {"cold_first_step_seconds": cold["first_step_seconds"],
+                         "cached_first_step_seconds": cached["first_step_seconds"]}
+    _say(f"compile: first step {cold['first_step_seconds']:.1f} s cold, {cached['first_step_seconds']:.2f} s cached")
+
+    # ---- the four implementations
     rows = []
-    cases = [(n, th, "baseline") for n in sizes for th in sorted({1, all_threads})]
-    # the six markets and every lever on (issue 3: within 25% of the kernel without them)
-    cases.append((sizes[-1], 1, "full_relationship_marketing"))
-    for n, th, scenario in cases:
-        rows.append(_bench(n, th, steps=10 if n >= 1_000_000 else 20, scenario=scenario))
-        r = rows[-1]
-        print(f"{r['scenario']:<28} {r['customers']:>10,} customers  {r['threads']} thread(s)  "
-              f"build {r['build_seconds']:6.2f} s  step {r['step_ms']:7.2f} ms  "
-              f"model {r['customer_steps_per_second'] / 1e6:5.1f}  "
-              f"kernel {r['kernel_customer_steps_per_second'] / 1e6:5.1f} M customer-steps/s  "
-              f"{r['bytes_per_customer']:.0f} B/customer", flush=True)
-    base = next(r for r in rows if r["scenario"] == "baseline" and r["customers"] == sizes[-1] and r["threads"] == 1)
-    full = rows[-1]
-    ratio = full["kernel_customer_steps_per_second"] / base["kernel_customer_steps_per_second"]
-    print(f"kernel with all markets and levers on / baseline: {ratio:.2f} (target >= 0.75)")
-    result = {"machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                          "python": platform.python_version()},
-              "date": time.strftime("%Y-%m-%d"), "engine_core": rows,
-              "markets_on_over_off": round(ratio, 3)}
+    for n in sizes:
+        steps = "5" if n <= 100_000 else ("3" if n <= 1_000_000 else "2")
+        impls = ["mesa", "numpy", "numba1", "numbaN"]
+        for impl in impls:
+            if impl == "mesa" and n > MESA_MAX:
+                result["skipped"].append(f"(a) Mesa agents at {n:,}: > {MESA_MAX:,} (one Python object per customer)")
+                continue
+            if impl == "numpy" and n > NUMPY_MAX:
+                result["skipped"].append(f"(b) numpy at {n:,}: > {NUMPY_MAX:,} (seconds per step; time budget)")
+                continue
+            r = _case("engine", "--n", str(n), "--impl", impl, "--steps", "1" if impl == "mesa" else steps)
+            rows.append(r)
+            _say(f"{impl:>7} {n:>11,} customers  {r['threads']} thr  {r['customer_steps_per_second'] / 1e6:8.2f} M/s"
+                 f"  build {r['build_seconds']:6.2f} s  peak {r['peak_rss_mb']:7.0f} MB"
+                 f"  (+{r['rss_over_start_mb']:.0f} MB)  {r['bytes_per_customer']:.0f} B/customer")
+    result["engine"] = rows
+
+    def rate(impl: str, n: int) -> float | None:
+        return next((r["customer_steps_per_second"] for r in rows if r["impl"] == impl and r["customers"] == n), None)
+
+    ratios = {}
+    for n in sizes:
+        a, b, c, d = (rate(i, n) for i in ("mesa", "numpy", "numba1", "numbaN"))
+        ratios[str(n)] = {"c_over_a": c / a if a and c else None, "c_over_b": c / b if b and c else None,
+                          "d_over_c": d / c if d and c else None}
+    result["ratios"] = ratios
+    per_cs = [1.0 / rate("numba1", n) for n in sizes if rate("numba1", n)]
+    result["numba1_time_per_customer_step_spread"] = max(per_cs) / min(per_cs)
+
+    # ---- markets on vs off (issue: within 25%)
+    big = sizes[-1] if args.quick else 1_000_000
+    full = _case("engine", "--n", str(big), "--impl", "numba1", "--scenario", "full_relationship_marketing",
+                 "--steps", "3")
+    result["markets_on"] = full
+    result["markets_on_over_off"] = full["customer_steps_per_second"] / rate("numba1", big)
+
+    # ---- memory bandwidth and the kernel's distance from its floor
+    bw = _case("bandwidth")
+    floor = bw["gb_per_second"] * 1e9 / BYTES_PER_CUSTOMER_STEP
+    result["bandwidth"] = {**bw, "bytes_per_customer_step": BYTES_PER_CUSTOMER_STEP,
+                           "floor_customer_steps_per_second": round(floor),
+                           "numba1_times_floor": floor / rate("numba1", big)}
+    _say(f"bandwidth {bw['gb_per_second']:.1f} GB/s -> floor {floor / 1e6:.0f} M customer-steps/s; "
+         f"numba 1 thread is {floor / rate('numba1', big):.1f}x from it")
+
+    # ---- sweeps: serial vs 2 processes vs Dask LocalCluster
+    runs, n_sweep = (8, 20_000) if args.quick else (64, 100_000)
+    sw = {}
+    for label, extra in (("serial", ["--workers", "1"]), ("pool2", ["--workers", "2"]),
+                         ("dask2", ["--workers", "2", "--scheduler", "local"])):
+        sw[label] = _case("sweep", "--runs", str(runs), "--n", str(n_sweep), *extra)
+        _say(f"sweep {label}: {runs} runs x {n_sweep:,} customers x 104 weeks in {sw[label]['wall_seconds']:.1f} s")
+    for label in ("pool2", "dask2"):
+        sw[label]["efficiency"] = sw["serial"]["wall_seconds"] / (2 * sw[label]["wall_seconds"])
+    # scheduling overhead: the extra wall time of 64 more tiny runs, beyond their compute (start-up cancels)
+    t64 = _case("sweep", "--runs", "64", "--n", "200", "--workers", "2")
+    t128 = _case("sweep", "--runs", "128", "--n", "200", "--workers", "2")
+    extra_wall = (t128["wall_seconds"] - t64["wall_seconds"]) * 2 / 64
+    extra_compute = (t128["compute_seconds"] - t64["compute_seconds"]) / 64
+    sw["scheduling_overhead_ms_per_run"] = max(0.0, (extra_wall - extra_compute) * 1e3)
+    sw["estimated_1000_runs_100k_minutes"] = sw["pool2"]["wall_seconds"] / runs * 1000 / 60 * (100_000 / n_sweep)
+    result["sweep"] = sw
+
+    # ---- sim --help, and 10 M x 520 weeks
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "sim.cli", "--help"], cwd=ROOT, capture_output=True, check=True)
+        times.append(time.perf_counter() - t0)
+    result["help_seconds"] = min(times)
+    ten = next((r for r in rows if r["impl"] == "numbaN" and r["customers"] == 10_000_000), None)
+    if ten is not None:
+        result["ten_million_520_weeks_minutes_estimated"] = 520 * 10_000_000 / ten["model_steps_per_second"] / 60
+        result["ten_million_fits_2gb"] = ten["rss_over_start_mb"] < 2048
+    if args.long:
+        t0 = time.perf_counter()
+        _case("engine", "--n", "10000000", "--impl", "numbaN", "--reps", "1", "--steps", "520")
+        result["ten_million_520_weeks_minutes_measured"] = (time.perf_counter() - t0) / 60
+
+    _report(result, sizes)
     out = Path(__file__).with_name("results.json")
     tmp = out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, indent=2) + "\n")
     tmp.replace(out)
-    print(f"written {out}")
+    _say(f"written {out}")
+
+
+def _report(r: dict, sizes: list[int]) -> None:
+    _say("\nratios (target): (a)/(c) = Mesa agents vs numba 1 thread (>= 100); (b)/(c) numpy vs numba (>= 2); "
+         "(d)/(c) threads")
+    for n in sizes:
+        q = r["ratios"][str(n)]
+        cells = [f"{k}={v:.1f}" if v else f"{k}=–" for k, v in q.items()]
+        _say(f"  {n:>11,}: " + "  ".join(cells))
+    s = r["sweep"]
+    _say(f"time per customer-step, 10 k .. {sizes[-1]:,} (numba 1 thread): max/min = "
+         f"{r['numba1_time_per_customer_step_spread']:.2f} (target < 1.5)")
+    _say(f"markets on / off at 1 thread: {r['markets_on_over_off']:.2f} (target >= 0.75)")
+    _say(f"sweep efficiency, 2 processes: {s['pool2']['efficiency']:.2f}; Dask LocalCluster: "
+         f"{s['dask2']['efficiency']:.2f} (target >= 0.85); scheduling overhead "
+         f"{s['scheduling_overhead_ms_per_run']:.0f} ms/run (target < 50); 1,000 runs x 100 k x 104 weeks "
+         f"~{s['estimated_1000_runs_100k_minutes']:.1f} min (target < 10)")
+    _say(f"sim --help: {r['help_seconds']:.2f} s (target < 0.5)")
+    if "ten_million_520_weeks_minutes_estimated" in r:
+        _say(f"10 M customers x 520 weeks, all cores: ~{r['ten_million_520_weeks_minutes_estimated']:.1f} min "
+             f"(estimated from the 10 M model step; target < 3); fits in 2 GB: {r['ten_million_fits_2gb']}")
+    for line in r["skipped"]:
+        _say(f"skipped: {line}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     from sim.experiments.cli import add_parsers
 
     add_parsers(sub)
+    d = sub.add_parser("dashboard", help="the interactive classroom dashboard (Mesa SolaraViz) in the browser")
+    d.add_argument("scenario", nargs="?", default=None, help="scenario YAML file (default: scenarios/baseline.yaml)")
+    d.add_argument("--port", type=int, default=8765)
+    d.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
     return ap
 
 
@@ -62,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         from sim.experiments.cli import cmd_experiment
 
         return cmd_experiment(args.command, args, _fail)
+    if args.command == "dashboard":
+        return _cmd_dashboard(args)
     if args.command == "results":
         from sim.experiments.cli import cmd_results
 
@@ -150,6 +156,35 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                           "[green]pass" if c.passed else "[red]FAIL")
         Console().print(table)
     return 0 if result["passed"] else 1
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    """Serve sim/app.py with Solara (Mesa's visualisation stack); blocks until interrupted."""
+    import os
+    import subprocess
+
+    from sim.scenario import ScenarioError, load_scenario
+
+    env = dict(os.environ)
+    if args.scenario is not None:
+        try:
+            load_scenario(args.scenario)
+        except ScenarioError as err:
+            return _fail(str(err))
+        env["SIM_DASHBOARD_SCENARIO"] = str(Path(args.scenario).resolve())
+    if not 0 < args.port < 65536:
+        return _fail(f"--port {args.port}: must be between 1 and 65535")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"sim: warning: serving on {args.host}: anyone who can reach this address can use the dashboard",
+              file=sys.stderr)
+    app = Path(__file__).with_name("app.py")
+    print(f"dashboard: http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
+    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port),
+           "--production", "--no-open"]
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
 
 
 def _print_summary(out: Path) -> None:

@@ -130,6 +130,12 @@ class RelationshipMarket(mesa.Model):
                 firm.satisfaction = float(pop.satisfaction[mask].mean())
                 firm.trust = float(pop.trust[mask].mean())
                 firm.loyalty = float(pop.loyalty[mask].mean())
+            stages = np.bincount(pop.stage[mask].astype(np.int64), minlength=len(K.STAGES))
+            for k, s in enumerate(K.STAGES):
+                if s not in ("prospect", "lapsed"):
+                    setattr(firm, f"stage_{s}", float(stages[k]))
+            firm.unit_cost_effective = firm.config.unit_cost
+            firm._record_markets()  # the other markets' state at step 0
         self.prospects = float(counts[0])
         self.lapsed_customers = 0.0
         self.population_size = n

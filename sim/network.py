@@ -46,22 +46,28 @@ def _template(kind: str, size: int, degree: int, seed: int) -> np.ndarray:
         g = nx.gnm_random_graph(size, size * degree // 2, seed=seed)
     else:  # barabasi_albert: mean degree ~ 2m
         g = nx.barabasi_albert_graph(size, max(1, min(degree // 2, size - 1)), seed=seed)
-    edges = np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
+    edges = np.array(g.edges(), dtype=np.int32).reshape(-1, 2)
     return edges
 
 
 @numba.njit(cache=True)
-def _csr(n, src, dst):
+def _csr(n, edges):
+    """Both directions of every tie, without materialising them: first (a -> b) for every edge, then
+    (b -> a), so each node's neighbours keep that order."""
+    m = edges.shape[0]
     counts = np.zeros(n + 1, dtype=np.int64)
-    for k in range(src.shape[0]):
-        counts[src[k] + 1] += 1
+    for k in range(m):
+        counts[edges[k, 0] + 1] += 1
+        counts[edges[k, 1] + 1] += 1
     for i in range(n):
         counts[i + 1] += counts[i]
     fill = counts[:-1].copy()
-    out = np.empty(src.shape[0], dtype=np.int32)
-    for k in range(src.shape[0]):
-        out[fill[src[k]]] = dst[k]
-        fill[src[k]] += 1
+    out = np.empty(2 * m, dtype=np.int32)
+    for side in range(2):
+        for k in range(m):
+            a = edges[k, side]
+            out[fill[a]] = edges[k, 1 - side]
+            fill[a] += 1
     return counts, out
 
 
@@ -69,17 +75,23 @@ def build_network(cfg: Network, n: int, rng: np.random.Generator) -> ContactNetw
     """Build the contact network for ``n`` customers; deterministic given ``rng``."""
     if cfg.kind == "none" or n < 3:
         return ContactNetwork(np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32))
+    if n >= 2**31 - 1:
+        raise ValueError("the contact network indexes customers with int32: fewer than 2**31 customers")
     size = min(cfg.community_size, n)
     seeds = rng.integers(0, 2**31 - 1, size=_TEMPLATES + 1)
     templates = [_template(cfg.kind, size, cfg.degree, int(s)) for s in seeds[:_TEMPLATES]]
-    parts = []
     full = n // size
-    for c in range(full):
-        parts.append(templates[c % _TEMPLATES] + c * size)
     rest = n - full * size
-    if rest >= 3:
-        parts.append(_template(cfg.kind, rest, cfg.degree, int(seeds[-1])) + full * size)
-    edges = np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
+    tail = _template(cfg.kind, rest, cfg.degree, int(seeds[-1])) if rest >= 3 else np.zeros((0, 2), np.int32)
+    total = sum(len(templates[c % _TEMPLATES]) for c in range(full)) + len(tail)
+    edges = np.empty((total, 2), dtype=np.int32)  # filled in place: peak memory ~ the final arrays
+    at = 0
+    for c in range(full):
+        t = templates[c % _TEMPLATES]
+        np.add(t, np.int32(c * size), out=edges[at:at + len(t)])
+        at += len(t)
+    if len(tail):
+        np.add(tail, np.int32(full * size), out=edges[at:])
     # small world: rewire one end of a share of ties to anyone in the population
     if cfg.rewire > 0 and len(edges):
         flip = rng.random(len(edges)) < cfg.rewire
@@ -87,7 +99,5 @@ def build_network(cfg: Network, n: int, rng: np.random.Generator) -> ContactNetw
         src_flip = edges[flip, 0]
         new_end = np.where(new_end == src_flip, edges[flip, 1], new_end)  # no self-loops
         edges[flip, 1] = new_end
-    src = np.concatenate([edges[:, 0], edges[:, 1]])
-    dst = np.concatenate([edges[:, 1], edges[:, 0]])
-    indptr, indices = _csr(n, src, dst)
+    indptr, indices = _csr(n, edges)
     return ContactNetwork(indptr, indices)

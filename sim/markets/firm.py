@@ -97,6 +97,7 @@ class Firm(mesa.Agent):
         self._seen: deque[tuple[float, float]] = deque(maxlen=config.levers.copy_financial.lag)
         self.fin_rebate = 0.0
         self.fin_per_customer = 0.0
+        self.level = 0  # relationship level (D4), set by plan()
 
     # ------------------------------------------------------------------ decisions
     def price_war(self, cut: float, duration: int) -> None:

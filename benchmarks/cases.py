@@ -1,0 +1,153 @@
+"""Benchmark cases, each run in its own process (``python -m benchmarks.cases CASE ...``) so that peak
+memory and compile times are clean. Each prints one JSON object on its last line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def _current_rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def engine(n: int, impl: str, scenario: str, reps: int, steps: int) -> dict:
+    """Customer-steps per second of one implementation: (a) mesa, (b) numpy, (c) numba1, (d) numbaN."""
+    import numba
+
+    from sim import RelationshipMarket
+    from sim.rng import step_key
+
+    threads = 1 if impl in ("numba1", "numpy", "mesa") else numba.config.NUMBA_NUM_THREADS
+    numba.set_num_threads(threads)
+    base_rss = _current_rss_mb()
+    t0 = time.perf_counter()
+    m = RelationshipMarket(ROOT / "scenarios" / f"{scenario}.yaml", rng=1,
+                           overrides={"population.size": n, "steps": 100_000})
+    build = time.perf_counter() - t0
+    out = {"impl": impl, "customers": n, "scenario": scenario, "threads": threads, "build_seconds": round(build, 3),
+           "bytes_per_customer": round(m.population.nbytes / n, 1)}
+    if impl == "mesa":
+        from benchmarks.mesa_agents import MesaCustomers
+
+        t0 = time.perf_counter()
+        mm = MesaCustomers(m, seed=1)
+        out["build_seconds"] = round(time.perf_counter() - t0, 3)
+        mm.step()  # warm-up
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            mm.step()
+            times.append(time.perf_counter() - t0)
+    else:
+        engine_name = "numpy" if impl == "numpy" else "numba"
+        m.engine = engine_name
+        m.run(2)  # warm-up (and compile, on a cold cache)
+        cfg = m.config.dynamics.wom
+        times = []
+        for r in range(reps):
+            t0 = time.perf_counter()
+            for k in range(steps):
+                key = step_key(99, 1000 * r + k)
+                wom = m.population.deliver_wom(key, cfg.positive_reach, cfg.negative_reach, m.n_firms, engine_name)
+                fp, sf, seg = m._market_arrays(wom)
+                m.population.advance(key, m._p, fp, sf, seg, engine_name)
+            times.append((time.perf_counter() - t0) / steps)
+        if impl != "numpy":  # the whole model step (actors, accounts, DataCollector) too
+            t0 = time.perf_counter()
+            m.run(steps)
+            out["model_steps_per_second"] = round(n / ((time.perf_counter() - t0) / steps))
+    per_step = statistics.median(times)
+    out["seconds_per_step"] = per_step
+    out["customer_steps_per_second"] = round(n / per_step)
+    out["peak_rss_mb"] = round(_rss_mb(), 1)
+    out["rss_over_start_mb"] = round(_rss_mb() - base_rss, 1)
+    return out
+
+
+def compile_time() -> dict:
+    """Import + first call of the kernels (cold or cached, depending on NUMBA_CACHE_DIR's contents)."""
+    t0 = time.perf_counter()
+    from sim import RelationshipMarket
+
+    m = RelationshipMarket(ROOT / "scenarios" / "baseline.yaml", rng=1, overrides={"population.size": 2000})
+    m.step()
+    return {"first_step_seconds": round(time.perf_counter() - t0, 3), "cache_dir": os.environ.get("NUMBA_CACHE_DIR")}
+
+
+def bandwidth() -> dict:
+    """Memory bandwidth: copying a 512 MiB array (read + write), best of 5."""
+    a = np.ones(2**26, dtype=np.float64)
+    b = np.empty_like(a)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        np.copyto(b, a)
+        best = min(best, time.perf_counter() - t0)
+    return {"bytes_moved": 2 * a.nbytes, "seconds": best, "gb_per_second": round(2 * a.nbytes / best / 1e9, 2)}
+
+
+def sweep(runs: int, n: int, workers: int, scheduler: str | None) -> dict:
+    """``runs`` runs of the baseline through the experiment runner; wall time and per-run compute time."""
+    import tempfile
+
+    import numba
+
+    from sim.experiments.execute import execute
+    from sim.experiments.spec import RunSpec
+    from sim.scenario import load_scenario
+
+    numba.set_num_threads(1)  # serial = one worker with one thread; pool and Dask workers set the same
+    sc = load_scenario(ROOT / "scenarios" / "baseline.yaml", {"population.size": n}).to_dict()
+    specs = [RunSpec(f"b{k}", "baseline", k, k, sc, {}, "focal") for k in range(runs)]
+    compute = []
+    with tempfile.TemporaryDirectory():
+        t0 = time.perf_counter()
+        execute(specs, lambda s, t, e: compute.append(float(t["runtime_seconds"].iloc[0])), workers, scheduler)
+        wall = time.perf_counter() - t0
+    return {"runs": runs, "customers": n, "workers": workers, "scheduler": scheduler, "wall_seconds": round(wall, 2),
+            "compute_seconds": round(sum(compute), 2), "failed": runs - len(compute)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("case")
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--impl", default="numba1")
+    ap.add_argument("--scenario", default="baseline")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--scheduler", default=None)
+    a = ap.parse_args()
+    if a.case == "engine":
+        out = engine(a.n, a.impl, a.scenario, a.reps, a.steps)
+    elif a.case == "compile":
+        out = compile_time()
+    elif a.case == "bandwidth":
+        out = bandwidth()
+    elif a.case == "sweep":
+        out = sweep(a.runs, a.n, a.workers, a.scheduler)
+    else:
+        sys.exit(f"unknown case {a.case}")
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
