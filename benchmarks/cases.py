@@ -80,6 +80,37 @@ def engine(n: int, impl: str, scenario: str, reps: int, steps: int) -> dict:
     return out
 
 
+def markets_pair(n: int, reps: int, steps: int) -> dict:
+    """Kernel passes with all six markets and levers on vs the baseline, timed alternately in one process
+    (the machine's drift hits both equally)."""
+    import numba
+
+    from sim import RelationshipMarket
+    from sim.rng import step_key
+
+    numba.set_num_threads(1)
+    models = {sc: RelationshipMarket(ROOT / "scenarios" / f"{sc}.yaml", rng=1,
+                                     overrides={"population.size": n, "steps": 100_000})
+              for sc in ("baseline", "full_relationship_marketing")}
+    for m in models.values():
+        m.run(3)
+    times: dict[str, list[float]] = {sc: [] for sc in models}
+    for r in range(reps):
+        for sc, m in models.items():
+            cfg = m.config.dynamics.wom
+            t0 = time.perf_counter()
+            for k in range(steps):
+                key = step_key(99, 1000 * r + k)
+                wom = m.population.deliver_wom(key, cfg.positive_reach, cfg.negative_reach, m.n_firms)
+                fp, sf, seg = m._market_arrays(wom)
+                m.population.advance(key, m._p, fp, sf, seg)
+            times[sc].append((time.perf_counter() - t0) / steps)
+    rates = {sc: n / statistics.median(t) for sc, t in times.items()}
+    return {"customers": n, "baseline": round(rates["baseline"]),
+            "full_relationship_marketing": round(rates["full_relationship_marketing"]),
+            "ratio": rates["full_relationship_marketing"] / rates["baseline"]}
+
+
 def compile_time() -> dict:
     """Import + first call of the kernels (cold or cached, depending on NUMBA_CACHE_DIR's contents)."""
     t0 = time.perf_counter()
@@ -138,6 +169,8 @@ def main() -> None:
     a = ap.parse_args()
     if a.case == "engine":
         out = engine(a.n, a.impl, a.scenario, a.reps, a.steps)
+    elif a.case == "markets":
+        out = markets_pair(a.n, a.reps, a.steps)
     elif a.case == "compile":
         out = compile_time()
     elif a.case == "bandwidth":
