@@ -188,16 +188,11 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     exp_margin = pbuy * spend_if * fp[fs, K.FP_MARGIN] - fp[fs, K.FP_SERVE]
     # D8: ending relationships with negative-value customers
     pruned = (fp[fs, K.FP_PRUNE] > 0.0) & (exp_margin < 0.0) & (pop.tenure[cs] >= p[K.P_NEW_STEPS])
-    cp = cs[pruned]
     add(K.T_PRUNED, fs[pruned])
-    pop.voice[cp] = 0
-    pop.last_firm[cp] = fs[pruned]
-    pop.firm[cp] = -1
-    pop.stage[cp] = K.LAPSED
-    keep = ~pruned
-    st_ = np.flatnonzero(st_)[keep]
-    fs, ss, cs, loy_s = fs[keep], ss[keep], cs[keep], loy_s[keep]
-    pbuy, spend_if, exp_margin = pbuy[keep], spend_if[keep], exp_margin[keep]
+    _lapse(pop, cs[pruned], fs[pruned])
+    st_ = np.flatnonzero(st_)
+    st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin = (
+        x[~pruned] for x in (st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin))
     returning = np.where(pop.tenure[cs] >= p[K.P_RETURNING], 1.0, 0.0)  # F3
     bought = np.where(u_lo_np(r4[st_]) < pbuy, 1.0, 0.0)
     revenue = bought * spend_if
@@ -214,17 +209,11 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     # BG/NBD: a customer may drop out right after a purchase (then skips the rest of the step)
     drop = ((p[K.P_OWN_ON_PURCHASE] > 0.0) & (bought > 0.0)
             & (u_hi_np(draw_np(ckc[st_], 8)) < pop.own_churn[cs].astype(np.float64)))
-    cd = cs[drop]
     add(K.T_CHURN_OWN, fs[drop])
     add(K.T_LAPSED, fs[drop])
-    pop.voice[cd] = 0
-    pop.last_firm[cd] = fs[drop]
-    pop.firm[cd] = -1
-    pop.stage[cd] = K.LAPSED
-    keep = ~drop
-    st_ = st_[keep]
-    fs, ss, cs, loy_s = fs[keep], ss[keep], cs[keep], loy_s[keep]
-    pbuy, spend_if, exp_margin = pbuy[keep], spend_if[keep], exp_margin[keep]
+    _lapse(pop, cs[drop], fs[drop])
+    st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin = (
+        x[~drop] for x in (st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin))
     pop.tenure[cs] = np.minimum(pop.tenure[cs].astype(np.int64) + 1, 32767)
     nv = new_voice[st_]
     talk = delighted[st_] & (nv == 0) & (u_hi_np(draw_np(ckc[st_], 5)) < p[K.P_POS_P])
@@ -302,6 +291,14 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     tot[nf, K.T_CUSTOMERS] += len(o_idx)
     np.add.at(tot, (np.full(len(o_idx), nf), K.T_ST_PROSPECT + pop.stage[o_idx].astype(np.int64)), 1.0)
     return tot
+
+
+def _lapse(pop: CustomerPopulation, who: np.ndarray, firms: np.ndarray) -> None:
+    """Customers ``who`` leave ``firms`` for the pool of lapsed customers, silently."""
+    pop.voice[who] = 0
+    pop.last_firm[who] = firms
+    pop.firm[who] = -1
+    pop.stage[who] = K.LAPSED
 
 
 def _start_relationship(pop: CustomerPopulation, who: np.ndarray, firms: np.ndarray, segs: np.ndarray,

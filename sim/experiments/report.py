@@ -6,7 +6,6 @@ Everything is computed from the runs dataset on disk, so a partial experiment ca
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -244,8 +243,3 @@ def _heatmap(table: pd.DataFrame, params: list[str], output: str, path: Path) ->
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
-
-def summary_lines(folder: Path) -> list[str]:
-    """Short text summary of a results folder (for ``sim results``)."""
-    meta = json.loads((folder / "experiment.json").read_text())
-    return [f"{meta['name']} ({meta['kind']}): {folder}"]

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sim.scenario import ScenarioError, _describe, load_scenario, parse_set_options
+from sim.scenario import ScenarioError, _describe, load_scenario
 
 __all__ = ["Experiment", "Strategy", "SweepParameter", "Design", "RunSpec", "load_experiment", "expand",
            "METRICS"]
@@ -208,6 +208,3 @@ def experiment_hash(exp: Experiment, specs: list[RunSpec]) -> str:
     first = sorted({s.key for s in specs if s.replication == 0})
     return _key(exp.model_dump(mode="json", exclude={"description", "replications"}), first)
 
-
-def parse_sets(items: list[str] | None) -> dict[str, Any]:
-    return parse_set_options(items)
