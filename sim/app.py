@@ -94,7 +94,12 @@ MODEL_PARAMS: dict[str, Any] = {
 
 # ---------------------------------------------------------------- views (aggregates only)
 def _series(model: RelationshipMarket):
-    return model.timeseries()
+    """The model's timeseries, built once per step and shared by every view (seven views render per step)."""
+    cached = getattr(model, "_dashboard_series", None)
+    if cached is None or cached[0] != model.steps:
+        cached = (model.steps, model.timeseries())
+        model._dashboard_series = cached
+    return cached[1]
 
 
 def _lines(ax, ts, col: str, title: str, skip0: bool = False) -> None:
