@@ -254,228 +254,233 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
         k_own_on_purchase = p[P_OWN_ON_PURCHASE]
         k_returning = p[P_RETURNING]
         for i in range(lo, hi):
+            # unsigned indices: numba wraps negative indices with a select on every access, which
+            # made this loop ~2x slower; every index here is known to be non-negative
+            ui = np.uint64(i)
             ck = customer_key(key, i)
-            f = np.int64(firm[i])
-            s = np.int64(segment[i])
-            npos = np.int64(wom_pos_n[i])
-            posf = np.int64(wom_pos_firm[i])
-            nneg = np.int64(wom_neg_n[i])
-            negf = np.int64(wom_neg_firm[i])
-            wom_pos_n[i] = 0
-            wom_neg_n[i] = 0
+            f = np.int64(firm[ui])
+            s = np.int64(segment[ui])
+            us = np.uint64(s)
+            npos = np.int64(wom_pos_n[ui])
+            posf = np.int64(wom_pos_firm[ui])
+            nneg = np.int64(wom_neg_n[ui])
+            negf = np.int64(wom_neg_firm[ui])
+            wom_pos_n[ui] = 0
+            wom_neg_n[ui] = 0
             if f >= 0:
                 # ---------------------------------------------------------------- a customer of firm f
+                uf = np.uint64(f)
                 r2 = draw(ck, 2)
                 r3 = draw(ck, 3)
                 r4 = draw(ck, 4)
                 # tiered service (D8): a firm's care and bond investment per customer scale with the
                 # customer's value (spend multiplier x frequency multiplier, mean 1) by the firm's
                 # targeting weight; 0 = everyone alike
-                w = 1.0 + fp[f, FP_TIER] * (np.float64(wallet[i]) * np.float64(freq[i]) - 1.0)
+                w = 1.0 + fp[uf, FP_TIER] * (np.float64(wallet[ui]) * np.float64(freq[ui]) - 1.0)
                 # D6/D7: perceived performance = delivered value + after-sales care (M14) + database
                 # marketing's attention to at-risk customers (M15) + noise
-                at_risk = 1.0 if satisfaction[i] < k_sat_floor else 0.0
-                perf = (sf[s, f, SF_VALUE] + fp[f, FP_CARE] * w + fp[f, FP_RISK] * at_risk
+                at_risk = 1.0 if satisfaction[ui] < k_sat_floor else 0.0
+                perf = (sf[us, uf, SF_VALUE] + fp[uf, FP_CARE] * w + fp[uf, FP_RISK] * at_risk
                         + k_noise * normal4(r3))
                 heard_neg = 0.0
                 if nneg > 0 and negf == f:
                     heard_neg = np.float64(nneg)
-                if u_hi(r4) < fp[f, FP_NEG_RAND]:  # well-mixed negative word of mouth about f (M5, F5)
+                if u_hi(r4) < fp[uf, FP_NEG_RAND]:  # well-mixed negative word of mouth about f (M5, F5)
                     heard_neg += 1.0
                 # M1: satisfaction by disconfirmation against the (adaptive) expectation
-                d = perf - expectation[i]
+                d = perf - expectation[ui]
                 x = d * k_inv_tol
                 target = 0.5 + 0.5 * x / (1.0 + abs(x))
-                sat = (satisfaction[i] + k_sat_speed * (target - satisfaction[i])
+                sat = (satisfaction[ui] + k_sat_speed * (target - satisfaction[ui])
                        - k_neg_impact * heard_neg)
                 sat = min(1.0, max(0.0, sat))
-                anchored = (1.0 - k_anchor) * perf + k_anchor * seg[s, SEG_REF]
-                expectation[i] = expectation[i] + k_exp_speed * (anchored - expectation[i])
+                anchored = (1.0 - k_anchor) * perf + k_anchor * seg[us, SEG_REF]
+                expectation[ui] = expectation[ui] + k_exp_speed * (anchored - expectation[ui])
                 delighted = d > k_delight  # M2: only exceeding expectations delights
                 # M4: trust collapses on a broken promise, is rebuilt slowly when expectations are met
                 # (branch-free: the sign of d is a coin flip, and mispredicted branches cost more than this)
                 broken = 1.0 if d < -k_break else 0.0
                 met = 1.0 if d >= 0.0 else 0.0
-                tr = trust[i] * (1.0 - k_trust_drop * broken)
+                tr = trust[ui] * (1.0 - k_trust_drop * broken)
                 tr = tr + k_trust_gain * met * (1.0 - tr)
                 # D10 recovery: dissatisfied customers complain; recovered ones regain satisfaction,
                 # unrecovered ones lose trust and complain to others (M5)
                 new_voice = 0
                 r1 = draw(ck, 1) if sat < k_complain_th else np.uint64(0)  # drawn only when needed
                 if sat < k_complain_th and u_hi(r1) < k_complain_p:
-                    acc[f, T_COMPLAINTS] += 1.0
-                    if u_lo(r1) < fp[f, FP_RECOVERY]:
+                    acc[uf, T_COMPLAINTS] += 1.0
+                    if u_lo(r1) < fp[uf, FP_RECOVERY]:
                         sat = sat + k_recovery_boost * (1.0 - sat)
-                        acc[f, T_RECOVERIES] += 1.0
+                        acc[uf, T_RECOVERIES] += 1.0
                     else:
                         tr = tr * (1.0 - k_trust_drop)
                         new_voice = -(f + 1)
                 # D3: bond stocks, built by the firm's per-customer investment, decaying at their own pace
-                bf = bond_fin[i] * (1.0 - k_decay_fin) + min(1.0, fp[f, FP_INV_FIN] * w) * (1.0 - bond_fin[i])
-                bs = bond_soc[i] * (1.0 - k_decay_soc) + min(1.0, fp[f, FP_INV_SOC] * w) * (1.0 - bond_soc[i])
-                bt = bond_str[i] * (1.0 - k_decay_str) + min(1.0, fp[f, FP_INV_STR] * w) * (1.0 - bond_str[i])
+                bf = bond_fin[ui] * (1.0 - k_decay_fin) + min(1.0, fp[uf, FP_INV_FIN] * w) * (1.0 - bond_fin[ui])
+                bs = bond_soc[ui] * (1.0 - k_decay_soc) + min(1.0, fp[uf, FP_INV_SOC] * w) * (1.0 - bond_soc[ui])
+                bt = bond_str[ui] * (1.0 - k_decay_str) + min(1.0, fp[uf, FP_INV_STR] * w) * (1.0 - bond_str[ui])
                 # M2/M3: loyalty from satisfaction (convex), delight, trust and bonds
                 sp = sat  # M2: convex in satisfaction (integer power: pow() cost 17 ns per customer)
                 for _ in range(np.int64(k_sat_pow) - 1):
                     sp *= sat
                 lt = (k_w_sat * sp + k_w_delight * (1.0 if delighted else 0.0) + k_w_trust * tr
                       + k_w_fin * bf + k_w_soc * bs + k_w_str * bt)
-                loy = loyalty[i] + k_loy_speed * (min(1.0, lt) - loyalty[i])
+                loy = loyalty[ui] + k_loy_speed * (min(1.0, lt) - loyalty[ui])
                 # D12: churn from dissatisfaction, competition and own circumstances
                 h_dis = k_ch_dis * max(0.0, k_sat_floor - sat) * k_inv_floor * (1.0 - loy)  # branch-free
-                best = np.int64(sf[s, f, SF_BEST])
+                best = np.int64(sf[us, uf, SF_BEST])
                 pull = 0.0
                 if npos > 0 and posf != f:
                     pull = k_ref_pull * npos  # a rival praised by a friend pulls (M5)
                 comp_base = 0.0
-                poach = sf[s, f, SF_POACH]  # a rival's acquisition offers aimed at f's customers
+                poach = sf[us, uf, SF_POACH]  # a rival's acquisition offers aimed at f's customers
                 if best >= 0:
-                    comp_base = k_ch_comp * sf[s, f, SF_GAP] + pull + sf[s, f, SF_PULL] + poach
+                    comp_base = k_ch_comp * sf[us, uf, SF_GAP] + pull + sf[us, uf, SF_PULL] + poach
                 h_comp = comp_base * (1.0 - loy)
                 # M7 switching costs from structural bonds, D3 level-1 damping, M16 lock-in
-                damp = (1.0 - k_switch_cost * bt) * (1.0 - k_fin_damp * bf) * (1.0 - fp[f, FP_LOCKIN])
+                damp = (1.0 - k_switch_cost * bt) * (1.0 - k_fin_damp * bf) * (1.0 - fp[uf, FP_LOCKIN])
                 h_dis *= damp
                 h_comp *= damp
-                h_own = np.float64(own_churn[i]) * (1.0 - k_own_on_purchase)  # BG/NBD: only after a purchase
-                h_staff = fp[f, FP_STAFF]  # D12/M8: departing staff take customers to rivals
+                h_own = np.float64(own_churn[ui]) * (1.0 - k_own_on_purchase)  # BG/NBD: only after a purchase
+                h_staff = fp[uf, FP_STAFF]  # D12/M8: departing staff take customers to rivals
                 pch = h_dis + h_comp + h_staff + h_own
                 uch = u_hi(r2)
                 if uch < pch:
                     dest = -1
                     if uch < h_dis:
-                        acc[f, T_CHURN_DIS] += 1.0
+                        acc[uf, T_CHURN_DIS] += 1.0
                         if best >= 0 and u_lo(r2) < k_switch_share:
                             dest = best
                         new_voice = -(f + 1)
                     elif uch < h_dis + h_comp:
-                        acc[f, T_CHURN_COMP] += 1.0
+                        acc[uf, T_CHURN_COMP] += 1.0
                         dest = best
                         uc = u_lo(r2) * comp_base
                         if pull > 0.0 and uc < pull:  # a praised rival wins
                             dest = posf
                             acc[dest, T_FROM_PRAISE] += 1.0
                         elif poach > 0.0 and uc < pull + poach:  # the poacher wins
-                            dest = np.int64(sf[s, f, SF_POACHER])
+                            dest = np.int64(sf[us, uf, SF_POACHER])
                     elif uch < h_dis + h_comp + h_staff:
-                        acc[f, T_CHURN_STAFF] += 1.0
+                        acc[uf, T_CHURN_STAFF] += 1.0
                         dest = best
                     else:
-                        acc[f, T_CHURN_OWN] += 1.0
-                    voice[i] = new_voice
-                    last_firm[i] = f
+                        acc[uf, T_CHURN_OWN] += 1.0
+                    voice[ui] = new_voice
+                    last_firm[ui] = f
                     if dest >= 0:  # switches to a rival: a new relationship starts
-                        acc[f, T_TO_RIVAL] += 1.0
+                        acc[uf, T_TO_RIVAL] += 1.0
                         acc[dest, T_ACQUIRED] += 1.0
                         acc[dest, T_FROM_RIVAL] += 1.0
-                        firm[i] = dest
-                        stage[i] = NEW
-                        tenure[i] = 0
-                        satisfaction[i] = k_sat0
-                        trust[i] = k_trust0
-                        loyalty[i] = k_loy0
-                        expectation[i] = sf[s, dest, SF_VALUE]
-                        bond_fin[i] = 0.0
-                        bond_soc[i] = 0.0
-                        bond_str[i] = 0.0
+                        firm[ui] = dest
+                        stage[ui] = NEW
+                        tenure[ui] = 0
+                        satisfaction[ui] = k_sat0
+                        trust[ui] = k_trust0
+                        loyalty[ui] = k_loy0
+                        expectation[ui] = sf[us, dest, SF_VALUE]
+                        bond_fin[ui] = 0.0
+                        bond_soc[ui] = 0.0
+                        bond_str[ui] = 0.0
                     else:
-                        acc[f, T_LAPSED] += 1.0
-                        firm[i] = -1
-                        stage[i] = LAPSED
+                        acc[uf, T_LAPSED] += 1.0
+                        firm[ui] = -1
+                        stage[ui] = LAPSED
                     continue_tally = dest >= 0
                 else:
                     # ------------------------------------------------------------ stays: buys, is served
                     # M3/D11: loyalty raises purchase frequency and share of wallet
                     # F6: members of a rewards programme (financial bond) buy more often
-                    pbuy = seg[s, SEG_RATE] * freq[i] * (1.0 + k_loy_freq * loy + k_fin_freq * bf)
+                    pbuy = seg[us, SEG_RATE] * freq[ui] * (1.0 + k_loy_freq * loy + k_fin_freq * bf)
                     if pbuy > 1.0:
                         pbuy = 1.0
                     sow = k_sow_floor + (1.0 - k_sow_floor) * loy
-                    sow = sow + fp[f, FP_SOW] * (1.0 - sow)  # D11 one-to-one: a larger share of wallet
-                    spend_if = seg[s, SEG_BASKET] * wallet[i] * fp[f, FP_PRICE] * sow
-                    exp_margin = pbuy * spend_if * fp[f, FP_MARGIN] - fp[f, FP_SERVE]
-                    if fp[f, FP_PRUNE] > 0.0 and exp_margin < 0.0 and tenure[i] >= k_new_steps:
+                    sow = sow + fp[uf, FP_SOW] * (1.0 - sow)  # D11 one-to-one: a larger share of wallet
+                    spend_if = seg[us, SEG_BASKET] * wallet[ui] * fp[uf, FP_PRICE] * sow
+                    exp_margin = pbuy * spend_if * fp[uf, FP_MARGIN] - fp[uf, FP_SERVE]
+                    if fp[uf, FP_PRUNE] > 0.0 and exp_margin < 0.0 and tenure[ui] >= k_new_steps:
                         # D8: the firm ends a relationship with a negative-value customer
-                        acc[f, T_PRUNED] += 1.0
-                        voice[i] = 0
-                        last_firm[i] = f
-                        firm[i] = -1
-                        stage[i] = LAPSED
+                        acc[uf, T_PRUNED] += 1.0
+                        voice[ui] = 0
+                        last_firm[ui] = f
+                        firm[ui] = -1
+                        stage[ui] = LAPSED
                         acc[nf, T_CUSTOMERS] += 1.0
                         acc[nf, T_ST_LAPSED] += 1.0
                         continue
-                    margin = -fp[f, FP_SERVE]
-                    returning = 1.0 if tenure[i] >= k_returning else 0.0  # F3: a returning customer
+                    margin = -fp[uf, FP_SERVE]
+                    returning = 1.0 if tenure[ui] >= k_returning else 0.0  # F3: a returning customer
                     bought = 1.0 if u_lo(r4) < pbuy else 0.0  # branch-free: a purchase is a coin flip
                     revenue = bought * spend_if
-                    margin += revenue * fp[f, FP_MARGIN]
-                    acc[f, T_PURCHASES] += bought
-                    acc[f, T_REVENUE] += revenue
-                    acc[f, T_REV_RETURNING] += returning * revenue
-                    n_purchases[i] = min(np.int64(n_purchases[i]) + np.int64(bought), 65535)
-                    if k_own_on_purchase > 0.0 and bought > 0.0 and u_hi(draw(ck, 8)) < own_churn[i]:
+                    margin += revenue * fp[uf, FP_MARGIN]
+                    acc[uf, T_PURCHASES] += bought
+                    acc[uf, T_REVENUE] += revenue
+                    acc[uf, T_REV_RETURNING] += returning * revenue
+                    n_purchases[ui] = min(np.int64(n_purchases[ui]) + np.int64(bought), 65535)
+                    if k_own_on_purchase > 0.0 and bought > 0.0 and u_hi(draw(ck, 8)) < own_churn[ui]:
                         # BG/NBD (Fader, Hardie & Lee 2005): may drop out right after a repeat purchase
-                        acc[f, T_CHURN_OWN] += 1.0
-                        acc[f, T_LAPSED] += 1.0
-                        acc[f, T_SERVED] += 1.0
-                        acc[f, T_MARGIN] += margin
-                        acc[f, T_MARGIN_RETURNING] += returning * margin
-                        cum_margin[i] += margin
-                        cum_revenue[i] += revenue
-                        voice[i] = 0
-                        last_firm[i] = f
-                        firm[i] = -1
-                        stage[i] = LAPSED
+                        acc[uf, T_CHURN_OWN] += 1.0
+                        acc[uf, T_LAPSED] += 1.0
+                        acc[uf, T_SERVED] += 1.0
+                        acc[uf, T_MARGIN] += margin
+                        acc[uf, T_MARGIN_RETURNING] += returning * margin
+                        cum_margin[ui] += margin
+                        cum_revenue[ui] += revenue
+                        voice[ui] = 0
+                        last_firm[ui] = f
+                        firm[ui] = -1
+                        stage[ui] = LAPSED
                         acc[nf, T_CUSTOMERS] += 1.0
                         acc[nf, T_ST_LAPSED] += 1.0
                         continue
-                    acc[f, T_SERVED] += 1.0
-                    acc[f, T_MARGIN] += margin
-                    acc[f, T_MARGIN_RETURNING] += returning * margin
-                    cum_margin[i] += margin
-                    cum_revenue[i] += revenue
-                    if tenure[i] < 32767:
-                        tenure[i] += 1
+                    acc[uf, T_SERVED] += 1.0
+                    acc[uf, T_MARGIN] += margin
+                    acc[uf, T_MARGIN_RETURNING] += returning * margin
+                    cum_margin[ui] += margin
+                    cum_revenue[ui] += revenue
+                    if tenure[ui] < 32767:
+                        tenure[ui] += 1
                     # a delighted customer may praise f (M5); drawn for everyone and selected, not branched on
                     # (delight is a coin flip, and a mispredicted branch costs more than the draw)
                     praise = delighted & (u_hi(draw(ck, 5)) < k_pos_p)
                     new_voice = np.int64(f + 1) if (praise and new_voice == 0) else new_voice
-                    voice[i] = new_voice
-                    acc[f, T_DELIGHTED] += 1.0 if delighted else 0.0
+                    voice[ui] = new_voice
+                    acc[uf, T_DELIGHTED] += 1.0 if delighted else 0.0
                     # customer equity: expected CLV = m r / (1 + i - r)  (Gupta & Lehmann 2003)
                     rr = 1.0 - min(pch, 1.0)
-                    acc[f, T_CLV] += exp_margin * rr / (1.0 + k_disc - rr)
-                    satisfaction[i] = sat
-                    trust[i] = tr
-                    loyalty[i] = loy
-                    bond_fin[i] = bf
-                    bond_soc[i] = bs
-                    bond_str[i] = bt
+                    acc[uf, T_CLV] += exp_margin * rr / (1.0 + k_disc - rr)
+                    satisfaction[ui] = sat
+                    trust[ui] = tr
+                    loyalty[ui] = loy
+                    bond_fin[ui] = bf
+                    bond_soc[ui] = bs
+                    bond_str[ui] = bt
                     # D10 lifecycle stage, as selects (first match wins: at risk, then new/won back, loyal, growing)
-                    st0 = np.int64(stage[i])
+                    st0 = np.int64(stage[ui])
                     st = LOYAL if loy >= k_loyal_th else GROWING
                     st_young = WON_BACK if st0 == WON_BACK else NEW
-                    st = st_young if tenure[i] < k_new_steps else st
+                    st = st_young if tenure[ui] < k_new_steps else st
                     st = AT_RISK if sat < k_sat_floor else st
-                    stage[i] = st
+                    stage[ui] = st
                     # end-of-step tallies from registers, rounded as stored (the same sums as reading the
                     # arrays back, 7% faster than the shared tally below)
-                    acc[f, T_CUSTOMERS] += 1.0
-                    acc[f, T_SAT] += np.float64(np.float32(sat))
-                    acc[f, T_TRUST] += np.float64(np.float32(tr))
-                    acc[f, T_LOYALTY] += np.float64(np.float32(loy))
-                    acc[f, T_BOND_FIN] += np.float64(np.float32(bf))
-                    acc[f, T_BOND_SOC] += np.float64(np.float32(bs))
-                    acc[f, T_BOND_STR] += np.float64(np.float32(bt))
-                    acc[f, T_ST_PROSPECT + np.int64(st)] += 1.0
+                    acc[uf, T_CUSTOMERS] += 1.0
+                    acc[uf, T_SAT] += np.float64(np.float32(sat))
+                    acc[uf, T_TRUST] += np.float64(np.float32(tr))
+                    acc[uf, T_LOYALTY] += np.float64(np.float32(loy))
+                    acc[uf, T_BOND_FIN] += np.float64(np.float32(bf))
+                    acc[uf, T_BOND_SOC] += np.float64(np.float32(bs))
+                    acc[uf, T_BOND_STR] += np.float64(np.float32(bt))
+                    acc[uf, T_ST_PROSPECT + np.int64(st)] += 1.0
                     continue
             else:
                 # ---------------------------------------------------------------- a prospect or lapsed
                 ra = draw(ck, 6)
                 hsum = 0.0
                 for g in range(nf):
-                    h = sf[s, g, SF_ACQ]
+                    h = sf[us, g, SF_ACQ]
                     if npos > 0 and posf == g:  # F4: a told prospect may adopt
-                        h += min(1.0, k_ref_conv * npos) * sf[s, g, SF_ATTRACT]
+                        h += min(1.0, k_ref_conv * npos) * sf[us, g, SF_ATTRACT]
                     if nneg > 0 and negf == g:  # F5: criticism cuts the intention to buy
                         h *= 1.0 - k_neg_block
                     hsum += h
@@ -487,10 +492,10 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                     href = 0.0
                     hch = 0.0
                     for g in range(nf):
-                        h = sf[s, g, SF_ACQ]
-                        hr = sf[s, g, SF_ACQ_REF]
+                        h = sf[us, g, SF_ACQ]
+                        hr = sf[us, g, SF_ACQ_REF]
                         if npos > 0 and posf == g:
-                            extra = min(1.0, k_ref_conv * npos) * sf[s, g, SF_ATTRACT]
+                            extra = min(1.0, k_ref_conv * npos) * sf[us, g, SF_ATTRACT]
                             h += extra
                             hr += extra
                         if nneg > 0 and negf == g:
@@ -505,35 +510,35 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                     acc[chosen, T_ACQUIRED] += 1.0
                     if hch > 0.0:
                         acc[chosen, T_ACQ_REFERRAL] += href / hch  # expected share of this adoption due to referral
-                    if last_firm[i] == chosen:
+                    if last_firm[ui] == chosen:
                         acc[chosen, T_WON_BACK] += 1.0
-                        stage[i] = WON_BACK
+                        stage[ui] = WON_BACK
                     else:
-                        stage[i] = NEW
-                    firm[i] = chosen
-                    tenure[i] = 0
+                        stage[ui] = NEW
+                    firm[ui] = chosen
+                    tenure[ui] = 0
                     # M13 network value: a business customer's adoption pulls its own contacts in
-                    if seg[s, SEG_NETWORK] > 0.0 and u_hi(draw(ck, 7)) < seg[s, SEG_NETWORK]:
-                        voice[i] = chosen + 1
-                    satisfaction[i] = k_sat0
-                    trust[i] = k_trust0
-                    loyalty[i] = k_loy0
-                    expectation[i] = sf[s, chosen, SF_VALUE]
-                    bond_fin[i] = 0.0
-                    bond_soc[i] = 0.0
-                    bond_str[i] = 0.0
+                    if seg[us, SEG_NETWORK] > 0.0 and u_hi(draw(ck, 7)) < seg[us, SEG_NETWORK]:
+                        voice[ui] = chosen + 1
+                    satisfaction[ui] = k_sat0
+                    trust[ui] = k_trust0
+                    loyalty[ui] = k_loy0
+                    expectation[ui] = sf[us, chosen, SF_VALUE]
+                    bond_fin[ui] = 0.0
+                    bond_soc[ui] = 0.0
+                    bond_str[ui] = 0.0
                     continue_tally = True
             # ------------------------------------------------------------------ end-of-step tallies
             if continue_tally:
-                g = np.int64(firm[i])
+                g = np.int64(firm[ui])
                 acc[g, T_CUSTOMERS] += 1.0
-                acc[g, T_SAT] += satisfaction[i]
-                acc[g, T_TRUST] += trust[i]
-                acc[g, T_LOYALTY] += loyalty[i]
-                acc[g, T_BOND_FIN] += bond_fin[i]
-                acc[g, T_BOND_SOC] += bond_soc[i]
-                acc[g, T_BOND_STR] += bond_str[i]
-                acc[g, T_ST_PROSPECT + np.int64(stage[i])] += 1.0
+                acc[g, T_SAT] += satisfaction[ui]
+                acc[g, T_TRUST] += trust[ui]
+                acc[g, T_LOYALTY] += loyalty[ui]
+                acc[g, T_BOND_FIN] += bond_fin[ui]
+                acc[g, T_BOND_SOC] += bond_soc[ui]
+                acc[g, T_BOND_STR] += bond_str[ui]
+                acc[g, T_ST_PROSPECT + np.int64(stage[ui])] += 1.0
             else:
                 acc[nf, T_CUSTOMERS] += 1.0
-                acc[nf, T_ST_PROSPECT + np.int64(stage[i])] += 1.0
+                acc[nf, T_ST_PROSPECT + np.int64(stage[ui])] += 1.0
