@@ -280,7 +280,7 @@ class RelationshipMarket(mesa.Model):
         cols = ["step", "firm", *FIRM_COLUMNS, *MARKET_COLUMNS]
         return df[cols].sort_values(["step", "firm"], kind="stable").reset_index(drop=True)
 
-    def customers(self) -> pd.DataFrame:
-        """The final per-customer snapshot."""
+    def customers(self, copy: bool = True) -> pd.DataFrame:
+        """The per-customer snapshot now; ``copy=False`` gives views that change as the model steps on."""
         return self.population.snapshot([f.name for f in self.firms],
-                                        [s.name for s in self.config.population.segments])
+                                        [s.name for s in self.config.population.segments], copy=copy)

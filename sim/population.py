@@ -172,8 +172,10 @@ class CustomerPopulation:
     def nbytes(self) -> int:
         return sum(getattr(self, name).nbytes for name in self.array_fields()) + self.network.nbytes
 
-    def snapshot(self, firm_names: list[str], segment_names: list[str]) -> pd.DataFrame:
-        """The per-customer table: firm, segment, stage, tenure, satisfaction, trust, loyalty, margin."""
+    def snapshot(self, firm_names: list[str], segment_names: list[str], copy: bool = True) -> pd.DataFrame:
+        """The per-customer table: firm, segment, stage, tenure, satisfaction, trust, loyalty, margin.
+        ``copy=False`` returns views of the live arrays (no second copy of 10 M rows); they change
+        when the model steps on."""
         firm_labels = np.array([*firm_names, "none"], dtype=object)
         return pd.DataFrame({
             "firm": pd.Categorical.from_codes(np.where(self.firm < 0, len(firm_names), self.firm),
@@ -184,7 +186,7 @@ class CustomerPopulation:
             "loyalty": self.loyalty, "cumulative_margin": self.cum_margin, "cumulative_revenue": self.cum_revenue,
             "purchases": self.n_purchases, "wallet": self.wallet, "bond_financial": self.bond_fin,
             "bond_social": self.bond_soc, "bond_structural": self.bond_str,
-        })
+        }, copy=copy)
 
     def check_invariants(self, n_firms: int) -> None:
         """Raise AssertionError if any customer is in an impossible state (used in debug mode and tests)."""

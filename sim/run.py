@@ -88,7 +88,7 @@ def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
 
     cfg: Scenario = model.config
     ts = model.timeseries()
-    customers = model.customers()
+    customers = model.customers(copy=False)  # the run is over: views, not a second copy of every row
     summary = {
         "scenario": cfg.name,
         "seed": seed,

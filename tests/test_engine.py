@@ -153,6 +153,16 @@ def test_timeseries_and_customer_tables(tmp_path, baseline_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+def test_customer_snapshot_is_a_copy_unless_views_are_asked_for(baseline_path):
+    m = RelationshipMarket(baseline_path, rng=3, overrides={"population.size": 3000})
+    m.run(4)
+    copied, views = m.customers(), m.customers(copy=False)
+    before = copied.copy(deep=True)
+    m.run(4)
+    pd.testing.assert_frame_equal(copied, before)  # a snapshot does not move with the model
+    assert not views["satisfaction"].equals(before["satisfaction"])  # views do (what `sim run` writes)
+
+
 def test_mesa_batch_run_accepts_the_model():
     rows = mesa.batch_run(RelationshipMarket, parameters={"population__size": [500, 800], "steps": 5},
                           rng=[1, 2], max_steps=5, number_processes=1, display_progress=False)
