@@ -10,7 +10,10 @@ Two passes per step, both called from ``CustomerPopulation.step``:
 
 Per-firm totals are summed per chunk and then over chunks in a fixed order, and every random number is
 a hash of (seed, step, customer, draw) — so the result is bit-identical for any thread count.
-The loops are kept flat on purpose (an inlined helper returning a tuple was 2.4x slower here).
+The customer pass compiles with fast-math (+20-25%): bits are then the same on machines with the same
+CPU features, and ``NUMBA_CPU_NAME=generic`` makes them portable (docs/architecture.md).
+The loops are kept flat on purpose (an inlined helper returning a tuple was 2.4x slower here; what
+else was tried and measured is listed in docs/architecture.md).
 The same dynamics in plain numpy live in ``sim.reference``; tests compare the two.
 """
 
