@@ -73,6 +73,33 @@ def test_kernel_matches_numpy_reference(extra):
         assert ts[col].sum() > 0, f"{col} never happened"
 
 
+def test_word_of_mouth_kernel_matches_reference_with_hubs(baseline_path):
+    """Hubs whose neighbour lists overflow the batch buffers, many talkers of both signs, repeated
+    receivers: the batched kernel delivers exactly what the plain loop of the reference does."""
+    import copy
+
+    from sim.kernels import T_POS_EPISODES
+    from sim.network import ContactNetwork
+    from sim.reference import wom_pass_ref
+
+    m = RelationshipMarket(baseline_path, rng=2, overrides={"population.size": 30_000})
+    pop = m.population
+    rng = np.random.default_rng(5)
+    deg = rng.integers(0, 12, pop.n)
+    deg[[3, 700, 20_000]] = [25_000, 9_000, 9_000]
+    indptr = np.concatenate([[0], np.cumsum(deg)]).astype(np.int64)
+    pop.network = ContactNetwork(indptr, rng.integers(0, pop.n, indptr[-1]).astype(np.int32))
+    pop.voice[:] = np.where(rng.random(pop.n) < 0.05, rng.choice([1, 2, 3, -1, -3], pop.n), 0)
+    pop.voice[[3, 700, 20_000]] = [1, -2, 3]
+    ref = copy.deepcopy(pop)
+    got = pop.deliver_wom(np.uint64(11), 8.0, 25.0, m.n_firms)
+    want = wom_pass_ref(ref, np.uint64(11), 8.0, 25.0, m.n_firms)
+    np.testing.assert_array_equal(got, want)
+    for name in ("voice", "wom_pos_firm", "wom_pos_n", "wom_neg_firm", "wom_neg_n"):
+        np.testing.assert_array_equal(getattr(pop, name), getattr(ref, name), err_msg=name)
+    assert pop.wom_pos_n.max() > 1 and got[:, T_POS_EPISODES].sum() > 0  # told twice; praise delivered
+
+
 def test_serial_and_parallel_kernels_are_bit_identical():
     results = []
     before = numba.get_num_threads()
