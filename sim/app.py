@@ -23,7 +23,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from mesa.visualization import SolaraViz  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
-from sim import kernels as K  # noqa: E402
+from sim import layout as L  # noqa: E402
 from sim.model import RelationshipMarket  # noqa: E402
 
 __all__ = ["DashboardMarket", "MODEL_PARAMS", "page", "NETWORK_SAMPLE"]
@@ -185,7 +185,7 @@ def StagesView(model: RelationshipMarket):
     update_counter.get()
     ts = _series(model)
     f = ts[ts["firm"] == "focal"]
-    stages = [s for s in K.STAGES if s not in ("prospect", "lapsed")]
+    stages = [s for s in L.STAGES if s not in ("prospect", "lapsed")]
     fig = Figure(figsize=(6, 3.4))
     ax = fig.subplots()
     ax.stackplot(f["step"], *[f[f"stage_{s}"] for s in stages], labels=stages)

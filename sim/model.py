@@ -5,9 +5,9 @@ One step (one week by default):
   2. the market actors move: government, alliances (M11), and each firm's supplier (D5, M9),
      distributor (M10) and employee pool (M8);
   3. every firm plans its spending and the offer its customers experience (``Firm.plan``);
-  4. last step's word-of-mouth episodes are delivered (``kernels.wom_pass``);
+  4. last step's word-of-mouth episodes are delivered (``wom_kernel.wom_pass``);
   5. the model turns offers, spending and word of mouth into small per-firm / per-segment arrays;
-  6. the customer kernel advances every customer (``kernels.customer_pass``) and returns per-firm totals;
+  6. the customer kernel advances every customer (``customer_kernel.customer_pass``) and returns per-firm totals;
   7. every firm books its accounts; the influencers react (media, consumer groups: M12); the
      DataCollector records one row per firm.
 Data flows one way: scenario -> model -> kernel -> totals -> firms -> collector.
@@ -22,7 +22,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import kernels as K
+from sim import layout as L
 from sim.markets.alliance import Alliance
 from sim.markets.distributor import Distributor
 from sim.markets.employees import EmployeePool
@@ -94,13 +94,13 @@ class RelationshipMarket(mesa.Model):
         self.events = EventSchedule(cfg.events, self.shock_rng)
         self._wv, self._wc = weight_matrices(cfg.population.segments)
         self._p = kernel_params(cfg)
-        self._seg = np.zeros((len(cfg.population.segments), len(K.SEG)))
-        self._seg[:, K.SEG_BASKET] = [s.basket for s in cfg.population.segments]
-        self._seg[:, K.SEG_RATE] = [s.purchase_rate for s in cfg.population.segments]
-        self._seg[:, K.SEG_NETWORK] = [s.network_value for s in cfg.population.segments]
+        self._seg = np.zeros((len(cfg.population.segments), len(L.SEG)))
+        self._seg[:, L.SEG_BASKET] = [s.basket for s in cfg.population.segments]
+        self._seg[:, L.SEG_RATE] = [s.purchase_rate for s in cfg.population.segments]
+        self._seg[:, L.SEG_NETWORK] = [s.network_value for s in cfg.population.segments]
         value = self.delivered_value()
         self.population = CustomerPopulation.create(cfg, self.rng, value)
-        self.totals = np.zeros((len(self.firms) + 1, len(K.T)))
+        self.totals = np.zeros((len(self.firms) + 1, len(L.T)))
         self._count_initial()
         self.datacollector = mesa.DataCollector(
             model_reporters=_MARKET_ATTRS,
@@ -130,8 +130,8 @@ class RelationshipMarket(mesa.Model):
                 firm.satisfaction = float(pop.satisfaction[mask].mean())
                 firm.trust = float(pop.trust[mask].mean())
                 firm.loyalty = float(pop.loyalty[mask].mean())
-            stages = np.bincount(pop.stage[mask].astype(np.int64), minlength=len(K.STAGES))
-            for k, s in enumerate(K.STAGES):
+            stages = np.bincount(pop.stage[mask].astype(np.int64), minlength=len(L.STAGES))
+            for k, s in enumerate(L.STAGES):
                 if s not in ("prospect", "lapsed"):
                     setattr(firm, f"stage_{s}", float(stages[k]))
             firm.unit_cost_effective = firm.config.unit_cost
@@ -163,8 +163,8 @@ class RelationshipMarket(mesa.Model):
             for f in self.firms])
         reach = np.minimum(1.0, contacts / non_customers)
         choice = attract / attract.sum(axis=1, keepdims=True)
-        pos_rate = wom[:nf, K.T_POS_RANDOM] / n  # well-mixed praise per person (M5)
-        neg_rate = np.minimum(1.0, wom[:nf, K.T_NEG_RANDOM] / n)  # well-mixed complaints per person
+        pos_rate = wom[:nf, L.T_POS_RANDOM] / n  # well-mixed praise per person (M5)
+        neg_rate = np.minimum(1.0, wom[:nf, L.T_NEG_RANDOM] / n)  # well-mixed complaints per person
         word = d.wom.imitation * customers / n + d.wom.referral_conversion * pos_rate * attract
         acq = d.acquisition.spontaneous * choice + reach * d.acquisition.conversion * attract + word
         dt = d.acquisition.hazard_step
@@ -180,14 +180,14 @@ class RelationshipMarket(mesa.Model):
             share = f.distributor.blocked_share()
             if share > 0.0:
                 open_share[np.arange(nf) != f.index] *= 1.0 - share
-        sf = np.zeros((value.shape[0], nf, len(K.SF)))
-        sf[:, :, K.SF_VALUE] = value
-        sf[:, :, K.SF_ACQ] = acq * block * open_share
-        sf[:, :, K.SF_ACQ_REF] = word * block * open_share
-        sf[:, :, K.SF_ATTRACT] = attract
-        sf[:, :, K.SF_GAP] = gap
-        sf[:, :, K.SF_BEST] = best
-        sf[:, :, K.SF_PULL] = d.wom.referral_pull * (pos_rate.sum() - pos_rate)
+        sf = np.zeros((value.shape[0], nf, len(L.SF)))
+        sf[:, :, L.SF_VALUE] = value
+        sf[:, :, L.SF_ACQ] = acq * block * open_share
+        sf[:, :, L.SF_ACQ_REF] = word * block * open_share
+        sf[:, :, L.SF_ATTRACT] = attract
+        sf[:, :, L.SF_GAP] = gap
+        sf[:, :, L.SF_BEST] = best
+        sf[:, :, L.SF_PULL] = d.wom.referral_pull * (pos_rate.sum() - pos_rate)
         # poaching: a firm's acquisition offers aimed at its rivals' customers
         for g in self.firms:
             if g.spend_poaching <= 0.0:
@@ -195,15 +195,15 @@ class RelationshipMarket(mesa.Model):
             rivals = customers.sum() - customers[g.index]
             h = min(0.5, g.spend_poaching / d.acquisition.cost_per_contact / max(rivals, 1.0) * e.poaching_conversion)
             for f in range(nf):
-                if f != g.index and h > sf[0, f, K.SF_POACH]:
-                    sf[:, f, K.SF_POACH] = h
-                    sf[:, f, K.SF_POACHER] = g.index
-        fp = np.zeros((nf, len(K.FP)))
+                if f != g.index and h > sf[0, f, L.SF_POACH]:
+                    sf[:, f, L.SF_POACH] = h
+                    sf[:, f, L.SF_POACHER] = g.index
+        fp = np.zeros((nf, len(L.FP)))
         b = d.bonds
         for firm in self.firms:
             firm.kernel_row(fp[firm.index], e, b.care_effect, b.care_unit, neg_rate[firm.index],
                             lockin[firm.index])
-        self._seg[:, K.SEG_REF] = ref[:, 0]
+        self._seg[:, L.SEG_REF] = ref[:, 0]
         return fp, sf, self._seg
 
     # ------------------------------------------------------------------ the step
@@ -233,8 +233,8 @@ class RelationshipMarket(mesa.Model):
         for firm in self.firms:
             firm.book(totals[firm.index], wom[firm.index], n, outside)
         none = totals[self.n_firms]
-        self.prospects = none[K.T_ST_PROSPECT]
-        self.lapsed_customers = none[K.T_ST_LAPSED]
+        self.prospects = none[L.T_ST_PROSPECT]
+        self.lapsed_customers = none[L.T_ST_LAPSED]
         # the influence market reacts to this step's outcomes (M12); rivals are watched (M6)
         self.media.react(self.firms)
         self.consumer_group.react(self.firms)

@@ -2,8 +2,9 @@
 
 One row per person in the market. ``firm[i]`` is the firm customer i buys from, or -1 for a prospect
 (never a customer) or a lapsed customer (left the market, may be won back). The arrays are advanced
-by the numba kernels in ``sim.kernels``; the Mesa side passes small per-firm and per-segment arrays
-in and reads per-firm totals back, so the Python cost of a step does not grow with the population.
+by the numba kernels in ``sim.wom_kernel`` and ``sim.customer_kernel``; the Mesa side passes small
+per-firm and per-segment arrays in and reads per-firm totals back, so the Python cost of a step does
+not grow with the population.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import pandas as pd
 
-from sim import kernels as K
+from sim import layout as L
+from sim.customer_kernel import adoption_bound, customer_pass, customer_scratch
 from sim.network import ContactNetwork, build_network
 from sim.scenario import Scenario
+from sim.wom_kernel import wom_pass
 
 __all__ = ["CustomerPopulation", "kernel_params"]
 
 
 def kernel_params(sc: Scenario) -> np.ndarray:
-    """The scalar parameter vector ``p`` of the kernel, in the order of ``kernels.P``."""
+    """The scalar parameter vector ``p`` of the kernel, in the order of ``layout.P``."""
     d = sc.dynamics
     s, t, lo, c, w, ch, b = d.satisfaction, d.trust, d.loyalty, d.complaints, d.wom, d.churn, d.bonds
     disc = (1.0 + sc.discount_rate) ** (1.0 / sc.steps_per_year) - 1.0
@@ -43,8 +46,8 @@ def kernel_params(sc: Scenario) -> np.ndarray:
         "FIN_FREQ": d.levers.financial_frequency, "OWN_ON_PURCHASE": 1.0 if ch.own_after_purchase else 0.0,
         "RETURNING": float(d.returning_after),
     }
-    assert set(values) == set(K.P.names)
-    return np.array([values[name] for name in K.P.names], dtype=np.float64)
+    assert set(values) == set(L.P.names)
+    return np.array([values[name] for name in L.P.names], dtype=np.float64)
 
 
 @dataclass
@@ -53,7 +56,7 @@ class CustomerPopulation:
 
     firm: np.ndarray  # int8: firm index, -1 = not a customer
     segment: np.ndarray  # int8
-    stage: np.ndarray  # int8: kernels.STAGES
+    stage: np.ndarray  # int8: layout.STAGES
     last_firm: np.ndarray  # int8: the firm most recently left (-1 none); for win-back (D10)
     voice: np.ndarray  # int8: word-of-mouth episode to deliver next step: +(f+1) praise, -(f+1) complaint
     tenure: np.ndarray  # int16: steps with the current firm
@@ -107,7 +110,7 @@ class CustomerPopulation:
         else:
             freq = np.ones(n, dtype=np.float32)
         tenure = np.where(is_cust, rng.integers(0, 2 * sc.steps_per_year, size=n), 0).astype(np.int16)
-        stage = np.where(is_cust, np.where(tenure < new_steps, K.NEW, K.GROWING), K.PROSPECT).astype(np.int8)
+        stage = np.where(is_cust, np.where(tenure < new_steps, L.NEW, L.GROWING), L.PROSPECT).astype(np.int8)
         seg_ref = value.mean(axis=1)
         expectation = np.where(is_cust, value[segment, np.maximum(firm, 0)], seg_ref[segment]).astype(np.float32)
         d = sc.dynamics
@@ -139,32 +142,31 @@ class CustomerPopulation:
 
     def deliver_wom(self, key: np.uint64, reach_pos: float, reach_neg: float, n_firms: int,
                     engine: str = "numba") -> np.ndarray:
-        """Run the word-of-mouth pass; returns per-firm totals (columns of ``kernels.T``).
+        """Run the word-of-mouth pass; returns per-firm totals (columns of ``layout.T``).
         ``engine="numpy"`` runs the plain-numpy reference instead of the kernel."""
         if engine == "numpy":
             from sim.reference import wom_pass_ref
 
             return wom_pass_ref(self, key, reach_pos, reach_neg, n_firms)
-        tot = np.zeros((n_firms + 1, len(K.T)), dtype=np.float64)
-        K.wom_pass(key, self.voice, self.firm, self.network.indptr, self.network.indices, self.wom_pos_firm,
-                   self.wom_pos_n, self.wom_neg_firm, self.wom_neg_n, float(reach_pos), float(reach_neg), tot)
+        tot = np.zeros((n_firms + 1, len(L.T)), dtype=np.float64)
+        wom_pass(key, self.voice, self.firm, self.network.indptr, self.network.indices, self.wom_pos_firm,
+                 self.wom_pos_n, self.wom_neg_firm, self.wom_neg_n, float(reach_pos), float(reach_neg), tot)
         return tot
 
     def advance(self, key: np.uint64, p: np.ndarray, fp: np.ndarray, sf: np.ndarray,
                 seg: np.ndarray, engine: str = "numba") -> np.ndarray:
-        """Run the customer pass; returns totals ``[n_firms + 1, len(kernels.T)]`` (last row: non-customers)."""
+        """Run the customer pass; returns totals ``[n_firms + 1, len(layout.T)]`` (last row: non-customers)."""
         if engine == "numpy":
             from sim.reference import customer_pass_ref
 
             return customer_pass_ref(self, key, p, fp, sf, seg)
         n_firms = fp.shape[0]
-        out = np.zeros((K.n_chunks_for(self.n), n_firms + 1, len(K.T)), dtype=np.float64)
-        K.customer_pass(key, self.firm, self.segment, self.stage, self.last_firm, self.voice, self.tenure,
-                        self.n_purchases, self.expectation, self.satisfaction, self.trust, self.loyalty,
-                        self.bond_fin, self.bond_soc, self.bond_str, self.cum_margin, self.cum_revenue, self.wallet,
-                        self.freq,
-                        self.own_churn, self.wom_pos_firm, self.wom_pos_n, self.wom_neg_firm, self.wom_neg_n,
-                        p, fp, sf, seg, out)
+        out = np.zeros((L.n_chunks_for(self.n), n_firms + 1, len(L.T)), dtype=np.float64)
+        customer_pass(key, self.firm, self.segment, self.stage, self.last_firm, self.voice, self.tenure,
+                      self.n_purchases, self.expectation, self.satisfaction, self.trust, self.loyalty,
+                      self.bond_fin, self.bond_soc, self.bond_str, self.cum_margin, self.cum_revenue, self.wallet,
+                      self.freq, self.own_churn, self.wom_pos_firm, self.wom_pos_n, self.wom_neg_firm, self.wom_neg_n,
+                      p, fp, sf, seg, adoption_bound(sf), out, *customer_scratch())
         return out.sum(axis=0)  # fixed chunk order: the same sum whatever the thread count
 
     # ------------------------------------------------------------------ views and checks
@@ -181,7 +183,7 @@ class CustomerPopulation:
             "firm": pd.Categorical.from_codes(np.where(self.firm < 0, len(firm_names), self.firm),
                                               categories=firm_labels),
             "segment": pd.Categorical.from_codes(self.segment, categories=segment_names),
-            "stage": pd.Categorical.from_codes(self.stage, categories=list(K.STAGES)),
+            "stage": pd.Categorical.from_codes(self.stage, categories=list(L.STAGES)),
             "tenure": self.tenure, "satisfaction": self.satisfaction, "trust": self.trust,
             "loyalty": self.loyalty, "cumulative_margin": self.cum_margin, "cumulative_revenue": self.cum_revenue,
             "purchases": self.n_purchases, "wallet": self.wallet, "bond_financial": self.bond_fin,
@@ -194,8 +196,8 @@ class CustomerPopulation:
         assert ((f >= -1) & (f < n_firms)).all(), "firm index out of range"
         cust = f >= 0
         st = self.stage
-        assert np.isin(st[~cust], (K.PROSPECT, K.LAPSED)).all(), "non-customer in a customer stage"
-        assert not np.isin(st[cust], (K.PROSPECT, K.LAPSED)).any(), "customer in a non-customer stage"
+        assert np.isin(st[~cust], (L.PROSPECT, L.LAPSED)).all(), "non-customer in a customer stage"
+        assert not np.isin(st[cust], (L.PROSPECT, L.LAPSED)).any(), "customer in a non-customer stage"
         for name in ("satisfaction", "trust", "loyalty", "bond_fin", "bond_soc", "bond_str"):
             a = getattr(self, name)
             assert np.isfinite(a).all() and (a >= 0).all() and (a <= 1).all(), f"{name} outside [0, 1]"

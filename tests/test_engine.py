@@ -56,7 +56,14 @@ DROPOUT = {"dynamics.churn.own_after_purchase": True, "dynamics.churn.own_circum
            "population.frequency_gamma": [2.0, 4.0]}
 
 
-@pytest.mark.parametrize("extra", [{}, LEVERS_ON, DROPOUT], ids=["active", "levers", "bgnbd"])
+# prospects adopt so readily that the vector loop's bound sends every one to the event loop; linear and
+# the most convex loyalty (the power is a chain of selects in the kernel)
+EAGER = {"dynamics.acquisition.spontaneous": 0.9, "dynamics.loyalty.satisfaction_power": 1}
+CONVEX = {"dynamics.loyalty.satisfaction_power": 8}
+
+
+@pytest.mark.parametrize("extra", [{}, LEVERS_ON, DROPOUT, EAGER, CONVEX],
+                         ids=["active", "levers", "bgnbd", "eager", "convex"])
 def test_kernel_matches_numpy_reference(extra):
     a, b = _model(engine="numba", **extra), _model(engine="numpy", **extra)
     for _ in range(25):
@@ -78,7 +85,7 @@ def test_word_of_mouth_kernel_matches_reference_with_hubs(baseline_path):
     receivers: the batched kernel delivers exactly what the plain loop of the reference does."""
     import copy
 
-    from sim.kernels import T_POS_EPISODES
+    from sim.layout import T_POS_EPISODES
     from sim.network import ContactNetwork
     from sim.reference import wom_pass_ref
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import kernels as K
+from sim import layout as L
 from sim.scenario import FirmConfig, Offer
 from sim.scenario_markets import RELATIONSHIP_LEVELS, LeverEffects
 
@@ -63,7 +63,7 @@ FIRM_COLUMNS = (
     "complaints", "recoveries", "delighted", "bond_financial", "bond_social",
     "bond_structural", "positive_episodes", "positive_contacts", "positive_deals", "won_by_praise",
     "negative_episodes", "negative_contacts",
-    *(f"stage_{s}" for s in K.STAGES if s not in ("prospect", "lapsed")), *MARKET_STATE,
+    *(f"stage_{s}" for s in L.STAGES if s not in ("prospect", "lapsed")), *MARKET_STATE,
 )
 
 
@@ -173,28 +173,28 @@ class Firm(mesa.Agent):
 
     def kernel_row(self, row: np.ndarray, effects: LeverEffects, care_effect: float, care_unit: float,
                    neg_rate: float, lockin: float) -> None:
-        """Fill this firm's row of the kernel's per-firm parameters (``kernels.FP``)."""
+        """Fill this firm's row of the kernel's per-firm parameters (``layout.FP``)."""
         cfg, lv, e = self.config, self.config.levers, effects
         n = max(self.customers_at_start, 1.0)
         care = self.retention_spend / n
         lvl = self.level
-        row[K.FP_CARE] = (care_effect * care / (care + care_unit) + e.level_care[lvl]  # M14, D4
+        row[L.FP_CARE] = (care_effect * care / (care + care_unit) + e.level_care[lvl]  # M14, D4
                           + e.one_to_one_value * _saturating(self.spend_one_to_one / n, e.one_to_one_unit))
-        row[K.FP_RECOVERY] = min(1.0, cfg.recovery_rate + e.level_recovery[lvl])
-        row[K.FP_MARGIN] = 1.0 - self.unit_cost_effective
-        row[K.FP_PRICE] = self.current.price
-        row[K.FP_SERVE] = cfg.cost_to_serve
-        row[K.FP_INV_FIN] = e.financial_rate * _saturating(self.fin_per_customer, e.financial_unit)
-        row[K.FP_INV_SOC] = e.social_rate * _saturating(self.spend_social / n, e.social_unit) + e.level_social[lvl]
-        row[K.FP_INV_STR] = (e.structural_rate * _saturating(self.spend_structural / n, e.structural_unit)
+        row[L.FP_RECOVERY] = min(1.0, cfg.recovery_rate + e.level_recovery[lvl])
+        row[L.FP_MARGIN] = 1.0 - self.unit_cost_effective
+        row[L.FP_PRICE] = self.current.price
+        row[L.FP_SERVE] = cfg.cost_to_serve
+        row[L.FP_INV_FIN] = e.financial_rate * _saturating(self.fin_per_customer, e.financial_unit)
+        row[L.FP_INV_SOC] = e.social_rate * _saturating(self.spend_social / n, e.social_unit) + e.level_social[lvl]
+        row[L.FP_INV_STR] = (e.structural_rate * _saturating(self.spend_structural / n, e.structural_unit)
                              + e.level_structural[lvl])
-        row[K.FP_NEG_RAND] = min(1.0, neg_rate * self.model.consumer_group.amplification(self))
-        row[K.FP_LOCKIN] = lockin
-        row[K.FP_TIER] = lv.tiered_service.targeting
-        row[K.FP_PRUNE] = 1.0 if lv.tiered_service.end_unprofitable else 0.0
-        row[K.FP_STAFF] = self.employees.customer_hazard()
-        row[K.FP_SOW] = e.one_to_one_wallet * _saturating(self.spend_one_to_one / n, e.one_to_one_unit)
-        row[K.FP_RISK] = e.database_risk_care * _saturating(self.spend_database, e.database_unit)
+        row[L.FP_NEG_RAND] = min(1.0, neg_rate * self.model.consumer_group.amplification(self))
+        row[L.FP_LOCKIN] = lockin
+        row[L.FP_TIER] = lv.tiered_service.targeting
+        row[L.FP_PRUNE] = 1.0 if lv.tiered_service.end_unprofitable else 0.0
+        row[L.FP_STAFF] = self.employees.customer_hazard()
+        row[L.FP_SOW] = e.one_to_one_wallet * _saturating(self.spend_one_to_one / n, e.one_to_one_unit)
+        row[L.FP_RISK] = e.database_risk_care * _saturating(self.spend_database, e.database_unit)
         self.lockin = lockin
 
     def observe_rivals(self, firms: list[Firm]) -> None:
@@ -215,51 +215,51 @@ class Firm(mesa.Agent):
         spend + financing), exactly.
         """
         cfg = self.config
-        self.customers = t[K.T_CUSTOMERS]
-        self.acquired = t[K.T_ACQUIRED]
-        self.churn_dissatisfaction = t[K.T_CHURN_DIS]
-        self.churn_competition = t[K.T_CHURN_COMP]
-        self.churn_staff = t[K.T_CHURN_STAFF]
-        self.churn_own = t[K.T_CHURN_OWN]
-        self.ended_by_firm = t[K.T_PRUNED]
+        self.customers = t[L.T_CUSTOMERS]
+        self.acquired = t[L.T_ACQUIRED]
+        self.churn_dissatisfaction = t[L.T_CHURN_DIS]
+        self.churn_competition = t[L.T_CHURN_COMP]
+        self.churn_staff = t[L.T_CHURN_STAFF]
+        self.churn_own = t[L.T_CHURN_OWN]
+        self.ended_by_firm = t[L.T_PRUNED]
         self.churned = self.churn_dissatisfaction + self.churn_competition + self.churn_staff + self.churn_own
         lost = self.churned + self.ended_by_firm
         self.retention_rate = 1.0 - lost / self.customers_at_start if self.customers_at_start else 1.0
         self.market_share = self.customers / population_size
-        self.switched_to_rival = t[K.T_TO_RIVAL]
-        self.lapsed = t[K.T_LAPSED]
-        self.acquired_from_rival = t[K.T_FROM_RIVAL]
-        self.referral_acquisitions = t[K.T_ACQ_REFERRAL]
-        self.won_back = t[K.T_WON_BACK]
-        self.purchases = t[K.T_PURCHASES]
-        self.revenue = t[K.T_REVENUE]
-        self.revenue_returning = t[K.T_REV_RETURNING]
-        self.gross_margin = t[K.T_MARGIN]
-        self.margin_returning = t[K.T_MARGIN_RETURNING]
+        self.switched_to_rival = t[L.T_TO_RIVAL]
+        self.lapsed = t[L.T_LAPSED]
+        self.acquired_from_rival = t[L.T_FROM_RIVAL]
+        self.referral_acquisitions = t[L.T_ACQ_REFERRAL]
+        self.won_back = t[L.T_WON_BACK]
+        self.purchases = t[L.T_PURCHASES]
+        self.revenue = t[L.T_REVENUE]
+        self.revenue_returning = t[L.T_REV_RETURNING]
+        self.gross_margin = t[L.T_MARGIN]
+        self.margin_returning = t[L.T_MARGIN_RETURNING]
         n = max(self.customers, 1.0)
-        self.satisfaction = t[K.T_SAT] / n
-        self.trust = t[K.T_TRUST] / n
-        self.loyalty = t[K.T_LOYALTY] / n
-        self.bond_financial = t[K.T_BOND_FIN] / n
-        self.bond_social = t[K.T_BOND_SOC] / n
-        self.bond_structural = t[K.T_BOND_STR] / n
-        self.complaints = t[K.T_COMPLAINTS]
-        self.recoveries = t[K.T_RECOVERIES]
-        self.delighted = t[K.T_DELIGHTED]
-        self.customer_equity = t[K.T_CLV]
-        for s in K.STAGES:
+        self.satisfaction = t[L.T_SAT] / n
+        self.trust = t[L.T_TRUST] / n
+        self.loyalty = t[L.T_LOYALTY] / n
+        self.bond_financial = t[L.T_BOND_FIN] / n
+        self.bond_social = t[L.T_BOND_SOC] / n
+        self.bond_structural = t[L.T_BOND_STR] / n
+        self.complaints = t[L.T_COMPLAINTS]
+        self.recoveries = t[L.T_RECOVERIES]
+        self.delighted = t[L.T_DELIGHTED]
+        self.customer_equity = t[L.T_CLV]
+        for s in L.STAGES:
             if s not in ("prospect", "lapsed"):
-                setattr(self, f"stage_{s}", t[K.T_ST_PROSPECT + K.STAGES.index(s)])
-        self.positive_episodes = wom[K.T_POS_EPISODES]
-        self.positive_contacts = wom[K.T_POS_CONTACTS]
+                setattr(self, f"stage_{s}", t[L.T_ST_PROSPECT + L.STAGES.index(s)])
+        self.positive_episodes = wom[L.T_POS_EPISODES]
+        self.positive_contacts = wom[L.T_POS_CONTACTS]
         # F4's potential deals: praised people who buy from nobody yet (random contacts pro rata)
-        self.positive_deals = wom[K.T_POS_DEALS] + wom[K.T_POS_RANDOM] * non_customer_share
-        self.won_by_praise = t[K.T_FROM_PRAISE]
-        self.negative_episodes = wom[K.T_NEG_EPISODES]
-        self.negative_contacts = wom[K.T_NEG_CONTACTS]
+        self.positive_deals = wom[L.T_POS_DEALS] + wom[L.T_POS_RANDOM] * non_customer_share
+        self.won_by_praise = t[L.T_FROM_PRAISE]
+        self.negative_episodes = wom[L.T_NEG_EPISODES]
+        self.negative_contacts = wom[L.T_NEG_CONTACTS]
         # money
         self.cogs = self.revenue * self.unit_cost_effective
-        self.serve_cost = t[K.T_SERVED] * cfg.cost_to_serve
+        self.serve_cost = t[L.T_SERVED] * cfg.cost_to_serve
         self.recovery_cost = self.recoveries * cfg.recovery_cost
         self.cost = 0.0
         for col in COST_COLUMNS:
