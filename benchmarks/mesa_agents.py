@@ -11,7 +11,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim import kernels as K
+from sim import layout as L
 
 
 class CustomerAgent(mesa.Agent):
@@ -37,52 +37,52 @@ class CustomerAgent(mesa.Agent):
         rnd = m.random
         s = self.segment
         if self.firm < 0:
-            h = [sf[s, g, K.SF_ACQ] for g in range(m.n_firms)]
+            h = [sf[s, g, L.SF_ACQ] for g in range(m.n_firms)]
             total = sum(h)
             if rnd.random() < min(total, 1.0):
                 self.firm = rnd.choices(range(m.n_firms), weights=h)[0]
-                self.satisfaction, self.trust, self.loyalty = p[K.P_SAT0], p[K.P_TRUST0], p[K.P_LOY0]
-                self.expectation = sf[s, self.firm, K.SF_VALUE]
+                self.satisfaction, self.trust, self.loyalty = p[L.P_SAT0], p[L.P_TRUST0], p[L.P_LOY0]
+                self.expectation = sf[s, self.firm, L.SF_VALUE]
                 self.tenure = 0
             return
         f = self.firm
-        perf = sf[s, f, K.SF_VALUE] + fp[f, K.FP_CARE] + p[K.P_NOISE] * rnd.gauss(0.0, 1.0)
+        perf = sf[s, f, L.SF_VALUE] + fp[f, L.FP_CARE] + p[L.P_NOISE] * rnd.gauss(0.0, 1.0)
         d = perf - self.expectation
-        x = d / p[K.P_TOL]
+        x = d / p[L.P_TOL]
         target = 0.5 + 0.5 * x / (1.0 + abs(x))
-        self.satisfaction = min(1.0, max(0.0, self.satisfaction + p[K.P_SAT_SPEED] * (target - self.satisfaction)))
-        anchored = (1 - p[K.P_ANCHOR]) * perf + p[K.P_ANCHOR] * seg[s, K.SEG_REF]
-        self.expectation += p[K.P_EXP_SPEED] * (anchored - self.expectation)
-        delighted = d > p[K.P_DELIGHT]
-        if d < -p[K.P_BREAK]:
-            self.trust *= 1.0 - p[K.P_TRUST_DROP]
+        self.satisfaction = min(1.0, max(0.0, self.satisfaction + p[L.P_SAT_SPEED] * (target - self.satisfaction)))
+        anchored = (1 - p[L.P_ANCHOR]) * perf + p[L.P_ANCHOR] * seg[s, L.SEG_REF]
+        self.expectation += p[L.P_EXP_SPEED] * (anchored - self.expectation)
+        delighted = d > p[L.P_DELIGHT]
+        if d < -p[L.P_BREAK]:
+            self.trust *= 1.0 - p[L.P_TRUST_DROP]
         elif d >= 0:
-            self.trust += p[K.P_TRUST_GAIN] * (1.0 - self.trust)
-        if self.satisfaction < p[K.P_COMPLAIN_TH] and rnd.random() < p[K.P_COMPLAIN_P]:
-            if rnd.random() < fp[f, K.FP_RECOVERY]:
-                self.satisfaction += p[K.P_RECOVERY_BOOST] * (1.0 - self.satisfaction)
+            self.trust += p[L.P_TRUST_GAIN] * (1.0 - self.trust)
+        if self.satisfaction < p[L.P_COMPLAIN_TH] and rnd.random() < p[L.P_COMPLAIN_P]:
+            if rnd.random() < fp[f, L.FP_RECOVERY]:
+                self.satisfaction += p[L.P_RECOVERY_BOOST] * (1.0 - self.satisfaction)
             else:
-                self.trust *= 1.0 - p[K.P_TRUST_DROP]
-        decays = (p[K.P_DECAY_FIN], p[K.P_DECAY_SOC], p[K.P_DECAY_STR])
-        invest = (fp[f, K.FP_INV_FIN], fp[f, K.FP_INV_SOC], fp[f, K.FP_INV_STR])
+                self.trust *= 1.0 - p[L.P_TRUST_DROP]
+        decays = (p[L.P_DECAY_FIN], p[L.P_DECAY_SOC], p[L.P_DECAY_STR])
+        invest = (fp[f, L.FP_INV_FIN], fp[f, L.FP_INV_SOC], fp[f, L.FP_INV_STR])
         self.bonds = [b * (1 - dk) + inv * (1 - b) for b, dk, inv in zip(self.bonds, decays, invest, strict=True)]
         bf, bs, bt = self.bonds
-        lt = (p[K.P_W_SAT] * self.satisfaction ** int(p[K.P_SAT_POW]) + p[K.P_W_DELIGHT] * delighted
-              + p[K.P_W_TRUST] * self.trust + p[K.P_W_FIN] * bf + p[K.P_W_SOC] * bs + p[K.P_W_STR] * bt)
-        self.loyalty += p[K.P_LOY_SPEED] * (min(1.0, lt) - self.loyalty)
-        floor = p[K.P_SAT_FLOOR]
-        h_dis = p[K.P_CH_DIS] * max(0.0, floor - self.satisfaction) / floor * (1 - self.loyalty)
-        h_comp = p[K.P_CH_COMP] * sf[s, f, K.SF_GAP] * (1 - self.loyalty) if sf[s, f, K.SF_BEST] >= 0 else 0.0
-        damp = (1 - p[K.P_SWITCH_COST] * bt) * (1 - p[K.P_FIN_DAMP] * bf)
-        if rnd.random() < (h_dis + h_comp) * damp + fp[f, K.FP_STAFF] + self.own_churn:
-            best = int(sf[s, f, K.SF_BEST])
+        lt = (p[L.P_W_SAT] * self.satisfaction ** int(p[L.P_SAT_POW]) + p[L.P_W_DELIGHT] * delighted
+              + p[L.P_W_TRUST] * self.trust + p[L.P_W_FIN] * bf + p[L.P_W_SOC] * bs + p[L.P_W_STR] * bt)
+        self.loyalty += p[L.P_LOY_SPEED] * (min(1.0, lt) - self.loyalty)
+        floor = p[L.P_SAT_FLOOR]
+        h_dis = p[L.P_CH_DIS] * max(0.0, floor - self.satisfaction) / floor * (1 - self.loyalty)
+        h_comp = p[L.P_CH_COMP] * sf[s, f, L.SF_GAP] * (1 - self.loyalty) if sf[s, f, L.SF_BEST] >= 0 else 0.0
+        damp = (1 - p[L.P_SWITCH_COST] * bt) * (1 - p[L.P_FIN_DAMP] * bf)
+        if rnd.random() < (h_dis + h_comp) * damp + fp[f, L.FP_STAFF] + self.own_churn:
+            best = int(sf[s, f, L.SF_BEST])
             self.firm = best if best >= 0 and rnd.random() < 0.5 else -1
             self.tenure = 0
             return
-        pbuy = min(1.0, seg[s, K.SEG_RATE] * self.freq * (1 + p[K.P_LOY_FREQ] * self.loyalty))
+        pbuy = min(1.0, seg[s, L.SEG_RATE] * self.freq * (1 + p[L.P_LOY_FREQ] * self.loyalty))
         if rnd.random() < pbuy:
-            sow = p[K.P_SOW_FLOOR] + (1 - p[K.P_SOW_FLOOR]) * self.loyalty
-            self.revenue += seg[s, K.SEG_BASKET] * self.wallet * fp[f, K.FP_PRICE] * sow
+            sow = p[L.P_SOW_FLOOR] + (1 - p[L.P_SOW_FLOOR]) * self.loyalty
+            self.revenue += seg[s, L.SEG_BASKET] * self.wallet * fp[f, L.FP_PRICE] * sow
         self.tenure += 1
 
 
@@ -94,7 +94,7 @@ class MesaCustomers(mesa.Model):
         self.source = source_model.population
         for firm in source_model.firms:  # this step's spending, as the model would set it
             firm.plan(0, source_model.config.dynamics.levers)
-        wom = np.zeros((source_model.n_firms + 1, len(K.T)))
+        wom = np.zeros((source_model.n_firms + 1, len(L.T)))
         self.fp, self.sf, self.seg = source_model._market_arrays(wom)
         self.p = source_model._p
         self.n_firms = source_model.n_firms
