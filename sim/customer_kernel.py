@@ -9,8 +9,8 @@ Each block of rows inside a chunk goes through three loops, so that the common c
 
 1. **the vector loop** (branch-free, vectorised by LLVM): the whole step of a customer who stays with
    their firm, and for every row the decision of what else happens to it (``EV_*``);
-2. **the tallies**: per-firm masked sums of the block, also vectorised (their cost grows with the number
-   of firms: about 2 ns per customer per firm);
+2. **the tallies**: per-firm masked sums of the block, also vectorised (about 2 ns per customer per firm,
+   so above ``MASKED_TALLY_MAX_FIRMS`` firms a scalar loop adds each row into its firm's totals instead);
 3. **the events**, scalar, over the few rows the vector loop handed on: prospects that may adopt,
    churn and where the customer goes, pruning, dropout after a purchase.
 
@@ -42,6 +42,7 @@ BLOCK = 1024  # rows per block: the block's scratch stays in the L1/L2 caches (5
 # what a row counts toward in the tallies
 FL_BOUGHT, FL_RETURNING, FL_DELIGHTED, FL_COMPLAINED, FL_RECOVERED = 1, 2, 4, 8, 16
 
+MASKED_TALLY_MAX_FIRMS = 4  # above this the scalar scatter of the tallies is faster (measured: 3 and 8 firms)
 ADOPTION_MARGIN = 1e-9  # relative headroom of adoption_bound over any rounding of the hazard sum
 
 
@@ -301,101 +302,140 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                 rev_of[t, uj] = revenue
                 margin_of[t, uj] = margin
                 clv_of[t, uj] = exp_margin * rr / (1.0 + k_disc - rr)
-            # ------------------------------------------------------------ 2. the block's tallies, per firm
+            # ------------------------------------------------------------ 2. the block's tallies
             nb = b1 - b0
-            for g in range(nf):
-                a_cmp = 0.0
-                a_rec = 0.0
-                a_buy = 0.0
-                a_rev = 0.0
-                a_rev_ret = 0.0
-                a_served = 0.0
-                a_margin = 0.0
-                a_margin_ret = 0.0
-                a_del = 0.0
-                a_clv = 0.0
+            if nf <= MASKED_TALLY_MAX_FIRMS:  # per-firm masked sums: vectorised, but one pass per firm
+                for g in range(nf):
+                    a_cmp = 0.0
+                    a_rec = 0.0
+                    a_buy = 0.0
+                    a_rev = 0.0
+                    a_rev_ret = 0.0
+                    a_served = 0.0
+                    a_margin = 0.0
+                    a_margin_ret = 0.0
+                    a_del = 0.0
+                    a_clv = 0.0
+                    for j in range(nb):
+                        uj = np.uint64(j)
+                        mine = np.int64(firm[np.uint64(b0 + j)]) == g
+                        ev = ev_of[t, uj]
+                        fl = flags_of[t, uj]
+                        stay = mine & (ev == EV_STAY)
+                        buys = stay | (mine & (ev == EV_DROPOUT))  # a dropout buys first (BG/NBD)
+                        a_cmp += 1.0 if mine & ((fl & FL_COMPLAINED) != 0) else 0.0  # churners complain too
+                        a_rec += 1.0 if mine & ((fl & FL_RECOVERED) != 0) else 0.0
+                        a_buy += 1.0 if buys & ((fl & FL_BOUGHT) != 0) else 0.0
+                        rev = rev_of[t, uj] if buys else 0.0
+                        a_rev += rev
+                        a_rev_ret += rev if (fl & FL_RETURNING) != 0 else 0.0
+                        a_served += 1.0 if buys else 0.0
+                        mg = margin_of[t, uj] if buys else 0.0
+                        a_margin += mg
+                        a_margin_ret += mg if (fl & FL_RETURNING) != 0 else 0.0
+                        a_del += 1.0 if stay & ((fl & FL_DELIGHTED) != 0) else 0.0
+                        a_clv += clv_of[t, uj] if stay else 0.0
+                    out[c, g, L.T_COMPLAINTS] += a_cmp
+                    out[c, g, L.T_RECOVERIES] += a_rec
+                    out[c, g, L.T_PURCHASES] += a_buy
+                    out[c, g, L.T_REVENUE] += a_rev
+                    out[c, g, L.T_REV_RETURNING] += a_rev_ret
+                    out[c, g, L.T_SERVED] += a_served
+                    out[c, g, L.T_MARGIN] += a_margin
+                    out[c, g, L.T_MARGIN_RETURNING] += a_margin_ret
+                    out[c, g, L.T_DELIGHTED] += a_del
+                    out[c, g, L.T_CLV] += a_clv
+                    # end-of-step state of those who stay, as stored (float32)
+                    a_cust = 0.0
+                    a_sat = 0.0
+                    a_tr = 0.0
+                    a_loy = 0.0
+                    a_bf = 0.0
+                    a_bs = 0.0
+                    a_bt = 0.0
+                    a_new = 0.0
+                    a_grow = 0.0
+                    a_loyal = 0.0
+                    a_risk = 0.0
+                    a_wb = 0.0
+                    for j in range(nb):
+                        uj = np.uint64(j)
+                        ui = np.uint64(b0 + j)
+                        stay = (np.int64(firm[ui]) == g) & (ev_of[t, uj] == EV_STAY)
+                        a_cust += 1.0 if stay else 0.0
+                        a_sat += np.float64(satisfaction[ui]) if stay else 0.0
+                        a_tr += np.float64(trust[ui]) if stay else 0.0
+                        a_loy += np.float64(loyalty[ui]) if stay else 0.0
+                        a_bf += np.float64(bond_fin[ui]) if stay else 0.0
+                        a_bs += np.float64(bond_soc[ui]) if stay else 0.0
+                        a_bt += np.float64(bond_str[ui]) if stay else 0.0
+                        st = stage[ui]
+                        a_new += 1.0 if stay & (st == L.NEW) else 0.0
+                        a_grow += 1.0 if stay & (st == L.GROWING) else 0.0
+                        a_loyal += 1.0 if stay & (st == L.LOYAL) else 0.0
+                        a_risk += 1.0 if stay & (st == L.AT_RISK) else 0.0
+                        a_wb += 1.0 if stay & (st == L.WON_BACK) else 0.0
+                    out[c, g, L.T_CUSTOMERS] += a_cust
+                    out[c, g, L.T_SAT] += a_sat
+                    out[c, g, L.T_TRUST] += a_tr
+                    out[c, g, L.T_LOYALTY] += a_loy
+                    out[c, g, L.T_BOND_FIN] += a_bf
+                    out[c, g, L.T_BOND_SOC] += a_bs
+                    out[c, g, L.T_BOND_STR] += a_bt
+                    out[c, g, L.T_ST_NEW] += a_new
+                    out[c, g, L.T_ST_GROWING] += a_grow
+                    out[c, g, L.T_ST_LOYAL] += a_loyal
+                    out[c, g, L.T_ST_AT_RISK] += a_risk
+                    out[c, g, L.T_ST_WON_BACK] += a_wb
+                # non-customers who stay so (the last row of the totals)
+                a_prospect = 0.0
+                a_lapsed = 0.0
                 for j in range(nb):
-                    uj = np.uint64(j)
-                    mine = np.int64(firm[np.uint64(b0 + j)]) == g
-                    ev = ev_of[t, uj]
-                    fl = flags_of[t, uj]
-                    stay = mine & (ev == EV_STAY)
-                    buys = stay | (mine & (ev == EV_DROPOUT))  # a dropout buys first (BG/NBD)
-                    a_cmp += 1.0 if mine & ((fl & FL_COMPLAINED) != 0) else 0.0  # churners complain too
-                    a_rec += 1.0 if mine & ((fl & FL_RECOVERED) != 0) else 0.0
-                    a_buy += 1.0 if buys & ((fl & FL_BOUGHT) != 0) else 0.0
-                    rev = rev_of[t, uj] if buys else 0.0
-                    a_rev += rev
-                    a_rev_ret += rev if (fl & FL_RETURNING) != 0 else 0.0
-                    a_served += 1.0 if buys else 0.0
-                    mg = margin_of[t, uj] if buys else 0.0
-                    a_margin += mg
-                    a_margin_ret += mg if (fl & FL_RETURNING) != 0 else 0.0
-                    a_del += 1.0 if stay & ((fl & FL_DELIGHTED) != 0) else 0.0
-                    a_clv += clv_of[t, uj] if stay else 0.0
-                out[c, g, L.T_COMPLAINTS] += a_cmp
-                out[c, g, L.T_RECOVERIES] += a_rec
-                out[c, g, L.T_PURCHASES] += a_buy
-                out[c, g, L.T_REVENUE] += a_rev
-                out[c, g, L.T_REV_RETURNING] += a_rev_ret
-                out[c, g, L.T_SERVED] += a_served
-                out[c, g, L.T_MARGIN] += a_margin
-                out[c, g, L.T_MARGIN_RETURNING] += a_margin_ret
-                out[c, g, L.T_DELIGHTED] += a_del
-                out[c, g, L.T_CLV] += a_clv
-                # end-of-step state of those who stay, as stored (float32)
-                a_cust = 0.0
-                a_sat = 0.0
-                a_tr = 0.0
-                a_loy = 0.0
-                a_bf = 0.0
-                a_bs = 0.0
-                a_bt = 0.0
-                a_new = 0.0
-                a_grow = 0.0
-                a_loyal = 0.0
-                a_risk = 0.0
-                a_wb = 0.0
+                    idle = ev_of[t, np.uint64(j)] == EV_IDLE
+                    st = stage[np.uint64(b0 + j)]
+                    a_prospect += 1.0 if idle & (st == L.PROSPECT) else 0.0
+                    a_lapsed += 1.0 if idle & (st == L.LAPSED) else 0.0
+                out[c, nf, L.T_CUSTOMERS] += a_prospect + a_lapsed
+                out[c, nf, L.T_ST_PROSPECT] += a_prospect
+                out[c, nf, L.T_ST_LAPSED] += a_lapsed
+            else:  # many firms: one scalar pass adding each row into its firm's totals
                 for j in range(nb):
                     uj = np.uint64(j)
                     ui = np.uint64(b0 + j)
-                    stay = (np.int64(firm[ui]) == g) & (ev_of[t, uj] == EV_STAY)
-                    a_cust += 1.0 if stay else 0.0
-                    a_sat += np.float64(satisfaction[ui]) if stay else 0.0
-                    a_tr += np.float64(trust[ui]) if stay else 0.0
-                    a_loy += np.float64(loyalty[ui]) if stay else 0.0
-                    a_bf += np.float64(bond_fin[ui]) if stay else 0.0
-                    a_bs += np.float64(bond_soc[ui]) if stay else 0.0
-                    a_bt += np.float64(bond_str[ui]) if stay else 0.0
-                    st = stage[ui]
-                    a_new += 1.0 if stay & (st == L.NEW) else 0.0
-                    a_grow += 1.0 if stay & (st == L.GROWING) else 0.0
-                    a_loyal += 1.0 if stay & (st == L.LOYAL) else 0.0
-                    a_risk += 1.0 if stay & (st == L.AT_RISK) else 0.0
-                    a_wb += 1.0 if stay & (st == L.WON_BACK) else 0.0
-                out[c, g, L.T_CUSTOMERS] += a_cust
-                out[c, g, L.T_SAT] += a_sat
-                out[c, g, L.T_TRUST] += a_tr
-                out[c, g, L.T_LOYALTY] += a_loy
-                out[c, g, L.T_BOND_FIN] += a_bf
-                out[c, g, L.T_BOND_SOC] += a_bs
-                out[c, g, L.T_BOND_STR] += a_bt
-                out[c, g, L.T_ST_NEW] += a_new
-                out[c, g, L.T_ST_GROWING] += a_grow
-                out[c, g, L.T_ST_LOYAL] += a_loyal
-                out[c, g, L.T_ST_AT_RISK] += a_risk
-                out[c, g, L.T_ST_WON_BACK] += a_wb
-            # non-customers who stay so (the last row of the totals)
-            a_prospect = 0.0
-            a_lapsed = 0.0
-            for j in range(nb):
-                idle = ev_of[t, np.uint64(j)] == EV_IDLE
-                st = stage[np.uint64(b0 + j)]
-                a_prospect += 1.0 if idle & (st == L.PROSPECT) else 0.0
-                a_lapsed += 1.0 if idle & (st == L.LAPSED) else 0.0
-            out[c, nf, L.T_CUSTOMERS] += a_prospect + a_lapsed
-            out[c, nf, L.T_ST_PROSPECT] += a_prospect
-            out[c, nf, L.T_ST_LAPSED] += a_lapsed
+                    f = np.int64(firm[ui])
+                    ev = ev_of[t, uj]
+                    if f < 0:
+                        if ev == EV_IDLE:
+                            out[c, nf, L.T_CUSTOMERS] += 1.0
+                            out[c, nf, L.T_ST_PROSPECT + np.int64(stage[ui])] += 1.0
+                        continue
+                    uf = np.uint64(f)
+                    fl = flags_of[t, uj]
+                    out[c, uf, L.T_COMPLAINTS] += 1.0 if (fl & FL_COMPLAINED) != 0 else 0.0
+                    out[c, uf, L.T_RECOVERIES] += 1.0 if (fl & FL_RECOVERED) != 0 else 0.0
+                    if ev != EV_STAY and ev != EV_DROPOUT:
+                        continue
+                    ret = 1.0 if (fl & FL_RETURNING) != 0 else 0.0
+                    rev = rev_of[t, uj]
+                    mg = margin_of[t, uj]
+                    out[c, uf, L.T_PURCHASES] += 1.0 if (fl & FL_BOUGHT) != 0 else 0.0
+                    out[c, uf, L.T_REVENUE] += rev
+                    out[c, uf, L.T_REV_RETURNING] += ret * rev
+                    out[c, uf, L.T_SERVED] += 1.0
+                    out[c, uf, L.T_MARGIN] += mg
+                    out[c, uf, L.T_MARGIN_RETURNING] += ret * mg
+                    if ev != EV_STAY:
+                        continue
+                    out[c, uf, L.T_DELIGHTED] += 1.0 if (fl & FL_DELIGHTED) != 0 else 0.0
+                    out[c, uf, L.T_CLV] += clv_of[t, uj]
+                    out[c, uf, L.T_CUSTOMERS] += 1.0
+                    out[c, uf, L.T_SAT] += np.float64(satisfaction[ui])
+                    out[c, uf, L.T_TRUST] += np.float64(trust[ui])
+                    out[c, uf, L.T_LOYALTY] += np.float64(loyalty[ui])
+                    out[c, uf, L.T_BOND_FIN] += np.float64(bond_fin[ui])
+                    out[c, uf, L.T_BOND_SOC] += np.float64(bond_soc[ui])
+                    out[c, uf, L.T_BOND_STR] += np.float64(bond_str[ui])
+                    out[c, uf, L.T_ST_PROSPECT + np.int64(stage[ui])] += 1.0
             # ------------------------------------------------------------ 3. the rows with an event
             for i in range(b0, b1):
                 ui = np.uint64(i)

@@ -80,6 +80,30 @@ def test_kernel_matches_numpy_reference(extra):
         assert ts[col].sum() > 0, f"{col} never happened"
 
 
+def test_kernel_matches_numpy_reference_with_many_firms(tmp_path, baseline_path):
+    """Above MASKED_TALLY_MAX_FIRMS the kernel tallies by a scalar scatter instead of per-firm masked sums."""
+    import yaml
+
+    from sim.customer_kernel import MASKED_TALLY_MAX_FIRMS
+
+    doc = yaml.safe_load(baseline_path.read_text())
+    n_firms = MASKED_TALLY_MAX_FIRMS + 2
+    doc["firms"] = [{**doc["firms"][k % 3], "name": f"firm_{k}", "initial_share": 0.8 / n_firms}
+                    for k in range(n_firms)]
+    path = tmp_path / "many_firms.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    extra = {k: v for k, v in ACTIVE.items() if not k.startswith("firms.")}
+    a, b = (RelationshipMarket(path, rng=4, overrides=extra, engine=e) for e in ("numba", "numpy"))
+    for _ in range(20):
+        a.step()
+        b.step()
+        np.testing.assert_allclose(a.totals, b.totals, rtol=1e-9, atol=1e-6)
+    for name in STATE:
+        np.testing.assert_allclose(getattr(a.population, name), getattr(b.population, name), rtol=1e-6, err_msg=name)
+    ts = a.timeseries()
+    assert ts["firm"].nunique() == n_firms and ts["complaints"].sum() > 0 and ts["churned"].sum() > 0
+
+
 def test_word_of_mouth_kernel_matches_reference_with_hubs(baseline_path):
     """Hubs whose neighbour lists overflow the batch buffers, many talkers of both signs, repeated
     receivers: the batched kernel delivers exactly what the plain loop of the reference does."""
