@@ -1,8 +1,8 @@
 """The performance suite: the engine side by side with its alternatives, on the same dynamics and seed.
 
-    python -m benchmarks            # 10 k .. 10 M customers, sweeps of 64 x 100 k x 104 weeks (~10 min)
+    python -m benchmarks            # 10 k .. 10 M customers, sweeps of 64 x 100 k x 104 weeks (~5 min)
     python -m benchmarks --quick    # 10 k and 100 k, small sweeps (about a minute)
-    python -m benchmarks --long     # also runs 10 M customers x 520 weeks on all cores (~3 min more)
+    python -m benchmarks --long     # also runs 10 M customers x 520 weeks on all cores (~2 min more)
 
 Implementations: (a) one mesa.Agent per customer with shuffle_do (benchmarks/mesa_agents.py, N <= 50 k),
 (b) the numpy reference (sim/reference.py), (c) the numba kernels on one thread, (d) on all threads.

@@ -19,9 +19,9 @@ body as non-aliasing only if the body makes no views of them, so the body indexe
 the per-thread scratch arrays (arguments too: memory allocated inside the body may alias anything)
 directly; ``min``/``max``/``abs`` are calls in numba, so they are written as selects (``_min``...);
 ``error_model="numpy"`` drops the division-by-zero branch; and no loop runs inside it.
-The pass compiles with fast-math: bits are the same on machines with the same CPU features, and
-``NUMBA_CPU_NAME=generic`` makes them portable. The same dynamics in plain numpy live in
-``sim.reference``; tests compare the two.
+The pass compiles with fast-math: bits are the same on machines with the same CPU features;
+``NUMBA_CPU_NAME=x86-64-v3`` makes them the same on every AVX2 machine (docs/architecture.md).
+The same dynamics in plain numpy live in ``sim.reference``; tests compare the two.
 """
 
 from __future__ import annotations
