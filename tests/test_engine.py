@@ -80,8 +80,8 @@ def test_kernel_matches_numpy_reference(extra):
         assert ts[col].sum() > 0, f"{col} never happened"
 
 
-def test_kernel_matches_numpy_reference_with_many_firms(tmp_path, baseline_path):
-    """Above MASKED_TALLY_MAX_FIRMS the kernel tallies by a scalar scatter instead of per-firm masked sums."""
+def _many_firms_scenario(tmp_path, baseline_path):
+    """The baseline with MASKED_TALLY_MAX_FIRMS + 2 firms: the kernel then tallies by a scalar scatter."""
     import yaml
 
     from sim.customer_kernel import MASKED_TALLY_MAX_FIRMS
@@ -92,6 +92,11 @@ def test_kernel_matches_numpy_reference_with_many_firms(tmp_path, baseline_path)
                     for k in range(n_firms)]
     path = tmp_path / "many_firms.yaml"
     path.write_text(yaml.safe_dump(doc))
+    return path, n_firms
+
+
+def test_kernel_matches_numpy_reference_with_many_firms(tmp_path, baseline_path):
+    path, n_firms = _many_firms_scenario(tmp_path, baseline_path)
     extra = {k: v for k, v in ACTIVE.items() if not k.startswith("firms.")}
     a, b = (RelationshipMarket(path, rng=4, overrides=extra, engine=e) for e in ("numba", "numpy"))
     for _ in range(20):
@@ -131,13 +136,16 @@ def test_word_of_mouth_kernel_matches_reference_with_hubs(baseline_path):
     assert pop.wom_pos_n.max() > 1 and got[:, T_POS_EPISODES].sum() > 0  # told twice; praise delivered
 
 
-def test_serial_and_parallel_kernels_are_bit_identical():
+@pytest.mark.parametrize("many_firms", [False, True], ids=["masked_tallies", "scattered_tallies"])
+def test_serial_and_parallel_kernels_are_bit_identical(many_firms, tmp_path, baseline_path):
+    path = _many_firms_scenario(tmp_path, baseline_path)[0] if many_firms else None
     results = []
     before = numba.get_num_threads()
     try:
         for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
             numba.set_num_threads(threads)
-            m = _model(seed=11, **{"population.size": 20000})  # several chunks
+            extra = {k: v for k, v in ACTIVE.items() if not (many_firms and k.startswith("firms."))}
+            m = RelationshipMarket(path, rng=11, overrides={**extra, "population.size": 20000})  # several chunks
             m.run(15)
             results.append((m.totals.copy(), {n: getattr(m.population, n).copy() for n in STATE}))
     finally:
