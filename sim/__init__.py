@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim import vector_width
+
+vector_width.configure()  # before numba compiles anything: the kernels use all of AVX-512 (sim/vector_width.py)
+
 __all__ = ["RelationshipMarket", "Scenario", "ScenarioError", "load_scenario", "Firm", "CustomerPopulation",
            "run_scenario", "__version__"]
 __version__ = "0.1.0"
