@@ -80,14 +80,15 @@ def test_kernel_matches_numpy_reference(extra):
         assert ts[col].sum() > 0, f"{col} never happened"
 
 
-def _many_firms_scenario(tmp_path, baseline_path):
-    """The baseline with MASKED_TALLY_MAX_FIRMS + 2 firms: the kernel then tallies by a scalar scatter."""
+def _many_firms_scenario(tmp_path, baseline_path, extra_firms=2):
+    """The baseline with MASKED_TALLY_MAX_FIRMS + extra_firms firms: above that many the kernel tallies by
+    a scalar scatter; at exactly that many, the packed counts use their last field."""
     import yaml
 
     from sim.customer_kernel import MASKED_TALLY_MAX_FIRMS
 
     doc = yaml.safe_load(baseline_path.read_text())
-    n_firms = MASKED_TALLY_MAX_FIRMS + 2
+    n_firms = MASKED_TALLY_MAX_FIRMS + extra_firms
     doc["firms"] = [{**doc["firms"][k % 3], "name": f"firm_{k}", "initial_share": 0.8 / n_firms}
                     for k in range(n_firms)]
     path = tmp_path / "many_firms.yaml"
@@ -95,8 +96,9 @@ def _many_firms_scenario(tmp_path, baseline_path):
     return path, n_firms
 
 
-def test_kernel_matches_numpy_reference_with_many_firms(tmp_path, baseline_path):
-    path, n_firms = _many_firms_scenario(tmp_path, baseline_path)
+@pytest.mark.parametrize("extra_firms", [0, 2], ids=["most_packed", "scattered"])
+def test_kernel_matches_numpy_reference_with_many_firms(extra_firms, tmp_path, baseline_path):
+    path, n_firms = _many_firms_scenario(tmp_path, baseline_path, extra_firms)
     extra = {k: v for k, v in ACTIVE.items() if not k.startswith("firms.")}
     a, b = (RelationshipMarket(path, rng=4, overrides=extra, engine=e) for e in ("numba", "numpy"))
     for _ in range(20):
