@@ -262,10 +262,13 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                 revenue = spend_if if bought else 0.0
                 margin = revenue * fp[uf, L.FP_MARGIN] - fp[uf, L.FP_SERVE]
                 # BG/NBD (Fader, Hardie & Lee 2005): may drop out right after a repeat purchase
-                dropout = (k_own_on_purchase > 0.0) & bought & (u_hi(draw(ck, 8)) < np.float64(own_churn[ui]))
-                praise = delighted & (u_hi(draw(ck, 5)) < k_pos_p)  # a delighted customer may praise f (M5)
+                # draw 6 serves a prospect's adoption (here and in loop 3) or, since a row is a prospect or a
+                # customer, a customer's praise (high half) and dropout (low half): two hashes fewer per row
+                r6 = draw(ck, 6)
+                dropout = (k_own_on_purchase > 0.0) & bought & (u_lo(r6) < np.float64(own_churn[ui]))
+                praise = delighted & (u_hi(r6) < k_pos_p)  # a delighted customer may praise f (M5)
                 # a prospect told nothing whose draw is above the bound stays a prospect (F4, F5)
-                maybe_adopts = (npos > 0) | (nneg > 0) | (u_hi(draw(ck, 6)) < acq_bound[us])
+                maybe_adopts = (npos > 0) | (nneg > 0) | (u_hi(r6) < acq_bound[us])
                 ev = EV_DROPOUT if dropout else EV_STAY
                 ev = EV_PRUNED if pruned else ev
                 ev = kind if churned else ev

@@ -208,7 +208,7 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     pop.cum_revenue[cs] = pop.cum_revenue[cs] + revenue
     # BG/NBD: a customer may drop out right after a purchase (then skips the rest of the step)
     drop = ((p[L.P_OWN_ON_PURCHASE] > 0.0) & (bought > 0.0)
-            & (u_hi_np(draw_np(ckc[st_], 8)) < pop.own_churn[cs].astype(np.float64)))
+            & (u_lo_np(draw_np(ckc[st_], 6)) < pop.own_churn[cs].astype(np.float64)))  # low half of draw 6
     add(L.T_CHURN_OWN, fs[drop])
     add(L.T_LAPSED, fs[drop])
     _lapse(pop, cs[drop], fs[drop])
@@ -216,7 +216,7 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
         x[~drop] for x in (st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin))
     pop.tenure[cs] = np.minimum(pop.tenure[cs].astype(np.int64) + 1, 32767)
     nv = new_voice[st_]
-    talk = delighted[st_] & (nv == 0) & (u_hi_np(draw_np(ckc[st_], 5)) < p[L.P_POS_P])
+    talk = delighted[st_] & (nv == 0) & (u_hi_np(draw_np(ckc[st_], 6)) < p[L.P_POS_P])  # high half of draw 6
     nv[talk] = fs[talk] + 1
     add(L.T_DELIGHTED, fs[delighted[st_]])
     rr = 1.0 - np.minimum(pch[st_], 1.0)
