@@ -244,6 +244,24 @@ def test_memory_per_customer_within_bound():
     assert m.population.nbytes / m.population.n <= 150
 
 
+def test_kernels_are_cached_on_disk():
+    """A second process must not recompile (issue: cached kernels): after a step, each kernel was loaded
+    from numba's on-disk cache or compiled and written to it; a kernel numba cannot cache (one using
+    something it cannot pickle, say) has no index file there."""
+    from pathlib import Path
+
+    from sim.customer_kernel import customer_pass
+    from sim.network import _csr
+    from sim.wom_kernel import _wom_batch, wom_pass
+
+    _model(seed=1, **{"population.size": 300}).step()
+    for kernel in (customer_pass, wom_pass, _wom_batch, _csr):
+        cache = kernel.stats.cache_path
+        assert cache is not None, f"{kernel.__name__} is not compiled with cache=True"
+        assert list(Path(cache).glob(f"*.{kernel.__name__}-*.nbi")), f"no cache index for {kernel.__name__} in {cache}"
+    assert sum(customer_pass.stats.cache_hits.values()) + sum(customer_pass.stats.cache_misses.values()) >= 1
+
+
 def test_parameter_table_is_current_and_complete(root):
     """docs/parameters.md is generated from the schema (python -m sim.doctools); it must be current,
     and every numeric parameter must carry a source: a claim ID, a paper, or "assumption"."""
