@@ -259,7 +259,6 @@ def test_kernels_are_cached_on_disk():
         cache = kernel.stats.cache_path
         assert cache is not None, f"{kernel.__name__} is not compiled with cache=True"
         assert list(Path(cache).glob(f"*.{kernel.__name__}-*.nbi")), f"no cache index for {kernel.__name__} in {cache}"
-    assert sum(customer_pass.stats.cache_hits.values()) + sum(customer_pass.stats.cache_misses.values()) >= 1
 
 
 def test_parameter_table_is_current_and_complete(root):
