@@ -56,29 +56,42 @@ def main() -> None:
 
     cores = numba.config.NUMBA_NUM_THREADS
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000, 10_000_000]
-    result: dict = {"machine": {"cpus": os.cpu_count(), "numba_threads": cores, "python": platform.python_version(),
-                                "processor": platform.processor() or platform.machine()},
-                    "date": time.strftime("%Y-%m-%d"), "quick": args.quick, "skipped": []}
+    result: dict = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "numba_threads": cores,
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+        },
+        "date": time.strftime("%Y-%m-%d"),
+        "quick": args.quick,
+        "skipped": [],
+    }
 
     # ---- compile time: cold (empty cache dir), then cached (a second process reuses it); --quick does
     # not force a cold compile (~25 s) but uses the project's own cache, which a first run fills
     if args.quick:
         first = _case("compile")
         cached = _case("compile")
-        result["compile"] = {"first_process_first_step_seconds": first["first_step_seconds"],
-                             "cached_first_step_seconds": cached["first_step_seconds"]}
+        result["compile"] = {
+            "first_process_first_step_seconds": first["first_step_seconds"],
+            "cached_first_step_seconds": cached["first_step_seconds"],
+        }
         result["skipped"].append("forced cold compile (--quick)")
-        _say(f"compile: first step {first['first_step_seconds']:.2f} s in a first process (cold only if the "
-             f"project's numba cache was empty), {cached['first_step_seconds']:.2f} s in a second")
+        _say(
+            f"compile: first step {first['first_step_seconds']:.2f} s in a first process (cold only if the "
+            f"project's numba cache was empty), {cached['first_step_seconds']:.2f} s in a second"
+        )
     else:
         cache = Path(tempfile.mkdtemp(prefix="numba-cache-"))
         cold = _case("compile", env={"NUMBA_CACHE_DIR": str(cache)})
         cached = _case("compile", env={"NUMBA_CACHE_DIR": str(cache)})
         shutil.rmtree(cache, ignore_errors=True)
-        result["compile"] = {"cold_first_step_seconds": cold["first_step_seconds"],
-                             "cached_first_step_seconds": cached["first_step_seconds"]}
-        _say(f"compile: first step {cold['first_step_seconds']:.1f} s cold, "
-             f"{cached['first_step_seconds']:.2f} s cached")
+        result["compile"] = {
+            "cold_first_step_seconds": cold["first_step_seconds"],
+            "cached_first_step_seconds": cached["first_step_seconds"],
+        }
+        _say(f"compile: first step {cold['first_step_seconds']:.1f} s cold, {cached['first_step_seconds']:.2f} s cached")
 
     # ---- the four implementations
     rows = []
@@ -93,14 +106,15 @@ def main() -> None:
                 result["skipped"].append(f"(b) numpy at {n:,}: > {NUMPY_MAX:,} (seconds per step; time budget)")
                 continue
             if impl.startswith("numba"):  # steps are milliseconds: more of them, or the VM's noise dominates
-                r = _case("engine", "--n", str(n), "--impl", impl, "--reps", "5",
-                          "--steps", "10" if n <= 1_000_000 else "3")
+                r = _case("engine", "--n", str(n), "--impl", impl, "--reps", "5", "--steps", "10" if n <= 1_000_000 else "3")
             else:
                 r = _case("engine", "--n", str(n), "--impl", impl, "--steps", "1" if impl == "mesa" else steps)
             rows.append(r)
-            _say(f"{impl:>7} {n:>11,} customers  {r['threads']} thr  {r['customer_steps_per_second'] / 1e6:8.2f} M/s"
-                 f"  build {r['build_seconds']:6.2f} s  peak {r['peak_rss_mb']:7.0f} MB"
-                 f"  (+{r['rss_over_start_mb']:.0f} MB)  {r['bytes_per_customer']:.0f} B/customer")
+            _say(
+                f"{impl:>7} {n:>11,} customers  {r['threads']} thr  {r['customer_steps_per_second'] / 1e6:8.2f} M/s"
+                f"  build {r['build_seconds']:6.2f} s  peak {r['peak_rss_mb']:7.0f} MB"
+                f"  (+{r['rss_over_start_mb']:.0f} MB)  {r['bytes_per_customer']:.0f} B/customer"
+            )
     result["engine"] = rows
 
     def rate(impl: str, n: int) -> float | None:
@@ -109,20 +123,36 @@ def main() -> None:
     ratios = {}
     for n in sizes:
         a, b, c, d = (rate(i, n) for i in ("mesa", "numpy", "numba1", "numbaN"))
-        ratios[str(n)] = {"c_over_a": c / a if a and c else None, "c_over_b": c / b if b and c else None,
-                          "d_over_c": d / c if d and c else None}
+        ratios[str(n)] = {
+            "c_over_a": c / a if a and c else None,
+            "c_over_b": c / b if b and c else None,
+            "d_over_c": d / c if d and c else None,
+        }
     result["ratios"] = ratios
     per_cs = [1.0 / rate("numba1", n) for n in sizes if rate("numba1", n)]
     result["numba1_time_per_customer_step_spread"] = max(per_cs) / min(per_cs)
 
     # ---- (c) with all six markets and their levers on (issue target: >= 50 M/s at 1 M)
     big = sizes[-1] if args.quick else 1_000_000
-    full = _case("engine", "--n", str(big), "--impl", "numba1", "--reps", "5", "--steps", "10",
-                 "--scenario", "full_relationship_marketing")
+    full = _case(
+        "engine",
+        "--n",
+        str(big),
+        "--impl",
+        "numba1",
+        "--reps",
+        "5",
+        "--steps",
+        "10",
+        "--scenario",
+        "full_relationship_marketing",
+    )
     result["numba1_all_markets"] = full
-    _say(f"numba1 {big:>11,} customers, all six markets on (full_relationship_marketing): "
-         f"{full['customer_steps_per_second'] / 1e6:.2f} M/s (target >= 50 at 1 M); whole model step "
-         f"{full['model_steps_per_second'] / 1e6:.2f} M/s")
+    _say(
+        f"numba1 {big:>11,} customers, all six markets on (full_relationship_marketing): "
+        f"{full['customer_steps_per_second'] / 1e6:.2f} M/s (target >= 50 at 1 M); whole model step "
+        f"{full['model_steps_per_second'] / 1e6:.2f} M/s"
+    )
 
     # ---- markets on vs off (issue: within 25%)
     pair = _case("markets", "--n", str(big), "--reps", "7", "--steps", "3")
@@ -133,17 +163,25 @@ def main() -> None:
     # ---- memory bandwidth and the kernel's distance from its floor
     bw = _case("bandwidth")
     floor = bw["gb_per_second"] * 1e9 / BYTES_PER_CUSTOMER_STEP
-    result["bandwidth"] = {**bw, "bytes_per_customer_step": BYTES_PER_CUSTOMER_STEP,
-                           "floor_customer_steps_per_second": round(floor),
-                           "numba1_times_floor": floor / rate("numba1", big)}
-    _say(f"bandwidth {bw['gb_per_second']:.1f} GB/s -> floor {floor / 1e6:.0f} M customer-steps/s; "
-         f"numba 1 thread is {floor / rate('numba1', big):.1f}x from it")
+    result["bandwidth"] = {
+        **bw,
+        "bytes_per_customer_step": BYTES_PER_CUSTOMER_STEP,
+        "floor_customer_steps_per_second": round(floor),
+        "numba1_times_floor": floor / rate("numba1", big),
+    }
+    _say(
+        f"bandwidth {bw['gb_per_second']:.1f} GB/s -> floor {floor / 1e6:.0f} M customer-steps/s; "
+        f"numba 1 thread is {floor / rate('numba1', big):.1f}x from it"
+    )
 
     # ---- sweeps: serial vs 2 processes vs Dask LocalCluster
     runs, n_sweep = (8, 20_000) if args.quick else (64, 100_000)
     sw = {}
-    for label, extra in (("serial", ["--workers", "1"]), ("pool2", ["--workers", "2"]),
-                         ("dask2", ["--workers", "2", "--scheduler", "local"])):
+    for label, extra in (
+        ("serial", ["--workers", "1"]),
+        ("pool2", ["--workers", "2"]),
+        ("dask2", ["--workers", "2", "--scheduler", "local"]),
+    ):
         sw[label] = _case("sweep", "--runs", str(runs), "--n", str(n_sweep), *extra)
         _say(f"sweep {label}: {runs} runs x {n_sweep:,} customers x 104 weeks in {sw[label]['wall_seconds']:.1f} s")
     for label in ("pool2", "dask2"):
@@ -186,41 +224,72 @@ def _long_run(n: int, steps: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "sim.cli", "run", "scenarios/baseline.yaml", "--quiet",
-                        "--set", f"population.size={n}", "--steps", str(steps), "--out", str(out)],
-                       cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sim.cli",
+                "run",
+                "scenarios/baseline.yaml",
+                "--quiet",
+                "--set",
+                f"population.size={n}",
+                "--steps",
+                str(steps),
+                "--out",
+                str(out),
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         wall = time.perf_counter() - t0
         summary = json.loads((out / "summary.json").read_text())
-    return {"customers": n, "steps": steps, "wall_minutes": wall / 60,
-            "build_and_run_minutes": summary["runtime_seconds"] / 60}
+    return {
+        "customers": n,
+        "steps": steps,
+        "wall_minutes": wall / 60,
+        "build_and_run_minutes": summary["runtime_seconds"] / 60,
+    }
 
 
 def _report(r: dict, sizes: list[int]) -> None:
-    _say("\nratios (target): (a)/(c) = Mesa agents vs numba 1 thread (>= 100); (b)/(c) numpy vs numba (>= 2); "
-         "(d)/(c) threads")
+    _say(
+        "\nratios (target): (a)/(c) = Mesa agents vs numba 1 thread (>= 100); (b)/(c) numpy vs numba (>= 2); (d)/(c) threads"
+    )
     for n in sizes:
         q = r["ratios"][str(n)]
         cells = [f"{k}={v:.1f}" if v else f"{k}=–" for k, v in q.items()]
         _say(f"  {n:>11,}: " + "  ".join(cells))
     s = r["sweep"]
-    _say(f"time per customer-step, 10 k .. {sizes[-1]:,} (numba 1 thread): max/min = "
-         f"{r['numba1_time_per_customer_step_spread']:.2f} (target < 1.5)")
+    _say(
+        f"time per customer-step, 10 k .. {sizes[-1]:,} (numba 1 thread): max/min = "
+        f"{r['numba1_time_per_customer_step_spread']:.2f} (target < 1.5)"
+    )
     _say(f"markets on / off at 1 thread: {r['markets_on_over_off']:.2f} (target >= 0.75)")
-    _say(f"sweep efficiency, 2 processes: {s['pool2']['efficiency']:.2f}; Dask LocalCluster: "
-         f"{s['dask2']['efficiency']:.2f} (target >= 0.85); scheduling overhead "
-         f"{s['scheduling_overhead_ms_per_run']:.0f} ms/run (target < 50); 1,000 runs x 100 k x 104 weeks "
-         f"~{s['estimated_1000_runs_100k_minutes']:.1f} min (target < 10)")
+    _say(
+        f"sweep efficiency, 2 processes: {s['pool2']['efficiency']:.2f}; Dask LocalCluster: "
+        f"{s['dask2']['efficiency']:.2f} (target >= 0.85); scheduling overhead "
+        f"{s['scheduling_overhead_ms_per_run']:.0f} ms/run (target < 50); 1,000 runs x 100 k x 104 weeks "
+        f"~{s['estimated_1000_runs_100k_minutes']:.1f} min (target < 10)"
+    )
     if r["quick"]:
-        _say("  (--quick: 8 runs of 20 k take seconds, so process start-up dominates these sweep figures; "
-             "the targets are judged on the full suite's 64 x 100 k)")
+        _say(
+            "  (--quick: 8 runs of 20 k take seconds, so process start-up dominates these sweep figures; "
+            "the targets are judged on the full suite's 64 x 100 k)"
+        )
     _say(f"sim --help: {r['help_seconds']:.2f} s (target < 0.5)")
     if "ten_million_520_weeks_minutes_estimated" in r:
-        _say(f"10 M customers x 520 weeks, all cores: ~{r['ten_million_520_weeks_minutes_estimated']:.1f} min "
-             f"(estimated from the 10 M model step; target < 3); fits in 2 GB: {r['ten_million_fits_2gb']}")
+        _say(
+            f"10 M customers x 520 weeks, all cores: ~{r['ten_million_520_weeks_minutes_estimated']:.1f} min "
+            f"(estimated from the 10 M model step; target < 3); fits in 2 GB: {r['ten_million_fits_2gb']}"
+        )
     if "ten_million_520_weeks" in r:
         t = r["ten_million_520_weeks"]
-        _say(f"10 M customers x 520 weeks, measured with sim run: {t['build_and_run_minutes']:.2f} min build and run, "
-             f"{t['wall_minutes']:.2f} min with import and writing the results (target < 3)")
+        _say(
+            f"10 M customers x 520 weeks, measured with sim run: {t['build_and_run_minutes']:.2f} min build and run, "
+            f"{t['wall_minutes']:.2f} min with import and writing the results (target < 3)"
+        )
     for line in r["skipped"]:
         _say(f"skipped: {line}")
 

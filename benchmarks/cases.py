@@ -31,17 +31,24 @@ def engine(n: int, impl: str, scenario: str, reps: int, steps: int) -> dict:
     import numba
 
     from sim import RelationshipMarket
-    from sim.rng import step_key
+    from sim.customers.rng import step_key
 
     threads = 1 if impl in ("numba1", "numpy", "mesa") else numba.config.NUMBA_NUM_THREADS
     numba.set_num_threads(threads)
     base_rss = _current_rss_mb()
     t0 = time.perf_counter()
-    m = RelationshipMarket(ROOT / "scenarios" / f"{scenario}.yaml", rng=1,
-                           overrides={"population.size": n, "steps": 100_000})
+    m = RelationshipMarket(
+        ROOT / "scenarios" / f"{scenario}.yaml", rng=1, overrides={"population.size": n, "steps": 100_000}
+    )
     build = time.perf_counter() - t0
-    out = {"impl": impl, "customers": n, "scenario": scenario, "threads": threads, "build_seconds": round(build, 3),
-           "bytes_per_customer": round(m.population.nbytes / n, 1)}
+    out = {
+        "impl": impl,
+        "customers": n,
+        "scenario": scenario,
+        "threads": threads,
+        "build_seconds": round(build, 3),
+        "bytes_per_customer": round(m.population.nbytes / n, 1),
+    }
     if impl == "mesa":
         from benchmarks.mesa_agents import MesaCustomers
 
@@ -90,12 +97,13 @@ def markets_pair(n: int, reps: int, steps: int) -> dict:
     import numba
 
     from sim import RelationshipMarket
-    from sim.rng import step_key
+    from sim.customers.rng import step_key
 
     numba.set_num_threads(1)
-    models = {sc: RelationshipMarket(ROOT / "scenarios" / f"{sc}.yaml", rng=1,
-                                     overrides={"population.size": n, "steps": 100_000})
-              for sc in ("baseline", "full_relationship_marketing")}
+    models = {
+        sc: RelationshipMarket(ROOT / "scenarios" / f"{sc}.yaml", rng=1, overrides={"population.size": n, "steps": 100_000})
+        for sc in ("baseline", "full_relationship_marketing")
+    }
     for m in models.values():
         m.run(3)
     times: dict[str, list[float]] = {sc: [] for sc in models}
@@ -110,9 +118,12 @@ def markets_pair(n: int, reps: int, steps: int) -> dict:
                 m.population.advance(key, m._p, fp, sf, seg)
             times[sc].append((time.perf_counter() - t0) / steps)
     rates = {sc: n / statistics.median(t) for sc, t in times.items()}
-    return {"customers": n, "baseline": round(rates["baseline"]),
-            "full_relationship_marketing": round(rates["full_relationship_marketing"]),
-            "ratio": rates["full_relationship_marketing"] / rates["baseline"]}
+    return {
+        "customers": n,
+        "baseline": round(rates["baseline"]),
+        "full_relationship_marketing": round(rates["full_relationship_marketing"]),
+        "ratio": rates["full_relationship_marketing"] / rates["baseline"],
+    }
 
 
 def compile_time() -> dict:
@@ -155,8 +166,15 @@ def sweep(runs: int, n: int, workers: int, scheduler: str | None) -> dict:
         t0 = time.perf_counter()
         execute(specs, lambda s, t, e: compute.append(float(t["runtime_seconds"].iloc[0])), workers, scheduler)
         wall = time.perf_counter() - t0
-    return {"runs": runs, "customers": n, "workers": workers, "scheduler": scheduler, "wall_seconds": round(wall, 2),
-            "compute_seconds": round(sum(compute), 2), "failed": runs - len(compute)}
+    return {
+        "runs": runs,
+        "customers": n,
+        "workers": workers,
+        "scheduler": scheduler,
+        "wall_seconds": round(wall, 2),
+        "compute_seconds": round(sum(compute), 2),
+        "failed": runs - len(compute),
+    }
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim import layout as L
+from sim.customers import registry as L
 
 
 class CustomerAgent(mesa.Agent):
@@ -67,8 +67,14 @@ class CustomerAgent(mesa.Agent):
         invest = (fp[f, L.FP_INV_FIN], fp[f, L.FP_INV_SOC], fp[f, L.FP_INV_STR])
         self.bonds = [b * (1 - dk) + inv * (1 - b) for b, dk, inv in zip(self.bonds, decays, invest, strict=True)]
         bf, bs, bt = self.bonds
-        lt = (p[L.P_W_SAT] * self.satisfaction ** int(p[L.P_SAT_POW]) + p[L.P_W_DELIGHT] * delighted
-              + p[L.P_W_TRUST] * self.trust + p[L.P_W_FIN] * bf + p[L.P_W_SOC] * bs + p[L.P_W_STR] * bt)
+        lt = (
+            p[L.P_W_SAT] * self.satisfaction ** int(p[L.P_SAT_POW])
+            + p[L.P_W_DELIGHT] * delighted
+            + p[L.P_W_TRUST] * self.trust
+            + p[L.P_W_FIN] * bf
+            + p[L.P_W_SOC] * bs
+            + p[L.P_W_STR] * bt
+        )
         self.loyalty += p[L.P_LOY_SPEED] * (min(1.0, lt) - self.loyalty)
         floor = p[L.P_SAT_FLOOR]
         h_dis = p[L.P_CH_DIS] * max(0.0, floor - self.satisfaction) / floor * (1 - self.loyalty)

@@ -7,12 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim import vector_width
+from sim.customers import vector_width
 
 vector_width.configure()  # before numba compiles anything: the kernels use all of AVX-512 (sim/vector_width.py)
 
-__all__ = ["RelationshipMarket", "Scenario", "ScenarioError", "load_scenario", "Firm", "CustomerPopulation",
-           "run_scenario", "__version__"]
+__all__ = [
+    "RelationshipMarket",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "Firm",
+    "CustomerPopulation",
+    "run_scenario",
+    "__version__",
+]
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -20,9 +28,9 @@ _LAZY = {
     "Scenario": "sim.scenario",
     "ScenarioError": "sim.scenario",
     "load_scenario": "sim.scenario",
-    "Firm": "sim.markets.firm",
-    "CustomerPopulation": "sim.population",
-    "run_scenario": "sim.run",
+    "Firm": "sim.market.firm",
+    "CustomerPopulation": "sim.customers.population",
+    "run_scenario": "sim.output.run",
 }
 
 

@@ -20,8 +20,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0, help="random seed (same seed -> identical results)")
     r.add_argument("--steps", type=int, default=None, help="number of steps (weeks); default: the scenario's")
     r.add_argument("--out", default=None, help="results folder (default: results/<scenario>-seed<N>)")
-    r.add_argument("--set", dest="sets", action="append", metavar="KEY=VALUE",
-                   help="override a scenario value, e.g. --set population.size=5000 (repeatable)")
+    r.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a scenario value, e.g. --set population.size=5000 (repeatable)",
+    )
     r.add_argument("--force", action="store_true", help="replace an existing non-empty results folder")
     r.add_argument("--threads", type=int, default=None, help="numba threads (default: all cores)")
     r.add_argument("--debug", action="store_true", help="check invariants after every step")
@@ -29,8 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check the engine against known models and the documents' figures")
     v.add_argument("--full", action="store_true", help="full sizes and tolerances (minutes); default: quick subset")
     v.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
-    v.add_argument("--out", default=None, help="folder for validation.json and figures "
-                                               "(default: results/validation[-full], never overwritten)")
+    v.add_argument(
+        "--out",
+        default=None,
+        help="folder for validation.json and figures (default: results/validation[-full], never overwritten)",
+    )
     v.add_argument("--force", action="store_true", help="replace an existing non-empty --out folder")
     from sim.experiments.cli import add_parsers
 
@@ -76,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.run import OutputExistsError, check_output_dir
+    from sim.output.run import OutputExistsError, check_output_dir
     from sim.scenario import ScenarioError, load_scenario, parse_set_options
 
     try:
@@ -95,18 +103,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
 
-    from sim.run import run_scenario
+    from sim.output.run import run_scenario
 
     if args.quiet:
         run_scenario(scenario, args.seed, out, force=args.force, debug=args.debug)
     else:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} weeks"),
-                      TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} weeks"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        ) as bar:
             task = bar.add_task(f"{scenario.name} ({scenario.population.size:,} customers)", total=scenario.steps)
-            run_scenario(scenario, args.seed, out, force=args.force, debug=args.debug,
-                         progress=lambda k: bar.advance(task, k))
+            run_scenario(
+                scenario, args.seed, out, force=args.force, debug=args.debug, progress=lambda k: bar.advance(task, k)
+            )
         _print_summary(out)
     return 0
 
@@ -115,7 +130,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 if every check passes, 1 if any fails (2 on bad input)."""
     import json
 
-    from sim.run import OutputExistsError, check_output_dir, versions, write_atomically
+    from sim.output.run import OutputExistsError, check_output_dir, versions, write_atomically
 
     base = Path("results") / ("validation-full" if args.full else "validation")
     out = Path(args.out) if args.out else _fresh_dir(base)
@@ -123,7 +138,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         check_output_dir(out, args.force)
     except OutputExistsError as err:
         return _fail(str(err))
-    from sim.validation_checks import CHECKS, run_checks, write_figures
+    from sim.validation.checks import CHECKS, run_checks, write_figures
 
     if args.json:
         checks = run_checks(full=args.full)
@@ -134,8 +149,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             task = bar.add_task("validating", total=len(CHECKS))
             checks = run_checks(full=args.full, progress=lambda name: bar.update(task, advance=1, description=name))
     rows = [c.row() for c in checks]
-    result = {"mode": "full" if args.full else "quick", "passed": all(c.passed for c in checks),
-              "checks": rows, "versions": versions()}
+    result = {
+        "mode": "full" if args.full else "quick",
+        "passed": all(c.passed for c in checks),
+        "checks": rows,
+        "versions": versions(),
+    }
 
     def write(tmp: Path) -> None:
         result["figures"] = write_figures(checks, tmp)
@@ -152,14 +171,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         for col in ("check", "engine", "reference", "tolerance", "pass"):
             table.add_column(col, overflow="fold")
         for c in checks:
-            table.add_row(c.check, f"{c.engine:.4g}", c.reference, c.tolerance,
-                          "[green]pass" if c.passed else "[red]FAIL")
+            table.add_row(c.check, f"{c.engine:.4g}", c.reference, c.tolerance, "[green]pass" if c.passed else "[red]FAIL")
         Console().print(table)
     return 0 if result["passed"] else 1
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    """Serve sim/app.py with Solara (Mesa's visualisation stack); blocks until interrupted."""
+    """Serve sim/dashboard/app.py with Solara (Mesa's visualisation stack); blocks until interrupted."""
     import os
     import subprocess
 
@@ -175,12 +193,24 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         return _fail(f"--port {args.port}: must be between 1 and 65535")
     if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"sim: warning: serving on {args.host}: anyone who can reach this address can use the dashboard",
-              file=sys.stderr)
-    app = Path(__file__).with_name("app.py")
+        print(
+            f"sim: warning: serving on {args.host}: anyone who can reach this address can use the dashboard", file=sys.stderr
+        )
+    app = Path(__file__).with_name("dashboard") / "app.py"
     print(f"dashboard: http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
-    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port),
-           "--production", "--no-open"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(app),
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--production",
+        "--no-open",
+    ]
     try:
         return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
@@ -191,11 +221,18 @@ def _print_summary(out: Path) -> None:
     import json
 
     summary = json.loads((out / "summary.json").read_text())
-    print(f"{summary['scenario']}: seed {summary['seed']}, {summary['steps']} weeks, "
-          f"{summary['population']:,} customers, {summary['runtime_seconds']:.1f} s -> {out}/")
-    cols = [("customers_final", "customers", "{:,.0f}"), ("market_share_final", "share", "{:.1%}"),
-            ("annual_retention", "retention/yr", "{:.1%}"), ("satisfaction_final", "satisfaction", "{:.3f}"),
-            ("profit_total", "profit", "{:,.0f}"), ("customer_equity_final", "equity", "{:,.0f}")]
+    print(
+        f"{summary['scenario']}: seed {summary['seed']}, {summary['steps']} weeks, "
+        f"{summary['population']:,} customers, {summary['runtime_seconds']:.1f} s -> {out}/"
+    )
+    cols = [
+        ("customers_final", "customers", "{:,.0f}"),
+        ("market_share_final", "share", "{:.1%}"),
+        ("annual_retention", "retention/yr", "{:.1%}"),
+        ("satisfaction_final", "satisfaction", "{:.3f}"),
+        ("profit_total", "profit", "{:,.0f}"),
+        ("customer_equity_final", "equity", "{:,.0f}"),
+    ]
     print(f"{'firm':<12}" + "".join(f"{h:>14}" for _, h, _ in cols))
     for name, m in summary["firms"].items():
         print(f"{name:<12}" + "".join(f"{fmt.format(m[k]):>14}" for k, _, fmt in cols))

@@ -22,18 +22,18 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import layout as L
-from sim.markets.alliance import Alliance
-from sim.markets.distributor import Distributor
-from sim.markets.employees import EmployeePool
-from sim.markets.events import EventSchedule
-from sim.markets.firm import COST_COLUMNS, FIRM_COLUMNS, Firm
-from sim.markets.influencers import ConsumerGroup, FinancialInstitution, Government, Media
-from sim.markets.supplier import Supplier
-from sim.population import CustomerPopulation, kernel_params
-from sim.rng import step_key
+from sim.customers import registry as L
+from sim.customers.population import CustomerPopulation, kernel_params
+from sim.customers.rng import step_key
+from sim.market.alliance import Alliance
+from sim.market.distributor import Distributor
+from sim.market.employees import EmployeePool
+from sim.market.firm import COST_COLUMNS, FIRM_COLUMNS, Firm
+from sim.market.influencers import ConsumerGroup, FinancialInstitution, Government, Media
+from sim.market.shocks import EventSchedule
+from sim.market.supplier import Supplier
+from sim.market.value import best_rival, delivered_value, offer_matrix, weight_matrices
 from sim.scenario import Scenario, load_scenario, scenario_from_dict
-from sim.value import best_rival, delivered_value, offer_matrix, weight_matrices
 
 __all__ = ["RelationshipMarket"]
 
@@ -54,9 +54,16 @@ class RelationshipMarket(mesa.Model):
             ``mesa.batch_run(RelationshipMarket, parameters={"population__size": [1000, 2000]})`` works.
     """
 
-    def __init__(self, scenario: Scenario | str | Path | None = None, *, rng: Any = None,
-                 overrides: dict[str, Any] | None = None, debug: bool = False, engine: str = "numba",
-                 **params: Any) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | str | Path | None = None,
+        *,
+        rng: Any = None,
+        overrides: dict[str, Any] | None = None,
+        debug: bool = False,
+        engine: str = "numba",
+        **params: Any,
+    ) -> None:
         super().__init__(rng=rng)
         more = {k.replace("__", "."): v for k, v in params.items()}
         overrides = {**(overrides or {}), **more}
@@ -156,11 +163,15 @@ class RelationshipMarket(mesa.Model):
         non_customers = max(self.prospects + self.lapsed_customers, 1.0)
         # campaign contacts: budget / cost per contact, cheaper in a channel alliance (M11), better aimed
         # with database marketing (M15), further with a distributor partnership (M10)
-        contacts = np.array([
-            f.acquisition_spend / (d.acquisition.cost_per_contact * f.contact_cost_factor())
-            * (1.0 + e.database_efficiency * (f.spend_database / (f.spend_database + e.database_unit)))
-            * f.distributor.reach_factor()
-            for f in self.firms])
+        contacts = np.array(
+            [
+                f.acquisition_spend
+                / (d.acquisition.cost_per_contact * f.contact_cost_factor())
+                * (1.0 + e.database_efficiency * (f.spend_database / (f.spend_database + e.database_unit)))
+                * f.distributor.reach_factor()
+                for f in self.firms
+            ]
+        )
         reach = np.minimum(1.0, contacts / non_customers)
         choice = attract / attract.sum(axis=1, keepdims=True)
         pos_rate = wom[:nf, L.T_POS_RANDOM] / n  # well-mixed praise per person (M5)
@@ -201,8 +212,7 @@ class RelationshipMarket(mesa.Model):
         fp = np.zeros((nf, len(L.FP)))
         b = d.bonds
         for firm in self.firms:
-            firm.kernel_row(fp[firm.index], e, b.care_effect, b.care_unit, neg_rate[firm.index],
-                            lockin[firm.index])
+            firm.kernel_row(fp[firm.index], e, b.care_effect, b.care_unit, neg_rate[firm.index], lockin[firm.index])
         self._seg[:, L.SEG_REF] = ref[:, 0]
         return fp, sf, self._seg
 
@@ -282,5 +292,6 @@ class RelationshipMarket(mesa.Model):
 
     def customers(self, copy: bool = True) -> pd.DataFrame:
         """The per-customer snapshot now; ``copy=False`` gives views that change as the model steps on."""
-        return self.population.snapshot([f.name for f in self.firms],
-                                        [s.name for s in self.config.population.segments], copy=copy)
+        return self.population.snapshot(
+            [f.name for f in self.firms], [s.name for s in self.config.population.segments], copy=copy
+        )

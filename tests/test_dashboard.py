@@ -19,8 +19,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -31,7 +39,7 @@ def _free_port() -> int:
 
 def test_dashboard_views_render_for_a_model():
     """The views draw from a model's aggregates, for a small and a large population (no browser needed)."""
-    from sim.app import COMPONENTS, DashboardMarket, network_sample
+    from sim.dashboard.app import COMPONENTS, DashboardMarket, network_sample
 
     m = DashboardMarket(population_size=3000, structural_spend=5000.0, loyalty_programme=True, rival_price_war=True)
     m.run(5)
@@ -48,8 +56,13 @@ def test_dashboard_in_a_real_browser(tmp_path):
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "sim.cli", "dashboard", "--port", str(port)], cwd=ROOT,
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sim.cli", "dashboard", "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.time() + 120

@@ -13,9 +13,9 @@ from conftest import ACTIVE
 
 from sim import RelationshipMarket
 from sim.cli import main
-from sim.markets.firm import FIRM_COLUMNS
-from sim.population import CustomerPopulation
-from sim.run import run_scenario
+from sim.customers.population import CustomerPopulation
+from sim.market.firm import FIRM_COLUMNS
+from sim.output.run import run_scenario
 from sim.scenario import load_scenario
 
 STATE = [n for n in CustomerPopulation.__dataclass_fields__ if n != "network"]
@@ -30,8 +30,17 @@ def test_every_mechanism_is_exercised_and_invariants_hold():
     m.debug = True  # check(): valid states, conservation, exact money identity, every step
     m.run(40)
     ts = m.timeseries()
-    for col in ("churn_dissatisfaction", "churn_competition", "churn_own", "complaints", "recoveries",
-                "positive_episodes", "negative_episodes", "referral_acquisitions", "acquired_from_rival"):
+    for col in (
+        "churn_dissatisfaction",
+        "churn_competition",
+        "churn_own",
+        "complaints",
+        "recoveries",
+        "positive_episodes",
+        "negative_episodes",
+        "referral_acquisitions",
+        "acquired_from_rival",
+    ):
         assert ts[col].sum() > 0, f"{col} never happened: the test would not exercise it"
     # customer-level margins add up to the firms' gross margin (two independent tallies)
     total_customer_margin = float(m.population.cum_margin.astype(np.float64).sum())
@@ -39,21 +48,33 @@ def test_every_mechanism_is_exercised_and_invariants_hold():
     assert total_customer_margin == pytest.approx(firm_margin, rel=1e-4)
     assert np.allclose(ts["gross_margin"], ts["revenue"] - ts["cogs"] - ts["serve_cost"], rtol=1e-9, atol=1e-6)
     # conservation in the table too
-    per_step = ts.groupby("step")["customers"].sum() + ts.groupby("step")["prospects"].first() \
+    per_step = (
+        ts.groupby("step")["customers"].sum()
+        + ts.groupby("step")["prospects"].first()
         + ts.groupby("step")["lapsed_customers"].first()
+    )
     assert (per_step == m.population.n).all()
 
 
 # every lever that reaches the kernel on, plus the BG/NBD purchase-triggered dropout
 LEVERS_ON = {
-    "firms.focal.levers": {"financial": {"spend": 100}, "social": {"spend": 100}, "structural": {"spend": 100},
-                           "one_to_one": {"spend": 100}, "database": {"spend": 100},
-                           "tiered_service": {"targeting": 0.6, "end_unprofitable": True}},
-    "firms.rival_1.levers.poaching.spend": 300, "population.segments.all.network_value": 0.5,
+    "firms.focal.levers": {
+        "financial": {"spend": 100},
+        "social": {"spend": 100},
+        "structural": {"spend": 100},
+        "one_to_one": {"spend": 100},
+        "database": {"spend": 100},
+        "tiered_service": {"targeting": 0.6, "end_unprofitable": True},
+    },
+    "firms.rival_1.levers.poaching.spend": 300,
+    "population.segments.all.network_value": 0.5,
     "firms.focal.cost_to_serve": 3.0,
 }
-DROPOUT = {"dynamics.churn.own_after_purchase": True, "dynamics.churn.own_circumstances": 0.05,
-           "population.frequency_gamma": [2.0, 4.0]}
+DROPOUT = {
+    "dynamics.churn.own_after_purchase": True,
+    "dynamics.churn.own_circumstances": 0.05,
+    "population.frequency_gamma": [2.0, 4.0],
+}
 
 
 # prospects adopt so readily that the vector loop's bound sends every one to the event loop; linear and
@@ -62,8 +83,9 @@ EAGER = {"dynamics.acquisition.spontaneous": 0.9, "dynamics.loyalty.satisfaction
 CONVEX = {"dynamics.loyalty.satisfaction_power": 8}
 
 
-@pytest.mark.parametrize("extra", [{}, LEVERS_ON, DROPOUT, EAGER, CONVEX],
-                         ids=["active", "levers", "bgnbd", "eager", "convex"])
+@pytest.mark.parametrize(
+    "extra", [{}, LEVERS_ON, DROPOUT, EAGER, CONVEX], ids=["active", "levers", "bgnbd", "eager", "convex"]
+)
 def test_kernel_matches_numpy_reference(extra):
     a, b = _model(engine="numba", **extra), _model(engine="numpy", **extra)
     for _ in range(25):
@@ -71,11 +93,12 @@ def test_kernel_matches_numpy_reference(extra):
         b.step()
         np.testing.assert_allclose(a.totals, b.totals, rtol=1e-9, atol=1e-6)
     for name in STATE:
-        np.testing.assert_allclose(getattr(a.population, name), getattr(b.population, name), rtol=1e-6,
-                                   err_msg=name)
+        np.testing.assert_allclose(getattr(a.population, name), getattr(b.population, name), rtol=1e-6, err_msg=name)
     ts = a.timeseries()
-    exercised = {"levers": ("ended_by_firm", "churn_staff", "bond_structural", "acquired_from_rival"),
-                 "bgnbd": ("churn_own",)}.get("levers" if extra is LEVERS_ON else "bgnbd" if extra else "", ())
+    exercised = {
+        "levers": ("ended_by_firm", "churn_staff", "bond_structural", "acquired_from_rival"),
+        "bgnbd": ("churn_own",),
+    }.get("levers" if extra is LEVERS_ON else "bgnbd" if extra else "", ())
     for col in exercised:
         assert ts[col].sum() > 0, f"{col} never happened"
 
@@ -85,12 +108,11 @@ def _many_firms_scenario(tmp_path, baseline_path, extra_firms=2):
     a scalar scatter; at exactly that many, the packed counts use their last field."""
     import yaml
 
-    from sim.customer_kernel import MASKED_TALLY_MAX_FIRMS
+    from sim.customers.kernel import MASKED_TALLY_MAX_FIRMS
 
     doc = yaml.safe_load(baseline_path.read_text())
     n_firms = MASKED_TALLY_MAX_FIRMS + extra_firms
-    doc["firms"] = [{**doc["firms"][k % 3], "name": f"firm_{k}", "initial_share": 0.8 / n_firms}
-                    for k in range(n_firms)]
+    doc["firms"] = [{**doc["firms"][k % 3], "name": f"firm_{k}", "initial_share": 0.8 / n_firms} for k in range(n_firms)]
     path = tmp_path / "many_firms.yaml"
     path.write_text(yaml.safe_dump(doc))
     return path, n_firms
@@ -116,9 +138,9 @@ def test_word_of_mouth_kernel_matches_reference_with_hubs(baseline_path):
     receivers: the batched kernel delivers exactly what the plain loop of the reference does."""
     import copy
 
-    from sim.layout import T_POS_EPISODES
-    from sim.network import ContactNetwork
-    from sim.reference import wom_pass_ref
+    from sim.customers.network import ContactNetwork
+    from sim.customers.reference import wom_pass_ref
+    from sim.customers.registry import T_POS_EPISODES
 
     m = RelationshipMarket(baseline_path, rng=2, overrides={"population.size": 30_000})
     pop = m.population
@@ -169,8 +191,12 @@ def test_same_seed_same_parquet_different_seed_different(tmp_path, baseline_path
 
 def test_much_better_competitor_takes_customers():
     base = {"population.size": 6000, "steps": 52}
-    better = {**base, "firms.rival_1.offer.product": 1.0, "firms.rival_1.offer.service": 1.0,
-              "firms.rival_1.offer.price": 0.7}
+    better = {
+        **base,
+        "firms.rival_1.offer.product": 1.0,
+        "firms.rival_1.offer.service": 1.0,
+        "firms.rival_1.offer.price": 0.7,
+    }
     shares = {}
     for label, o in (("equal", base), ("better", better)):
         m = RelationshipMarket(rng=1, overrides=o).run()
@@ -186,9 +212,15 @@ def test_much_better_competitor_takes_customers():
 
 
 def test_no_churn_causes_means_no_churn():
-    m = _model(**{"dynamics.churn.dissatisfaction": 0.0, "dynamics.churn.competition": 0.0,
-                  "dynamics.churn.own_circumstances": 0.0, "dynamics.wom.referral_pull": 0.0,
-                  **{f"firms.{f}.employees.follow": 0.0 for f in ("focal", "rival_1", "rival_2")}})
+    m = _model(
+        **{
+            "dynamics.churn.dissatisfaction": 0.0,
+            "dynamics.churn.competition": 0.0,
+            "dynamics.churn.own_circumstances": 0.0,
+            "dynamics.wom.referral_pull": 0.0,
+            **{f"firms.{f}.employees.follow": 0.0 for f in ("focal", "rival_1", "rival_2")},
+        }
+    )
     m.run(30)
     ts = m.timeseries()
     assert ts["churned"].sum() == 0 and (ts.loc[ts.step > 0, "retention_rate"] == 1.0).all()
@@ -197,26 +229,68 @@ def test_no_churn_causes_means_no_churn():
 
 def test_timeseries_and_customer_tables(tmp_path, baseline_path):
     out = tmp_path / "run"
-    code = main(["run", str(baseline_path), "--seed", "7", "--steps", "12", "--out", str(out), "--quiet",
-                 "--set", "population.size=2000"])
+    code = main(
+        [
+            "run",
+            str(baseline_path),
+            "--seed",
+            "7",
+            "--steps",
+            "12",
+            "--out",
+            str(out),
+            "--quiet",
+            "--set",
+            "population.size=2000",
+        ]
+    )
     assert code == 0
     ts = pd.read_parquet(out / "timeseries.parquet")
-    required = {"step", "firm", "customers", "acquired", "churned", "retention_rate", "satisfaction", "trust",
-                "loyalty", "revenue", "cost", "profit", "customer_equity"}
+    required = {
+        "step",
+        "firm",
+        "customers",
+        "acquired",
+        "churned",
+        "retention_rate",
+        "satisfaction",
+        "trust",
+        "loyalty",
+        "revenue",
+        "cost",
+        "profit",
+        "customer_equity",
+    }
     assert required <= set(ts.columns)
     assert len(ts) == 13 * 3 and set(ts["firm"]) == {"focal", "rival_1", "rival_2"}
     assert np.allclose(ts["profit"], ts["revenue"] - ts["cost"])
     cust = pd.read_parquet(out / "customers.parquet")
-    assert {"firm", "segment", "stage", "tenure", "satisfaction", "trust", "loyalty",
-            "cumulative_margin"} <= set(cust.columns)
+    assert {"firm", "segment", "stage", "tenure", "satisfaction", "trust", "loyalty", "cumulative_margin"} <= set(
+        cust.columns
+    )
     assert len(cust) == 2000
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 7 and summary["resolved_scenario"]["population"]["size"] == 2000
     assert summary["resolved_scenario"]["steps"] == 12 and "mesa" in summary["versions"]
     assert (out / "overview.png").stat().st_size > 10_000
     # --force replaces atomically; nothing temporary is left beside it
-    assert main(["run", str(baseline_path), "--out", str(out), "--quiet", "--force", "--steps", "3",
-                 "--set", "population.size=500"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(baseline_path),
+                "--out",
+                str(out),
+                "--quiet",
+                "--force",
+                "--steps",
+                "3",
+                "--set",
+                "population.size=500",
+            ]
+        )
+        == 0
+    )
     assert len(pd.read_parquet(out / "customers.parquet")) == 500
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
@@ -232,8 +306,14 @@ def test_customer_snapshot_is_a_copy_unless_views_are_asked_for(baseline_path):
 
 
 def test_mesa_batch_run_accepts_the_model():
-    rows = mesa.batch_run(RelationshipMarket, parameters={"population__size": [500, 800], "steps": 5},
-                          rng=[1, 2], max_steps=5, number_processes=1, display_progress=False)
+    rows = mesa.batch_run(
+        RelationshipMarket,
+        parameters={"population__size": [500, 800], "steps": 5},
+        rng=[1, 2],
+        max_steps=5,
+        number_processes=1,
+        display_progress=False,
+    )
     df = pd.DataFrame(rows)
     assert set(df["population__size"]) == {500, 800} and len(df["RunId"].unique()) == 4
     assert set(FIRM_COLUMNS[:5]) <= set(df.columns)
@@ -250,9 +330,9 @@ def test_kernels_are_cached_on_disk():
     something it cannot pickle, say) has no index file there."""
     from pathlib import Path
 
-    from sim.customer_kernel import customer_pass
-    from sim.network import _csr
-    from sim.wom_kernel import _wom_batch, wom_pass
+    from sim.customers.kernel import customer_pass
+    from sim.customers.network import _csr
+    from sim.customers.wom import _wom_batch, wom_pass
 
     _model(seed=1, **{"population.size": 300}).step()
     for kernel in (customer_pass, wom_pass, _wom_batch, _csr):
@@ -262,11 +342,11 @@ def test_kernels_are_cached_on_disk():
 
 
 def test_parameter_table_is_current_and_complete(root):
-    """docs/parameters.md is generated from the schema (python -m sim.doctools); it must be current,
+    """docs/parameters.md is generated from the schema (python -m sim.docgen); it must be current,
     and every numeric parameter must carry a source: a claim ID, a paper, or "assumption"."""
-    from sim.doctools import parameter_rows, parameter_table
+    from sim.docgen import parameter_rows, parameter_table
 
-    assert (root / "docs" / "parameters.md").read_text() == parameter_table(), "run: python -m sim.doctools"
+    assert (root / "docs" / "parameters.md").read_text() == parameter_table(), "run: python -m sim.docgen"
     rows = parameter_rows()
     assert len(rows) > 150
     for path, default, _unit, _meaning, source in rows:

@@ -26,11 +26,17 @@ SMALL = {"population.size": 3000, "steps": 20}
 
 
 def _write(tmp_path: Path, name: str = "exp", **fields) -> Path:
-    data = {"name": name, "kind": "compare", "replications": 3, "set": SMALL,
-            "baseline": {"name": "base", "scenario": BASELINE},
-            "strategies": [{"name": "recovery", "scenario": BASELINE, "set": {"firms.focal.recovery_rate": 0.9}},
-                           {"name": "structural", "scenario": BASELINE,
-                            "set": {"firms.focal.levers.structural.spend": 20000}}]}
+    data = {
+        "name": name,
+        "kind": "compare",
+        "replications": 3,
+        "set": SMALL,
+        "baseline": {"name": "base", "scenario": BASELINE},
+        "strategies": [
+            {"name": "recovery", "scenario": BASELINE, "set": {"firms.focal.recovery_rate": 0.9}},
+            {"name": "structural", "scenario": BASELINE, "set": {"firms.focal.levers.structural.spend": 20000}},
+        ],
+    }
     data.update(fields)
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -42,9 +48,13 @@ def _dataset(folder: Path) -> pd.DataFrame:
 
 
 def test_common_random_numbers_pair_the_strategies(tmp_path):
-    path = _write(tmp_path, strategies=[{"name": "same", "scenario": BASELINE, "set": {"description": "a copy"}},
-                                        {"name": "structural", "scenario": BASELINE,
-                                         "set": {"firms.focal.levers.structural.spend": 20000}}])
+    path = _write(
+        tmp_path,
+        strategies=[
+            {"name": "same", "scenario": BASELINE, "set": {"description": "a copy"}},
+            {"name": "structural", "scenario": BASELINE, "set": {"firms.focal.levers.structural.spend": 20000}},
+        ],
+    )
     exp, base = load_experiment(path)
     specs, _ = expand(exp, base)
     assert [s.seed for s in specs if s.label == "base"] == [s.seed for s in specs if s.label == "structural"] == [0, 1, 2]
@@ -69,7 +79,7 @@ def test_confidence_intervals_cover_a_known_answer():
     20 experiments of 5 replications: the 95% t-intervals should cover the truth ~19 times in 20."""
     from sim.experiments.spec import RunSpec
     from sim.scenario import scenario_from_dict
-    from sim.validation import cohort_overrides
+    from sim.validation.configs import cohort_overrides
 
     q, steps, n = 0.05, 20, 1000
     o = cohort_overrides(n, steps)
@@ -89,8 +99,11 @@ def test_confidence_intervals_cover_a_known_answer():
 def test_serial_pool_and_dask_give_identical_runs(tmp_path):
     path = _write(tmp_path, replications=2)
     folders = {}
-    for label, args in (("serial", ["--workers", "1"]), ("pool", ["--workers", "2"]),
-                        ("dask", ["--scheduler", "local", "--workers", "2"])):
+    for label, args in (
+        ("serial", ["--workers", "1"]),
+        ("pool", ["--workers", "2"]),
+        ("dask", ["--scheduler", "local", "--workers", "2"]),
+    ):
         folders[label] = tmp_path / label
         assert main(["compare", str(path), "--quiet", "--out", str(folders[label]), *args]) == 0
     ref = _dataset(folders["serial"])
@@ -110,8 +123,7 @@ def test_a_killed_experiment_resumes_to_the_uninterrupted_dataset(tmp_path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     assert main(["compare", str(path), "--quiet", "--workers", "1", "--out", str(whole)]) == 0
     cmd = [sys.executable, "-m", "sim.cli", "compare", str(path), "--quiet", "--workers", "2", "--out", str(killed)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and len(list((killed / "runs").glob("*.parquet"))) < 3:
         time.sleep(0.05)
@@ -120,8 +132,9 @@ def test_a_killed_experiment_resumes_to_the_uninterrupted_dataset(tmp_path):
     partial = len(list((killed / "runs").glob("*.parquet")))
     assert 3 <= partial < 18, "the kill must land mid-experiment"
     assert main(["compare", str(path), "--quiet", "--workers", "2", "--out", str(killed)]) == 0
-    assert sorted(p.name for p in (killed / "runs").glob("*.parquet")) == \
-        sorted(p.name for p in (whole / "runs").glob("*.parquet"))
+    assert sorted(p.name for p in (killed / "runs").glob("*.parquet")) == sorted(
+        p.name for p in (whole / "runs").glob("*.parquet")
+    )
     pd.testing.assert_frame_equal(_dataset(whole), _dataset(killed))
     # a changed experiment never mixes into the folder
     changed = _write(tmp_path, replications=6, set={**SMALL, "population.size": 2500})
@@ -139,15 +152,17 @@ def test_a_failing_run_is_retried_then_reported_while_the_rest_continue(tmp_path
     assert "ValidationError" in results[1][2]
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"replicatons": 3}, "replicatons"),
-    ({"replications": "many"}, "replications"),
-    ({"metrics": ["profit", "x"]}, "metrics"),
-    ({"baseline": {"name": "base", "scenario": "nowhere.yaml"}}, "nowhere.yaml"),
-    ({"strategies": [{"name": "x", "scenario": BASELINE, "set": {"firms.focal.recovery_rate": 2}}]},
-     "recovery_rate"),
-    ({"kind": "sweep"}, "scenario"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"replicatons": 3}, "replicatons"),
+        ({"replications": "many"}, "replications"),
+        ({"metrics": ["profit", "x"]}, "metrics"),
+        ({"baseline": {"name": "base", "scenario": "nowhere.yaml"}}, "nowhere.yaml"),
+        ({"strategies": [{"name": "x", "scenario": BASELINE, "set": {"firms.focal.recovery_rate": 2}}]}, "recovery_rate"),
+        ({"kind": "sweep"}, "scenario"),
+    ],
+)
 def test_bad_experiment_files_fail_with_one_line_and_write_nothing(tmp_path, capsys, change, field):
     path = _write(tmp_path, **change)
     out = tmp_path / "out"
@@ -163,13 +178,28 @@ def test_missing_experiment_file(tmp_path, capsys):
 
 
 def test_sweeps_use_salib_designs_and_indices(tmp_path):
-    grid = {"name": "g", "kind": "sweep", "scenario": BASELINE, "replications": 1, "set": SMALL,
-            "parameters": [{"name": "firms.focal.levers.structural.spend", "values": [0, 30000]},
-                           {"name": "firms.focal.budget.retention", "values": [0, 5000]}],
-            "design": {"method": "grid"}, "outputs": ["profit_total", "churn_rate"]}
-    sobol = {**grid, "name": "s", "parameters": [{"name": "dynamics.churn.competition", "low": 0.0, "high": 0.3},
-                                                 {"name": "dynamics.wom.negative_impact", "low": 0.0, "high": 0.2}],
-             "design": {"method": "sobol", "samples": 4}}
+    grid = {
+        "name": "g",
+        "kind": "sweep",
+        "scenario": BASELINE,
+        "replications": 1,
+        "set": SMALL,
+        "parameters": [
+            {"name": "firms.focal.levers.structural.spend", "values": [0, 30000]},
+            {"name": "firms.focal.budget.retention", "values": [0, 5000]},
+        ],
+        "design": {"method": "grid"},
+        "outputs": ["profit_total", "churn_rate"],
+    }
+    sobol = {
+        **grid,
+        "name": "s",
+        "parameters": [
+            {"name": "dynamics.churn.competition", "low": 0.0, "high": 0.3},
+            {"name": "dynamics.wom.negative_impact", "low": 0.0, "high": 0.2},
+        ],
+        "design": {"method": "sobol", "samples": 4},
+    }
     for data in (grid, sobol):
         path = tmp_path / f"{data['name']}.yaml"
         path.write_text(yaml.safe_dump(data))

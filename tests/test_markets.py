@@ -23,14 +23,16 @@ N = 20_000
 
 @lru_cache(maxsize=64)
 def _run(overrides: str, seed: int, steps: int = 104, scenario: str = "baseline.yaml") -> pd.DataFrame:
-    m = RelationshipMarket(ROOT / "scenarios" / scenario, rng=seed,
-                           overrides={"population.size": N, **json.loads(overrides)})
+    m = RelationshipMarket(
+        ROOT / "scenarios" / scenario, rng=seed, overrides={"population.size": N, **json.loads(overrides)}
+    )
     m.run(steps)
     return m.timeseries()
 
 
-def runs(overrides: dict | None = None, steps: int = 104, scenario: str = "baseline.yaml",
-         firm: str = "focal", seeds=SEEDS) -> list[pd.DataFrame]:
+def runs(
+    overrides: dict | None = None, steps: int = 104, scenario: str = "baseline.yaml", firm: str = "focal", seeds=SEEDS
+) -> list[pd.DataFrame]:
     """The ``firm``'s rows (step > 0) of one run per seed."""
     key = json.dumps(overrides or {}, sort_keys=True)
     out = []
@@ -100,8 +102,7 @@ def test_a_supplier_squeeze_cuts_cost_at_once_and_quality_after_a_lag():  # M9
 
 
 def test_supplier_partnership_climbs_the_ladder_and_softens_disruptions():  # D5, M9
-    disrupt = {"events": [{"kind": "supply_disruption", "firm": "focal", "step": 80, "duration": 4,
-                           "severity": 0.5}]}
+    disrupt = {"events": [{"kind": "supply_disruption", "firm": "focal", "step": 80, "duration": 4, "severity": 0.5}]}
     base = runs(disrupt)
     part = runs({**disrupt, "firms.focal.levers.supplier.spend": 2000})
     for b, f in zip(base, part, strict=True):
@@ -123,8 +124,7 @@ def test_an_exclusive_distributor_lowers_rivals_acquisitions():  # M10
 
 
 def test_a_regulation_change_collapses_structural_bonds():  # M7
-    event = {"events": [{"kind": "regulation", "step": 60, "severity": 0.9}],
-             "firms.focal.levers.structural.spend": 5000}
+    event = {"events": [{"kind": "regulation", "step": 60, "severity": 0.9}], "firms.focal.levers.structural.spend": 5000}
     for f in runs(event):
         before, after = f["bond_structural"].iloc[59], f["bond_structural"].iloc[60]
         assert before > 0.1 and after < 0.2 * before
@@ -181,8 +181,12 @@ def test_poaching_takes_rivals_customers():  # competitor market
 
 
 def test_coopetition_raises_members_quality_and_cuts_their_contact_cost():  # M11
-    alliances = {"alliances": [{"name": "rd", "members": ["focal", "rival_1"], "kind": "rd", "spend": 1500},
-                               {"name": "ch", "members": ["focal", "rival_1"], "kind": "channel", "spend": 500}]}
+    alliances = {
+        "alliances": [
+            {"name": "rd", "members": ["focal", "rival_1"], "kind": "rd", "spend": 1500},
+            {"name": "ch", "members": ["focal", "rival_1"], "kind": "channel", "spend": 500},
+        ]
+    }
     for firm in ("focal", "rival_1"):
         base, ally = runs(firm=firm), runs(alliances, firm=firm)
         for b, f in zip(base, ally, strict=True):
@@ -192,8 +196,10 @@ def test_coopetition_raises_members_quality_and_cuts_their_contact_cost():  # M1
 
 
 def test_a_price_war_lowers_the_attackers_price_and_the_market_profit():  # competitor market, events
-    war = {"events": [{"kind": "price_war", "firm": "rival_1", "step": 20, "duration": 26, "severity": 0.15}],
-           "firms.rival_2.levers.match_price_war": True}
+    war = {
+        "events": [{"kind": "price_war", "firm": "rival_1", "step": 20, "duration": 26, "severity": 0.15}],
+        "firms.rival_2.levers.match_price_war": True,
+    }
     for firm in ("rival_1", "rival_2"):
         for f in runs(war, firm=firm):
             assert f["price"].iloc[20] < f["price"].iloc[19] and f["price"].iloc[50] == f["price"].iloc[19]
@@ -245,19 +251,40 @@ def test_every_scenario_loads_and_runs(path):
 
 def test_money_identity_holds_with_every_lever_and_event_on():
     on = {"spend": 2000}
-    levers = {"financial": {"rebate": 0.02, "spend": 1000}, "social": on, "structural": on,
-              "relationship_level": "partnership", "one_to_one": on, "database": on,
-              "tiered_service": {"targeting": 0.5, "end_unprofitable": True, "cost": 300},
-              "internal_marketing": on, "supplier": {"spend": 1000, "squeeze": 0.05},
-              "distributor": {"spend": 1000, "exclusive": True}, "public_relations": on, "poaching": on,
-              "copy_financial": {"enabled": True, "lag": 3}, "match_price_war": True}
-    events = [{"kind": k, "rate": 0.2, "duration": 3, "severity": 0.3}
-              for k in ("supply_disruption", "regulation", "media_crisis", "staff_departure", "price_war", "monopoly")]
-    m = RelationshipMarket(ROOT / "scenarios" / "baseline.yaml", rng=9, debug=True, overrides={
-        "population.size": 5000, "firms.focal.levers": levers, "firms.rival_1.levers": levers,
-        "stakeholders.initial_cash": -1e6, "events": events,
-        "population.segments.value_seekers.network_value": 0.3,
-        "alliances": [{"name": "a", "members": ["focal", "rival_2"], "kind": "purchasing"}]})
+    levers = {
+        "financial": {"rebate": 0.02, "spend": 1000},
+        "social": on,
+        "structural": on,
+        "relationship_level": "partnership",
+        "one_to_one": on,
+        "database": on,
+        "tiered_service": {"targeting": 0.5, "end_unprofitable": True, "cost": 300},
+        "internal_marketing": on,
+        "supplier": {"spend": 1000, "squeeze": 0.05},
+        "distributor": {"spend": 1000, "exclusive": True},
+        "public_relations": on,
+        "poaching": on,
+        "copy_financial": {"enabled": True, "lag": 3},
+        "match_price_war": True,
+    }
+    events = [
+        {"kind": k, "rate": 0.2, "duration": 3, "severity": 0.3}
+        for k in ("supply_disruption", "regulation", "media_crisis", "staff_departure", "price_war", "monopoly")
+    ]
+    m = RelationshipMarket(
+        ROOT / "scenarios" / "baseline.yaml",
+        rng=9,
+        debug=True,
+        overrides={
+            "population.size": 5000,
+            "firms.focal.levers": levers,
+            "firms.rival_1.levers": levers,
+            "stakeholders.initial_cash": -1e6,
+            "events": events,
+            "population.segments.value_seekers.network_value": 0.3,
+            "alliances": [{"name": "a", "members": ["focal", "rival_2"], "kind": "purchasing"}],
+        },
+    )
     m.run(30)  # check() after every step asserts profit == revenue - sum of the cost columns, exactly
     ts = m.timeseries()
     assert (ts["financing_cost"] > 0).any() and (ts["ended_by_firm"] > 0).any()

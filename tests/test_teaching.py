@@ -29,8 +29,9 @@ def test_every_exercise_names_files_that_exist():
 
 def test_exercise_1_complaints_outrun_praise():  # F4, F5, M5
     r2 = _focal("scenarios/teaching_word_of_mouth.yaml", firm="rival_2")
-    base = _focal("scenarios/baseline.yaml", firm="rival_2", **{"population.size": 30000,
-                                                               "population.budget_reference": 30000})
+    base = _focal(
+        "scenarios/baseline.yaml", firm="rival_2", **{"population.size": 30000, "population.budget_reference": 30000}
+    )
     assert r2["negative_contacts"].sum() / r2["negative_episodes"].sum() == 25.0
     assert abs(r2["positive_contacts"].sum() / r2["positive_episodes"].sum() - 8.0) < 0.05
     assert r2["negative_contacts"].sum() > 5 * r2["positive_contacts"].sum()

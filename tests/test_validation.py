@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import validation as v
+from sim.validation import configs as v
 
 
 def _clv_standard_error(m: float, r: float, i: float, periods: int, n: int) -> float:
@@ -77,7 +77,7 @@ def test_sim_validate_quick_passes_and_writes_its_results(tmp_path):
 
 
 def test_a_validation_check_fails_when_the_engine_is_wrong(monkeypatch):
-    from sim import validation_checks as vc
+    from sim.validation import checks as vc
 
     # a broken engine (sBG cohort that never churns) must fail the sBG check
     monkeypatch.setattr(vc.v, "sbg_survival", lambda a, b, n, periods, seed: np.ones(periods + 1))

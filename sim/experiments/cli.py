@@ -13,19 +13,35 @@ __all__ = ["add_parsers", "cmd_experiment", "cmd_results"]
 
 
 def add_parsers(sub: Any) -> None:
-    for kind, text in (("compare", "compare strategies over many replications (common random numbers)"),
-                       ("sweep", "sweep parameters over a design (grid, LHS, Sobol, Morris) with SALib")):
+    for kind, text in (
+        ("compare", "compare strategies over many replications (common random numbers)"),
+        ("sweep", "sweep parameters over a design (grid, LHS, Sobol, Morris) with SALib"),
+    ):
         p = sub.add_parser(kind, help=text)
         p.add_argument("experiment", help="experiment YAML file, e.g. experiments/retention_strategies.yaml")
         p.add_argument("--replications", type=int, default=None, help="replications per strategy / design point")
-        p.add_argument("--workers", type=int, default=None,
-                       help="local worker processes, or the size of a --scheduler local cluster (default: CPU count)")
-        p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="Dask scheduler tcp://HOST:PORT (its workers run the runs), or 'local' for a LocalCluster")
-        p.add_argument("--out", default=None, help="results folder (default: results/<experiment name>; "
-                                                   "re-running resumes it)")
-        p.add_argument("--set", dest="sets", action="append", metavar="KEY=VALUE",
-                       help="scenario override applied to every run, e.g. --set population.size=10000")
+        p.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="local worker processes, or the size of a --scheduler local cluster (default: CPU count)",
+        )
+        p.add_argument(
+            "--scheduler",
+            default=None,
+            metavar="ADDRESS",
+            help="Dask scheduler tcp://HOST:PORT (its workers run the runs), or 'local' for a LocalCluster",
+        )
+        p.add_argument(
+            "--out", default=None, help="results folder (default: results/<experiment name>; re-running resumes it)"
+        )
+        p.add_argument(
+            "--set",
+            dest="sets",
+            action="append",
+            metavar="KEY=VALUE",
+            help="scenario override applied to every run, e.g. --set population.size=10000",
+        )
         p.add_argument("--quiet", action="store_true", help="no progress bar")
     r = sub.add_parser("results", help="summarise a finished or partial experiment folder")
     r.add_argument("folder")
@@ -46,8 +62,9 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
         if args.workers is not None and args.scheduler not in (None, "local"):
             raise ScenarioError("--workers: the cluster at --scheduler decides its own workers")
         meta = _meta(exp)
-        folder, resuming = store.prepare(Path(args.out) if args.out else None, Path("results") / exp.name,
-                                         experiment_hash(exp, specs), meta)
+        folder, resuming = store.prepare(
+            Path(args.out) if args.out else None, Path("results") / exp.name, experiment_hash(exp, specs), meta
+        )
     except (ScenarioError, store.ExperimentExists) as err:
         return fail(str(err))
     from sim.experiments.execute import default_workers, execute
@@ -56,15 +73,21 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
     todo = [s for s in specs if s.key not in done]
     workers = args.workers or default_workers()
     backend = f"Dask {args.scheduler}" if args.scheduler else (f"{workers} worker processes" if workers > 1 else "serial")
-    print(f"{exp.name}: {len(specs)} runs ({len(specs) - len(todo)} already on disk), {backend} -> {folder}/",
-          flush=True)
+    print(f"{exp.name}: {len(specs)} runs ({len(specs) - len(todo)} already on disk), {backend} -> {folder}/", flush=True)
     failures: list[dict[str, Any]] = []
     t0 = time.perf_counter()
 
     def record(spec: Any, table: Any, err: str) -> None:
         if table is None:
-            failures.append({"run_key": spec.key, "strategy": spec.label, "replication": spec.replication,
-                             "seed": spec.seed, "error": err})
+            failures.append(
+                {
+                    "run_key": spec.key,
+                    "strategy": spec.label,
+                    "replication": spec.replication,
+                    "seed": spec.seed,
+                    "error": err,
+                }
+            )
             store.write_failures(folder, failures)
         else:
             store.write_run(folder, spec.key, table)
@@ -74,8 +97,14 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
-                      TimeElapsedColumn(), TimeRemainingColumn()) as bar:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("runs"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        ) as bar:
             task = bar.add_task(exp.name, total=len(todo))
 
             def step(spec: Any, table: Any, err: str) -> None:
@@ -93,16 +122,18 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
     else:
         problem, X = design
         report.sweep_report(folder, meta, keys, exp, problem, X)
-    print(f"{len(todo)} runs in {elapsed:.1f} s; {len(failures)} failed"
-          f"{' (see failures.csv)' if failures else ''}; report: {folder}/report.md")
+    print(
+        f"{len(todo)} runs in {elapsed:.1f} s; {len(failures)} failed"
+        f"{' (see failures.csv)' if failures else ''}; report: {folder}/report.md"
+    )
     return 1 if failures else 0
 
 
 def _meta(exp: Any) -> dict[str, Any]:
-    from sim.run import versions
+    from sim.output.run import versions
 
     meta = exp.model_dump(mode="json")
-    meta["strategies"] = ([exp.baseline.name, *[s.name for s in exp.strategies]] if exp.kind == "compare" else [])
+    meta["strategies"] = [exp.baseline.name, *[s.name for s in exp.strategies]] if exp.kind == "compare" else []
     meta["baseline"] = exp.baseline.name if exp.baseline else None
     meta["versions"] = versions()
     return meta
@@ -128,8 +159,10 @@ def cmd_results(args: argparse.Namespace, fail: Any) -> int:
         return fail(f"{folder}: not an experiment results folder (no experiment.json)")
     n = len(store.completed(folder))
     failed = (folder / "failures.csv").exists()
-    print(f"{meta['name']} ({meta['kind']}), created {meta.get('created', '?')}: {n} runs on disk"
-          f"{', some failed (failures.csv)' if failed else ''}")
+    print(
+        f"{meta['name']} ({meta['kind']}), created {meta.get('created', '?')}: {n} runs on disk"
+        f"{', some failed (failures.csv)' if failed else ''}"
+    )
     if meta["kind"] == "compare" and n:
         from sim.experiments import report
 

@@ -50,14 +50,24 @@ def analyze(exp: Any, problem: dict[str, Any], X: np.ndarray, Y: np.ndarray) -> 
         from SALib.analyze import sobol
 
         s = sobol.analyze(problem, Y, calc_second_order=d.second_order, seed=d.seed)
-        return [{"parameter": n, "S1": s["S1"][i], "S1_conf": s["S1_conf"][i], "ST": s["ST"][i],
-                 "ST_conf": s["ST_conf"][i]} for i, n in enumerate(names)]
+        return [
+            {"parameter": n, "S1": s["S1"][i], "S1_conf": s["S1_conf"][i], "ST": s["ST"][i], "ST_conf": s["ST_conf"][i]}
+            for i, n in enumerate(names)
+        ]
     if d.method == "morris":
         from SALib.analyze import morris
 
         s = morris.analyze(problem, X, Y, num_levels=d.levels, seed=d.seed)
-        return [{"parameter": n, "mu_star": s["mu_star"][i], "mu_star_conf": s["mu_star_conf"][i],
-                 "sigma": s["sigma"][i], "mu": s["mu"][i]} for i, n in enumerate(names)]
+        return [
+            {
+                "parameter": n,
+                "mu_star": s["mu_star"][i],
+                "mu_star_conf": s["mu_star_conf"][i],
+                "sigma": s["sigma"][i],
+                "mu": s["mu"][i],
+            }
+            for i, n in enumerate(names)
+        ]
     # grid / lhs: standardised regression coefficients as a simple, honest ranking (not Sobol indices)
     Xs = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
     ys = (Y - Y.mean()) / (Y.std() if Y.std() > 0 else 1.0)

@@ -23,10 +23,31 @@ __all__ = ["run_one", "execute", "TS_COLUMNS"]
 
 # the per-step columns kept in every run file (all firms)
 TS_COLUMNS = (
-    "customers", "market_share", "retention_rate", "churned", "acquired", "satisfaction", "trust", "loyalty",
-    "revenue", "cost", "profit", "customer_equity", "acquisition_spend", "retention_spend", "recovery_cost",
-    "relationship_spend", "gross_margin", "margin_returning", "image", "employee_satisfaction",
-    "supplier_rung", "distributor_partnership", "bond_financial", "bond_social", "bond_structural",
+    "customers",
+    "market_share",
+    "retention_rate",
+    "churned",
+    "acquired",
+    "satisfaction",
+    "trust",
+    "loyalty",
+    "revenue",
+    "cost",
+    "profit",
+    "customer_equity",
+    "acquisition_spend",
+    "retention_spend",
+    "recovery_cost",
+    "relationship_spend",
+    "gross_margin",
+    "margin_returning",
+    "image",
+    "employee_satisfaction",
+    "supplier_rung",
+    "distributor_partnership",
+    "bond_financial",
+    "bond_social",
+    "bond_structural",
 )
 
 
@@ -77,8 +98,12 @@ def _attempt(spec: RunSpec) -> tuple[str, pd.DataFrame | None, str]:
     return spec.key, None, err
 
 
-def execute(specs: Iterable[RunSpec], on_result: Callable[[RunSpec, pd.DataFrame | None, str], None],
-            workers: int = 1, scheduler: str | None = None) -> None:
+def execute(
+    specs: Iterable[RunSpec],
+    on_result: Callable[[RunSpec, pd.DataFrame | None, str], None],
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> None:
     """Run ``specs``; call ``on_result(spec, table_or_None, error)`` in the parent as each finishes.
 
     workers=1 and no scheduler: serial, in this process. workers>1: a process pool. scheduler:
@@ -117,14 +142,20 @@ def _execute_pool(specs: list[RunSpec], by_key: dict[str, RunSpec], on_result: C
                     pending.add(pool.submit(_attempt, nxt))
 
 
-def _execute_dask(specs: list[RunSpec], by_key: dict[str, RunSpec], on_result: Callable, workers: int,
-                  scheduler: str) -> None:
+def _execute_dask(
+    specs: list[RunSpec], by_key: dict[str, RunSpec], on_result: Callable, workers: int, scheduler: str
+) -> None:
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                               dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"})
+        cluster = LocalCluster(
+            n_workers=max(1, workers),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            env={"NUMBA_NUM_THREADS": "1"},
+        )
         client = Client(cluster)
     else:
         client = Client(scheduler)

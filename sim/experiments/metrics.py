@@ -1,6 +1,6 @@
 """Run-level metrics of every firm in one run (stored in each run file as ``m_<metric>`` columns).
 
-Definitions (``sim.metrics`` has the single-run headlines they build on):
+Definitions (``sim.output.headlines`` has the single-run headlines they build on):
 - annual_retention: product of the last year's per-step retention rates;
 - churn_rate: customers lost per customer-year over the run;
 - profit_per_period: mean profit per step; relationship_spend_total: retention (after-sales care) +
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.metrics import firm_headlines
+from sim.output.headlines import firm_headlines
 
 __all__ = ["run_metrics"]
 

@@ -21,10 +21,22 @@ from sim.experiments.store import read_runs, write_text_atomically  # noqa: E402
 
 __all__ = ["compare_report", "sweep_report", "KEY_METRICS"]
 
-KEY_METRICS = ("profit_total", "annual_retention", "churn_rate", "customers_final", "customer_equity_final",
-               "relationship_spend_total", "return_on_relationship_spend")
-LABELS = {"customers": "Customers", "retention_rate": "Retention rate per week", "profit": "Profit per week",
-          "satisfaction": "Mean satisfaction (M1)", "loyalty": "Mean loyalty (M3)"}
+KEY_METRICS = (
+    "profit_total",
+    "annual_retention",
+    "churn_rate",
+    "customers_final",
+    "customer_equity_final",
+    "relationship_spend_total",
+    "return_on_relationship_spend",
+)
+LABELS = {
+    "customers": "Customers",
+    "retention_rate": "Retention rate per week",
+    "profit": "Profit per week",
+    "satisfaction": "Mean satisfaction (M1)",
+    "loyalty": "Mean loyalty (M3)",
+}
 
 
 def _fmt(x: float) -> str:
@@ -51,17 +63,27 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
     _differences_figure(table, baseline, figdir / "differences.png")
     _survival_figure(df, order, figdir / "survival.png")
     n_reps = runs.groupby("strategy")["replication"].nunique()
-    lines = [f"# {meta['name']}: strategy comparison", "", meta.get("description", "").strip(), "",
-             f"Firm reported: **{firm}**. Baseline: **{baseline}**. Replications per strategy: "
-             f"{int(n_reps.min())}–{int(n_reps.max())} (common random numbers: replication k of every strategy "
-             f"uses seed {meta['seed']} + k). Means with 95% t-intervals; *difference* = paired difference "
-             "against the baseline with its 95% interval.", "", "## Ranking by cumulative profit", "",
-             "| rank | strategy | profit | 95% CI | difference vs baseline | 95% CI | significant |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# {meta['name']}: strategy comparison",
+        "",
+        meta.get("description", "").strip(),
+        "",
+        f"Firm reported: **{firm}**. Baseline: **{baseline}**. Replications per strategy: "
+        f"{int(n_reps.min())}–{int(n_reps.max())} (common random numbers: replication k of every strategy "
+        f"uses seed {meta['seed']} + k). Means with 95% t-intervals; *difference* = paired difference "
+        "against the baseline with its 95% interval.",
+        "",
+        "## Ranking by cumulative profit",
+        "",
+        "| rank | strategy | profit | 95% CI | difference vs baseline | 95% CI | significant |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for _, r in ranking.iterrows():
-        lines.append(f"| {r['rank']} | {r['strategy']} | {_fmt(r['mean'])} | {_fmt(r['ci_low'])} – {_fmt(r['ci_high'])}"
-                     f" | {_fmt(r['diff_vs_baseline'])} | {_fmt(r['diff_ci_low'])} – {_fmt(r['diff_ci_high'])} | "
-                     f"{'yes' if r['significant'] else 'no'} |")
+        lines.append(
+            f"| {r['rank']} | {r['strategy']} | {_fmt(r['mean'])} | {_fmt(r['ci_low'])} – {_fmt(r['ci_high'])}"
+            f" | {_fmt(r['diff_vs_baseline'])} | {_fmt(r['diff_ci_low'])} – {_fmt(r['diff_ci_high'])} | "
+            f"{'yes' if r['significant'] else 'no'} |"
+        )
     lines += ["", "## Key metrics (mean [95% CI]; paired difference vs baseline)", ""]
     shown = [m for m in KEY_METRICS if m in meta["metrics"]]
     lines.append("| strategy | " + " | ".join(shown) + " |")
@@ -75,9 +97,19 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
                 cell += f"<br>Δ {_fmt(r['diff_vs_baseline'])} [{_fmt(r['diff_ci_low'])}, {_fmt(r['diff_ci_high'])}]"
             cells.append(cell)
         lines.append(f"| {s} | " + " | ".join(cells) + " |")
-    lines += ["", "All metrics for every strategy: `comparison.csv`. Per-run data: `runs/` (Parquet).", "",
-              "## Figures", "", "![time series](figures/timeseries.png)", "",
-              "![paired differences](figures/differences.png)", "", "![survival](figures/survival.png)", ""]
+    lines += [
+        "",
+        "All metrics for every strategy: `comparison.csv`. Per-run data: `runs/` (Parquet).",
+        "",
+        "## Figures",
+        "",
+        "![time series](figures/timeseries.png)",
+        "",
+        "![paired differences](figures/differences.png)",
+        "",
+        "![survival](figures/survival.png)",
+        "",
+    ]
     write_text_atomically(folder / "report.md", "\n".join(lines))
     return {"runs": int(len(runs)), "ranking": ranking}
 
@@ -121,8 +153,10 @@ def _differences_figure(table: pd.DataFrame, baseline: str, path: Path) -> None:
     for ax, m in zip(axes, metrics, strict=True):
         t = table[(table["metric"] == m) & (table["strategy"] != baseline)].sort_values("diff_vs_baseline")
         err = np.vstack([t["diff_vs_baseline"] - t["diff_ci_low"], t["diff_ci_high"] - t["diff_vs_baseline"]])
-        colors = ["tab:green" if lo > 0 else "tab:red" if hi < 0 else "tab:gray"
-                  for lo, hi in zip(t["diff_ci_low"], t["diff_ci_high"], strict=True)]
+        colors = [
+            "tab:green" if lo > 0 else "tab:red" if hi < 0 else "tab:gray"
+            for lo, hi in zip(t["diff_ci_low"], t["diff_ci_high"], strict=True)
+        ]
         ax.barh(t["strategy"], t["diff_vs_baseline"], xerr=err, color=colors, capsize=3)
         ax.axvline(0, color="k", lw=0.8)
         ax.set_title(f"{m}: paired difference vs {baseline} (95% CI)", fontsize=10)
@@ -168,9 +202,15 @@ def sweep_report(folder: Path, meta: dict[str, Any], keys: set[str], exp: Any, p
     table.to_csv(folder / "sweep.csv")
     figdir = folder / "figures"
     figdir.mkdir(exist_ok=True)
-    lines = [f"# {meta['name']}: parameter sweep ({exp.design.method})", "", meta.get("description", "").strip(), "",
-             f"{len(X)} design points × {exp.replications} replications; outputs are means over replications "
-             f"of the **{meta['firm']}** firm's metrics. Design and indices: SALib.", ""]
+    lines = [
+        f"# {meta['name']}: parameter sweep ({exp.design.method})",
+        "",
+        meta.get("description", "").strip(),
+        "",
+        f"{len(X)} design points × {exp.replications} replications; outputs are means over replications "
+        f"of the **{meta['firm']}** firm's metrics. Design and indices: SALib.",
+        "",
+    ]
     indices = []
     if complete:
         for out in exp.outputs:
@@ -180,8 +220,14 @@ def sweep_report(folder: Path, meta: dict[str, Any], keys: set[str], exp: Any, p
         ind.to_csv(folder / "indices.csv", index=False)
         for out in exp.outputs:
             _indices_figure(ind[ind["output"] == out], exp.design.method, out, figdir / f"indices_{out}.png")
-            lines += [f"## {out}", "", _markdown(ind[ind["output"] == out].drop(columns="output")),
-                      "", f"![indices](figures/indices_{out}.png)", ""]
+            lines += [
+                f"## {out}",
+                "",
+                _markdown(ind[ind["output"] == out].drop(columns="output")),
+                "",
+                f"![indices](figures/indices_{out}.png)",
+                "",
+            ]
         if exp.design.method == "grid" and len(params) == 2:
             for out in exp.outputs:
                 _heatmap(table, params, out, figdir / f"heatmap_{out}.png")
@@ -194,8 +240,10 @@ def sweep_report(folder: Path, meta: dict[str, Any], keys: set[str], exp: Any, p
 
 def _markdown(df: pd.DataFrame) -> str:
     head = "| " + " | ".join(df.columns) + " |\n|" + "---|" * len(df.columns)
-    body = ["| " + " | ".join(v if isinstance(v, str) else _fmt(float(v)) for v in row) + " |"
-            for row in df.itertuples(index=False)]
+    body = [
+        "| " + " | ".join(v if isinstance(v, str) else _fmt(float(v)) for v in row) + " |"
+        for row in df.itertuples(index=False)
+    ]
     return "\n".join([head, *body])
 
 
@@ -242,4 +290,3 @@ def _heatmap(table: pd.DataFrame, params: list[str], output: str, path: Path) ->
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-

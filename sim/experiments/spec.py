@@ -18,17 +18,27 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sim.scenario import ScenarioError, _describe, load_scenario
+from sim.scenario import ScenarioError, describe_error, load_scenario
 
-__all__ = ["Experiment", "Strategy", "SweepParameter", "Design", "RunSpec", "load_experiment", "expand",
-           "METRICS"]
+__all__ = ["Experiment", "Strategy", "SweepParameter", "Design", "RunSpec", "load_experiment", "expand", "METRICS"]
 
 # per-run metrics of the focal firm (computed in sim.experiments.metrics)
 METRICS = (
-    "annual_retention", "churn_rate", "customers_final", "market_share_final", "satisfaction_final",
-    "loyalty_final", "profit_total", "profit_per_period", "customer_equity_final", "acquisition_spend_total",
-    "retention_spend_total", "relationship_spend_total", "return_on_relationship_spend",
-    "returning_margin_share", "top20_revenue_share",
+    "annual_retention",
+    "churn_rate",
+    "customers_final",
+    "market_share_final",
+    "satisfaction_final",
+    "loyalty_final",
+    "profit_total",
+    "profit_per_period",
+    "customer_equity_final",
+    "acquisition_spend_total",
+    "retention_spend_total",
+    "relationship_spend_total",
+    "return_on_relationship_spend",
+    "returning_margin_share",
+    "top20_revenue_share",
 )
 
 
@@ -127,8 +137,9 @@ class RunSpec:
     overrides: str = "{}"  # JSON of the overrides that made this run's scenario (recorded in every row)
 
 
-def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None,
-                    replications: int | None = None) -> tuple[Experiment, Path]:
+def load_experiment(
+    path: str | Path, overrides: dict[str, Any] | None = None, replications: int | None = None
+) -> tuple[Experiment, Path]:
     """Read and validate an experiment file; ``overrides`` (``--set``) are added to its ``set``."""
     path = Path(path)
     try:
@@ -144,7 +155,7 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None,
     try:
         exp = Experiment.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(_describe(err, data, str(path))) from None
+        raise ScenarioError(describe_error(err, data, str(path))) from None
     if overrides:
         exp = exp.model_copy(update={"set": {**exp.set, **overrides}})
     if replications is not None:
@@ -183,8 +194,7 @@ def expand(exp: Experiment, base: Path, source: str = "experiment") -> tuple[lis
             for s, sc in resolved:
                 seed = exp.seed + k
                 over = json.dumps({"scenario": s.scenario, **exp.set, **s.set}, sort_keys=True, default=str)
-                specs.append(RunSpec(_key(exp.name, s.name, sc, seed), s.name, k, seed, sc, {}, exp.firm,
-                                     overrides=over))
+                specs.append(RunSpec(_key(exp.name, s.name, sc, seed), s.name, k, seed, sc, {}, exp.firm, overrides=over))
         return specs, None
     from sim.experiments.design import sample
 
@@ -207,4 +217,3 @@ def experiment_hash(exp: Experiment, specs: list[RunSpec]) -> str:
     replications extend the same results folder, since every run is stored under its own content hash)."""
     first = sorted({s.key for s in specs if s.replication == 0})
     return _key(exp.model_dump(mode="json", exclude={"description", "replications"}), first)
-

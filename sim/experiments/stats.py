@@ -44,8 +44,11 @@ def compare_table(runs: pd.DataFrame, baseline: str, metrics: list[str], order: 
     for _, r in runs.iterrows():
         b = base.loc[r["replication"]] if r["replication"] in base.index else None
         extra = np.nan if b is None else r["relationship_spend_total"] - b["relationship_spend_total"]
-        ror.append(np.nan if b is None or r["strategy"] == baseline or abs(extra) < 1e-9
-                   else (r["profit_total"] - b["profit_total"]) / extra)
+        ror.append(
+            np.nan
+            if b is None or r["strategy"] == baseline or abs(extra) < 1e-9
+            else (r["profit_total"] - b["profit_total"]) / extra
+        )
     runs["return_on_relationship_spend"] = ror
     base = runs[runs["strategy"] == baseline].set_index("replication")
     rows = []
@@ -58,9 +61,19 @@ def compare_table(runs: pd.DataFrame, baseline: str, metrics: list[str], order: 
                 d = (np.nan, np.nan, np.nan)
             else:
                 d = mean_ci((g.loc[common, m] - base.loc[common, m]).to_numpy())
-            rows.append({"strategy": s, "metric": m, "n": int(np.isfinite(g[m].to_numpy(dtype=float)).sum()),
-                         "mean": mean, "ci_low": lo, "ci_high": hi, "diff_vs_baseline": d[0],
-                         "diff_ci_low": d[1], "diff_ci_high": d[2]})
+            rows.append(
+                {
+                    "strategy": s,
+                    "metric": m,
+                    "n": int(np.isfinite(g[m].to_numpy(dtype=float)).sum()),
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "diff_vs_baseline": d[0],
+                    "diff_ci_low": d[1],
+                    "diff_ci_high": d[2],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -70,5 +83,6 @@ def rank(table: pd.DataFrame, metric: str = "profit_total") -> pd.DataFrame:
     t["significant"] = (t["diff_ci_low"] > 0) | (t["diff_ci_high"] < 0)
     t = t.sort_values("mean", ascending=False).reset_index(drop=True)
     t.insert(0, "rank", np.arange(1, len(t) + 1))
-    return t[["rank", "strategy", "mean", "ci_low", "ci_high", "diff_vs_baseline", "diff_ci_low", "diff_ci_high",
-              "significant"]]
+    return t[
+        ["rank", "strategy", "mean", "ci_low", "ci_high", "diff_vs_baseline", "diff_ci_low", "diff_ci_high", "significant"]
+    ]

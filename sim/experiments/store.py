@@ -21,8 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["ExperimentExists", "prepare", "completed", "write_run", "write_failures", "read_runs",
-           "write_text_atomically"]
+__all__ = ["ExperimentExists", "prepare", "completed", "write_run", "write_failures", "read_runs", "write_text_atomically"]
 
 
 class ExperimentExists(FileExistsError):
@@ -41,8 +40,7 @@ def prepare(out: Path | None, default: Path, identity: str, meta: dict[str, Any]
     With ``out`` given: resume it if it holds this experiment, create it if absent or empty, refuse
     otherwise. Without: ``default``, or the first of ``default-2``, ``default-3``... that is free or
     holds this experiment."""
-    candidates = [out] if out is not None else [default] + [default.with_name(f"{default.name}-{k}")
-                                                          for k in range(2, 1000)]
+    candidates = [out] if out is not None else [default] + [default.with_name(f"{default.name}-{k}") for k in range(2, 1000)]
     for folder in candidates:
         found = _identity(folder)
         if found == identity:
@@ -91,8 +89,9 @@ def write_failures(folder: Path, failures: list[dict[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
-def read_runs(folder: Path, keys: set[str] | None = None, firm: str | None = None,
-              columns: list[str] | None = None) -> pd.DataFrame:
+def read_runs(
+    folder: Path, keys: set[str] | None = None, firm: str | None = None, columns: list[str] | None = None
+) -> pd.DataFrame:
     """The runs dataset (optionally only ``keys``, one ``firm``, some ``columns``), sorted canonically."""
     import pyarrow.dataset as ds
 

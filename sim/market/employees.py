@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import mesa
 
-from sim.scenario_markets import EmployeeConfig, Spend
+from sim.scenario.markets import EmployeeConfig, Spend
 
 __all__ = ["EmployeePool"]
 

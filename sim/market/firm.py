@@ -15,32 +15,58 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import layout as L
+from sim.customers import registry as L
 from sim.scenario import FirmConfig, Offer
-from sim.scenario_markets import RELATIONSHIP_LEVELS, LeverEffects
+from sim.scenario.markets import RELATIONSHIP_LEVELS, LeverEffects
 
 if TYPE_CHECKING:
-    from sim.markets.alliance import Alliance
-    from sim.markets.distributor import Distributor
-    from sim.markets.employees import EmployeePool
-    from sim.markets.supplier import Supplier
+    from sim.market.alliance import Alliance
+    from sim.market.distributor import Distributor
+    from sim.market.employees import EmployeePool
+    from sim.market.supplier import Supplier
 
 __all__ = ["Firm", "FIRM_COLUMNS", "SPEND_COLUMNS", "COST_COLUMNS", "MARKET_SPEND"]
 
 # lever spends (currency per step), summed into `relationship_spend`
 SPEND_COLUMNS = (
-    "spend_financial", "spend_social", "spend_structural", "spend_relationship_level", "spend_one_to_one",
-    "spend_database", "spend_tiering", "spend_internal", "spend_supplier", "spend_distributor", "spend_pr",
-    "spend_poaching", "spend_alliance",
+    "spend_financial",
+    "spend_social",
+    "spend_structural",
+    "spend_relationship_level",
+    "spend_one_to_one",
+    "spend_database",
+    "spend_tiering",
+    "spend_internal",
+    "spend_supplier",
+    "spend_distributor",
+    "spend_pr",
+    "spend_poaching",
+    "spend_alliance",
 )
 # profit = revenue - the sum of these, in this order (the money identity)
-COST_COLUMNS = ("cogs", "serve_cost", "acquisition_spend", "retention_spend", "recovery_cost",
-                "relationship_spend", "financing_cost")
+COST_COLUMNS = (
+    "cogs",
+    "serve_cost",
+    "acquisition_spend",
+    "retention_spend",
+    "recovery_cost",
+    "relationship_spend",
+    "financing_cost",
+)
 # which of the six markets (D1) each spend serves
 MARKET_SPEND = {
-    "customer": ("acquisition_spend", "retention_spend", "recovery_cost", "spend_financial", "spend_social",
-                 "spend_structural", "spend_relationship_level", "spend_one_to_one", "spend_database",
-                 "spend_tiering"),
+    "customer": (
+        "acquisition_spend",
+        "retention_spend",
+        "recovery_cost",
+        "spend_financial",
+        "spend_social",
+        "spend_structural",
+        "spend_relationship_level",
+        "spend_one_to_one",
+        "spend_database",
+        "spend_tiering",
+    ),
     "competitor": ("spend_poaching", "spend_alliance"),
     "supplier": ("spend_supplier",),
     "distributor": ("spend_distributor",),
@@ -49,21 +75,70 @@ MARKET_SPEND = {
 }
 # the state of the firm's other markets, recorded every step
 MARKET_STATE = (
-    "price", "rebate", "unit_cost_effective", "product_quality", "service_quality", "personnel_quality", "image",
-    "supplier_rung", "input_quality", "supply_disrupted", "distributor_partnership", "distributor_reach",
-    "exclusive", "employee_satisfaction", "staff_turnover", "consumer_campaign", "lockin", "in_alliance", "cash",
+    "price",
+    "rebate",
+    "unit_cost_effective",
+    "product_quality",
+    "service_quality",
+    "personnel_quality",
+    "image",
+    "supplier_rung",
+    "input_quality",
+    "supply_disrupted",
+    "distributor_partnership",
+    "distributor_reach",
+    "exclusive",
+    "employee_satisfaction",
+    "staff_turnover",
+    "consumer_campaign",
+    "lockin",
+    "in_alliance",
+    "cash",
 )
 # what the DataCollector records for every firm every step (the timeseries columns)
 FIRM_COLUMNS = (
-    "customers", "acquired", "churned", "retention_rate", "market_share", "satisfaction", "trust", "loyalty",
-    "revenue", "cost", "profit", "customer_equity",
-    "churn_dissatisfaction", "churn_competition", "churn_staff", "churn_own", "ended_by_firm",
-    "switched_to_rival", "lapsed", "acquired_from_rival", "referral_acquisitions", "won_back", "purchases",
-    "revenue_returning", "gross_margin", "margin_returning", *COST_COLUMNS, *SPEND_COLUMNS,
-    "complaints", "recoveries", "delighted", "bond_financial", "bond_social",
-    "bond_structural", "positive_episodes", "positive_contacts", "positive_deals", "won_by_praise",
-    "negative_episodes", "negative_contacts",
-    *(f"stage_{s}" for s in L.STAGES if s not in ("prospect", "lapsed")), *MARKET_STATE,
+    "customers",
+    "acquired",
+    "churned",
+    "retention_rate",
+    "market_share",
+    "satisfaction",
+    "trust",
+    "loyalty",
+    "revenue",
+    "cost",
+    "profit",
+    "customer_equity",
+    "churn_dissatisfaction",
+    "churn_competition",
+    "churn_staff",
+    "churn_own",
+    "ended_by_firm",
+    "switched_to_rival",
+    "lapsed",
+    "acquired_from_rival",
+    "referral_acquisitions",
+    "won_back",
+    "purchases",
+    "revenue_returning",
+    "gross_margin",
+    "margin_returning",
+    *COST_COLUMNS,
+    *SPEND_COLUMNS,
+    "complaints",
+    "recoveries",
+    "delighted",
+    "bond_financial",
+    "bond_social",
+    "bond_structural",
+    "positive_episodes",
+    "positive_contacts",
+    "positive_deals",
+    "won_by_praise",
+    "negative_episodes",
+    "negative_contacts",
+    *(f"stage_{s}" for s in L.STAGES if s not in ("prospect", "lapsed")),
+    *MARKET_STATE,
 )
 
 
@@ -151,8 +226,9 @@ class Firm(mesa.Agent):
             product=clip((o.product + sup.product_delta() + rd) * sup.product_factor()),
             # the firm's customers' bonds are part of what it offers: customised service (M7: structural
             # bonds pull customers from rivals) and personal contact (D3 level 2)
-            service=clip(o.service + emp.service_delta() + dis.service_delta()
-                         + effects.structural_value * self.bond_structural),
+            service=clip(
+                o.service + emp.service_delta() + dis.service_delta() + effects.structural_value * self.bond_structural
+            ),
             personnel=clip(o.personnel + emp.service_delta() + effects.social_value * self.bond_social),
             image=clip(self.image),
             price=o.price * (1.0 - rebate) * (1.0 - self.price_cut),
@@ -171,23 +247,28 @@ class Firm(mesa.Agent):
             out *= a.contact_cost_factor()
         return out
 
-    def kernel_row(self, row: np.ndarray, effects: LeverEffects, care_effect: float, care_unit: float,
-                   neg_rate: float, lockin: float) -> None:
+    def kernel_row(
+        self, row: np.ndarray, effects: LeverEffects, care_effect: float, care_unit: float, neg_rate: float, lockin: float
+    ) -> None:
         """Fill this firm's row of the kernel's per-firm parameters (``layout.FP``)."""
         cfg, lv, e = self.config, self.config.levers, effects
         n = max(self.customers_at_start, 1.0)
         care = self.retention_spend / n
         lvl = self.level
-        row[L.FP_CARE] = (care_effect * care / (care + care_unit) + e.level_care[lvl]  # M14, D4
-                          + e.one_to_one_value * _saturating(self.spend_one_to_one / n, e.one_to_one_unit))
+        row[L.FP_CARE] = (
+            care_effect * care / (care + care_unit)
+            + e.level_care[lvl]  # M14, D4
+            + e.one_to_one_value * _saturating(self.spend_one_to_one / n, e.one_to_one_unit)
+        )
         row[L.FP_RECOVERY] = min(1.0, cfg.recovery_rate + e.level_recovery[lvl])
         row[L.FP_MARGIN] = 1.0 - self.unit_cost_effective
         row[L.FP_PRICE] = self.current.price
         row[L.FP_SERVE] = cfg.cost_to_serve
         row[L.FP_INV_FIN] = e.financial_rate * _saturating(self.fin_per_customer, e.financial_unit)
         row[L.FP_INV_SOC] = e.social_rate * _saturating(self.spend_social / n, e.social_unit) + e.level_social[lvl]
-        row[L.FP_INV_STR] = (e.structural_rate * _saturating(self.spend_structural / n, e.structural_unit)
-                             + e.level_structural[lvl])
+        row[L.FP_INV_STR] = (
+            e.structural_rate * _saturating(self.spend_structural / n, e.structural_unit) + e.level_structural[lvl]
+        )
         row[L.FP_NEG_RAND] = min(1.0, neg_rate * self.model.consumer_group.amplification(self))
         row[L.FP_LOCKIN] = lockin
         row[L.FP_TIER] = lv.tiered_service.targeting

@@ -80,7 +80,7 @@ def market_summary(ts: pd.DataFrame) -> dict[str, dict]:
     """Per firm and market (D1): total spend, its share of revenue, and the market's state at the start
     and end of the run. The return of a market's spend against a baseline is a paired comparison of
     two runs with the same seed (``sim compare``); one run can only show where the money went."""
-    from sim.markets.firm import MARKET_SPEND
+    from sim.market.firm import MARKET_SPEND
 
     out: dict[str, dict] = {}
     for name, g in ts.groupby("firm", observed=True, sort=False):

@@ -66,8 +66,15 @@ def write_atomically(out: Path, force: bool, write: Callable[[Path], None]) -> N
         raise
 
 
-def run_scenario(scenario: Scenario, seed: int, out: str | Path | None = None, *, force: bool = False,
-                 progress: Callable[[int], Any] | None = None, debug: bool = False):
+def run_scenario(
+    scenario: Scenario,
+    seed: int,
+    out: str | Path | None = None,
+    *,
+    force: bool = False,
+    progress: Callable[[int], Any] | None = None,
+    debug: bool = False,
+):
     """Build and run the model; write the results folder if ``out`` is given. Returns the model."""
     from sim.model import RelationshipMarket
 
@@ -83,8 +90,8 @@ def run_scenario(scenario: Scenario, seed: int, out: str | Path | None = None, *
 
 
 def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
-    from sim.metrics import firm_headlines, market_summary
-    from sim.plots import markets_figure, overview_figure
+    from sim.output.headlines import firm_headlines, market_summary
+    from sim.output.plots import markets_figure, overview_figure
 
     cfg: Scenario = model.config
     ts = model.timeseries()

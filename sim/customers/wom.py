@@ -1,6 +1,6 @@
 """The word-of-mouth pass (M5, F4, F5): last step's talkers reach their network neighbours and, beyond
 the network, random people. Serial: it touches only the talkers (a few % of people), and delivering in
-talker order keeps the result identical to the plain loop in ``sim.reference``.
+talker order keeps the result identical to the plain loop in ``sim.customers.reference``.
 """
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim.layout import (
+from sim.customers.prefetch import prefetch
+from sim.customers.registry import (
     T_NEG_CONTACTS,
     T_NEG_EPISODES,
     T_NEG_RANDOM,
@@ -17,8 +18,7 @@ from sim.layout import (
     T_POS_EPISODES,
     T_POS_RANDOM,
 )
-from sim.prefetch import prefetch
-from sim.rng import customer_key, draw, u_hi
+from sim.customers.rng import customer_key, draw, u_hi
 
 __all__ = ["wom_pass"]
 
@@ -26,8 +26,7 @@ _WOM_BATCH = 512  # talkers handled together: their scattered loads are issued a
 
 
 @numba.njit(cache=True)
-def wom_pass(key, voice, firm, indptr, indices, wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n,
-             reach_pos, reach_neg, tot):
+def wom_pass(key, voice, firm, indptr, indices, wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n, reach_pos, reach_neg, tot):
     """Deliver last step's word-of-mouth episodes (M5). ``voice[j]`` is +(f+1) for a positive episode
     about firm f, -(f+1) for a negative one. A talker reaches each neighbour with probability R/degree
     (all of them when R >= degree) and R - degree random people beyond the network, so an episode's
@@ -39,7 +38,7 @@ def wom_pass(key, voice, firm, indptr, indices, wom_pos_firm, wom_pos_n, wom_neg
     arithmetic: they are gathered in batches, and each batch's lookups run as separate tight loops whose
     loads the CPU overlaps (2x faster at 10 M customers than one talker at a time), with the lines each
     loop will need prefetched by the loop before. Deliveries happen in talker order, so the result is
-    the same as the plain loop in ``sim.reference``."""
+    the same as the plain loop in ``sim.customers.reference``."""
     n = voice.shape[0]
     batch = np.empty(_WOM_BATCH, dtype=np.int64)
     starts = np.empty(_WOM_BATCH, dtype=np.int64)
@@ -52,17 +51,68 @@ def wom_pass(key, voice, firm, indptr, indices, wom_pos_firm, wom_pos_n, wom_neg
             batch[nb] = j
             nb += 1
             if nb == _WOM_BATCH:
-                _wom_batch(key, nb, batch, voice, firm, indptr, indices, wom_pos_firm, wom_pos_n, wom_neg_firm,
-                           wom_neg_n, reach_pos, reach_neg, tot, starts, recv, code)
+                _wom_batch(
+                    key,
+                    nb,
+                    batch,
+                    voice,
+                    firm,
+                    indptr,
+                    indices,
+                    wom_pos_firm,
+                    wom_pos_n,
+                    wom_neg_firm,
+                    wom_neg_n,
+                    reach_pos,
+                    reach_neg,
+                    tot,
+                    starts,
+                    recv,
+                    code,
+                )
                 nb = 0
     if nb:
-        _wom_batch(key, nb, batch, voice, firm, indptr, indices, wom_pos_firm, wom_pos_n, wom_neg_firm,
-                   wom_neg_n, reach_pos, reach_neg, tot, starts, recv, code)
+        _wom_batch(
+            key,
+            nb,
+            batch,
+            voice,
+            firm,
+            indptr,
+            indices,
+            wom_pos_firm,
+            wom_pos_n,
+            wom_neg_firm,
+            wom_neg_n,
+            reach_pos,
+            reach_neg,
+            tot,
+            starts,
+            recv,
+            code,
+        )
 
 
 @numba.njit(cache=True)
-def _wom_batch(key, nb, batch, voice, firm, indptr, indices, wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n,
-               reach_pos, reach_neg, tot, starts, recv, code):
+def _wom_batch(
+    key,
+    nb,
+    batch,
+    voice,
+    firm,
+    indptr,
+    indices,
+    wom_pos_firm,
+    wom_pos_n,
+    wom_neg_firm,
+    wom_neg_n,
+    reach_pos,
+    reach_neg,
+    tot,
+    starts,
+    recv,
+    code,
+):
     """One batch of talkers: 1) where their neighbour lists are, 2) which neighbours each reaches
     (into ``recv``/``code``), 3) the deliveries. Each step prefetches the lines the next one reads
     (measured in the model at 1 M, where the customer pass has just flushed the caches: fetching each

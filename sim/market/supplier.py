@@ -14,7 +14,7 @@ from collections import deque
 import mesa
 import numpy as np
 
-from sim.scenario_markets import SupplierConfig, SupplierLever
+from sim.scenario.markets import SupplierConfig, SupplierLever
 
 __all__ = ["Supplier"]
 

@@ -16,10 +16,12 @@ __all__ = ["overview_figure", "markets_figure"]
 def overview_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
     """Customers, retention, satisfaction and profit per firm over time (``overview.png``)."""
     fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), sharex=True)
-    panels = [("customers", "Customers", "customers"),
-              ("retention_rate", "Retention rate per week", "share retained"),
-              ("satisfaction", "Mean satisfaction (M1)", "score 0-1"),
-              ("profit", "Profit per week", "currency")]
+    panels = [
+        ("customers", "Customers", "customers"),
+        ("retention_rate", "Retention rate per week", "share retained"),
+        ("satisfaction", "Mean satisfaction (M1)", "score 0-1"),
+        ("profit", "Profit per week", "currency"),
+    ]
     flows = {"retention_rate", "profit"}
     for ax, (col, label, unit) in zip(axes.flat, panels, strict=True):
         for name, g in ts.groupby("firm", observed=True, sort=False):
@@ -39,7 +41,7 @@ def overview_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
 
 def markets_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
     """The six relationship markets (D1) over time, one panel each (``markets.png``)."""
-    from sim.markets.firm import MARKET_SPEND
+    from sim.market.firm import MARKET_SPEND
 
     panels = [
         ("customer", "Customer market: loyalty (M3)", "loyalty", "score 0-1"),
@@ -57,16 +59,20 @@ def markets_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
         ax.set_title(label, fontsize=10)
         ax.set_ylabel(unit)
         ax.grid(alpha=0.3)
-    extra = [("supplier_rung", "Supplier ladder rung (0 transaction .. 4 alliance)"),
-             ("staff_turnover", "Staff turnover per week (D12)")]
+    extra = [
+        ("supplier_rung", "Supplier ladder rung (0 transaction .. 4 alliance)"),
+        ("staff_turnover", "Staff turnover per week (D12)"),
+    ]
     for ax, (col, label) in zip(axes.flat[6:8], extra, strict=True):
         for name, g in flows.groupby("firm", observed=True, sort=False):
             ax.plot(g["step"], g[col], label=str(name), lw=1.6 if name == "focal" else 1.1)
         ax.set_title(label, fontsize=10)
         ax.grid(alpha=0.3)
     ax = axes.flat[8]
-    spend = {m: [float(sum(g[c].sum() for c in cols)) for _, g in flows.groupby("firm", observed=True, sort=False)]
-             for m, cols in MARKET_SPEND.items()}
+    spend = {
+        m: [float(sum(g[c].sum() for c in cols)) for _, g in flows.groupby("firm", observed=True, sort=False)]
+        for m, cols in MARKET_SPEND.items()
+    }
     names = [str(n) for n in flows["firm"].cat.categories]
     bottom = [0.0] * len(names)
     for market, values in spend.items():

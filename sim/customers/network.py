@@ -88,7 +88,7 @@ def build_network(cfg: Network, n: int, rng: np.random.Generator) -> ContactNetw
     at = 0
     for c in range(full):
         t = templates[c % _TEMPLATES]
-        np.add(t, np.int32(c * size), out=edges[at:at + len(t)])
+        np.add(t, np.int32(c * size), out=edges[at : at + len(t)])
         at += len(t)
     if len(tail):
         np.add(tail, np.int32(full * size), out=edges[at:])

@@ -1,6 +1,6 @@
 """The classroom dashboard: a Mesa SolaraViz app of the six relationship markets.
 
-    sim dashboard [SCENARIO] [--port P] [--host H]     (or: solara run sim/app.py)
+    sim dashboard [SCENARIO] [--port P] [--host H]     (or: solara run sim/dashboard/app.py)
 
 Sliders and switches set the main levers of the focal firm and of one competitor, the population size
 and the seed; Mesa's controller gives play / step / reset and speed. The views draw aggregates (and, for
@@ -23,12 +23,12 @@ from matplotlib.figure import Figure  # noqa: E402
 from mesa.visualization import SolaraViz  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
-from sim import layout as L  # noqa: E402
+from sim.customers import registry as L  # noqa: E402
 from sim.model import RelationshipMarket  # noqa: E402
 
 __all__ = ["DashboardMarket", "MODEL_PARAMS", "page", "NETWORK_SAMPLE"]
 
-ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = Path(__file__).resolve().parents[1] / "library"
 NETWORK_SAMPLE = 2000
 LEVELS = ["basic", "reactive", "accountable", "proactive", "partnership"]
 
@@ -37,12 +37,26 @@ class DashboardMarket(RelationshipMarket):
     """A RelationshipMarket built from the dashboard's controls (flat keyword arguments, as SolaraViz
     passes them on reset). The scenario file comes from ``SIM_DASHBOARD_SCENARIO`` (default: baseline)."""
 
-    def __init__(self, scenario: Any = None, *, seed: int = 0, population_size: int = 5000,
-                 structural_spend: float = 0.0, social_spend: float = 0.0, loyalty_programme: bool = False,
-                 relationship_level: str = "basic", recovery_rate: float = 0.2, internal_marketing: float = 0.0,
-                 public_relations: float = 0.0, supplier_squeeze: float = 0.0, rival_price_war: bool = False,
-                 rival_poaching: float = 0.0, rival: str = "rival_1", **params: Any) -> None:
-        path = os.environ.get("SIM_DASHBOARD_SCENARIO", str(ROOT / "scenarios" / "baseline.yaml"))
+    def __init__(
+        self,
+        scenario: Any = None,
+        *,
+        seed: int = 0,
+        population_size: int = 5000,
+        structural_spend: float = 0.0,
+        social_spend: float = 0.0,
+        loyalty_programme: bool = False,
+        relationship_level: str = "basic",
+        recovery_rate: float = 0.2,
+        internal_marketing: float = 0.0,
+        public_relations: float = 0.0,
+        supplier_squeeze: float = 0.0,
+        rival_price_war: bool = False,
+        rival_poaching: float = 0.0,
+        rival: str = "rival_1",
+        **params: Any,
+    ) -> None:
+        path = os.environ.get("SIM_DASHBOARD_SCENARIO", str(LIBRARY / "scenarios" / "baseline.yaml"))
         overrides = {
             "population.size": int(population_size),
             "firms.focal.levers.structural.spend": float(structural_spend),
@@ -56,12 +70,15 @@ class DashboardMarket(RelationshipMarket):
         }
         if loyalty_programme:
             overrides["firms.focal.levers.financial"] = {"rebate": 0.02, "spend": 6000.0}
-        extra_events = [{"kind": "price_war", "firm": rival, "step": 0, "duration": 100_000, "severity": 0.15}] \
-            if rival_price_war else []
+        extra_events = (
+            [{"kind": "price_war", "firm": rival, "step": 0, "duration": 100_000, "severity": 0.15}]
+            if rival_price_war
+            else []
+        )
         super().__init__(path, rng=int(seed), overrides=overrides, **params)
         if extra_events:
-            from sim.markets.events import EventSchedule
-            from sim.scenario_markets import EventConfig
+            from sim.market.shocks import EventSchedule
+            from sim.scenario.markets import EventConfig
 
             events = [*self.config.events, *(EventConfig.model_validate(e) for e in extra_events)]
             self.events = EventSchedule(events, self.shock_rng)
@@ -69,26 +86,73 @@ class DashboardMarket(RelationshipMarket):
 
 MODEL_PARAMS: dict[str, Any] = {
     "seed": {"type": "SliderInt", "value": 0, "label": "Seed", "min": 0, "max": 99, "step": 1},
-    "population_size": {"type": "SliderInt", "value": 5000, "label": "Population", "min": 1000, "max": 200_000,
-                        "step": 1000},
-    "structural_spend": {"type": "SliderFloat", "value": 0.0, "label": "Focal: structural bonds (per week, D3/M7)",
-                         "min": 0.0, "max": 20_000.0, "step": 500.0},
-    "social_spend": {"type": "SliderFloat", "value": 0.0, "label": "Focal: social bonds (per week, D3)",
-                     "min": 0.0, "max": 20_000.0, "step": 500.0},
+    "population_size": {
+        "type": "SliderInt",
+        "value": 5000,
+        "label": "Population",
+        "min": 1000,
+        "max": 200_000,
+        "step": 1000,
+    },
+    "structural_spend": {
+        "type": "SliderFloat",
+        "value": 0.0,
+        "label": "Focal: structural bonds (per week, D3/M7)",
+        "min": 0.0,
+        "max": 20_000.0,
+        "step": 500.0,
+    },
+    "social_spend": {
+        "type": "SliderFloat",
+        "value": 0.0,
+        "label": "Focal: social bonds (per week, D3)",
+        "min": 0.0,
+        "max": 20_000.0,
+        "step": 500.0,
+    },
     "loyalty_programme": {"type": "Checkbox", "value": False, "label": "Focal: loyalty programme (M6)"},
-    "relationship_level": {"type": "Select", "value": "basic", "label": "Focal: relationship level (D4)",
-                           "values": LEVELS},
-    "recovery_rate": {"type": "SliderFloat", "value": 0.2, "label": "Focal: complaints recovered (D10)",
-                      "min": 0.0, "max": 1.0, "step": 0.05},
-    "internal_marketing": {"type": "SliderFloat", "value": 0.0, "label": "Focal: internal marketing (M8)",
-                           "min": 0.0, "max": 10_000.0, "step": 500.0},
-    "public_relations": {"type": "SliderFloat", "value": 0.0, "label": "Focal: public relations (M12)",
-                         "min": 0.0, "max": 10_000.0, "step": 500.0},
-    "supplier_squeeze": {"type": "SliderFloat", "value": 0.0, "label": "Focal: supplier squeeze (M9)",
-                         "min": 0.0, "max": 0.3, "step": 0.05},
+    "relationship_level": {"type": "Select", "value": "basic", "label": "Focal: relationship level (D4)", "values": LEVELS},
+    "recovery_rate": {
+        "type": "SliderFloat",
+        "value": 0.2,
+        "label": "Focal: complaints recovered (D10)",
+        "min": 0.0,
+        "max": 1.0,
+        "step": 0.05,
+    },
+    "internal_marketing": {
+        "type": "SliderFloat",
+        "value": 0.0,
+        "label": "Focal: internal marketing (M8)",
+        "min": 0.0,
+        "max": 10_000.0,
+        "step": 500.0,
+    },
+    "public_relations": {
+        "type": "SliderFloat",
+        "value": 0.0,
+        "label": "Focal: public relations (M12)",
+        "min": 0.0,
+        "max": 10_000.0,
+        "step": 500.0,
+    },
+    "supplier_squeeze": {
+        "type": "SliderFloat",
+        "value": 0.0,
+        "label": "Focal: supplier squeeze (M9)",
+        "min": 0.0,
+        "max": 0.3,
+        "step": 0.05,
+    },
     "rival_price_war": {"type": "Checkbox", "value": False, "label": "Rival: price war"},
-    "rival_poaching": {"type": "SliderFloat", "value": 0.0, "label": "Rival: poaching (per week)",
-                       "min": 0.0, "max": 10_000.0, "step": 500.0},
+    "rival_poaching": {
+        "type": "SliderFloat",
+        "value": 0.0,
+        "label": "Rival: poaching (per week)",
+        "min": 0.0,
+        "max": 10_000.0,
+        "step": 500.0,
+    },
 }
 
 
@@ -171,10 +235,18 @@ def MarketsView(model: RelationshipMarket):
     ts = _series(model)
     fig = Figure(figsize=(9, 4.5))
     axes = fig.subplots(2, 3)
-    for ax, (col, title) in zip(axes.flat, [
-            ("supplier_rung", "Supplier rung (D5)"), ("distributor_reach", "Distributor reach (M10)"),
-            ("employee_satisfaction", "Employee satisfaction (M8)"), ("image", "Image (M12)"),
-            ("in_alliance", "Alliances (M11)"), ("price", "Price index")], strict=True):
+    for ax, (col, title) in zip(
+        axes.flat,
+        [
+            ("supplier_rung", "Supplier rung (D5)"),
+            ("distributor_reach", "Distributor reach (M10)"),
+            ("employee_satisfaction", "Employee satisfaction (M8)"),
+            ("image", "Image (M12)"),
+            ("in_alliance", "Alliances (M11)"),
+            ("price", "Price index"),
+        ],
+        strict=True,
+    ):
         _lines(ax, ts, col, title, skip0=True)
     fig.tight_layout()
     solara.FigureMatplotlib(fig, format="png")
@@ -207,7 +279,7 @@ def network_sample(model: RelationshipMarket, size: int = NETWORK_SAMPLE):
     g = nx.Graph()
     g.add_nodes_from(range(k))
     for i in range(k):
-        for j in net.indices[net.indptr[i]:net.indptr[i + 1]]:
+        for j in net.indices[net.indptr[i] : net.indptr[i + 1]]:
             if j < k and j > i:
                 g.add_edge(i, int(j))
     pos = nx.circular_layout(g)  # O(n): a force layout of 2,000 nodes takes seconds per page load
@@ -245,14 +317,26 @@ def NetworkView(model: RelationshipMarket):
     solara.FigureMatplotlib(fig, format="png")
 
 
-COMPONENTS = [(CustomersView, 0), (NetworkView, 0), (RetentionView, 0), (AttitudesView, 0), (MoneyView, 0),
-              (MarketsView, 0), (StagesView, 0)]
+COMPONENTS = [
+    (CustomersView, 0),
+    (NetworkView, 0),
+    (RetentionView, 0),
+    (AttitudesView, 0),
+    (MoneyView, 0),
+    (MarketsView, 0),
+    (StagesView, 0),
+]
 
 
 def make_page(model: DashboardMarket | None = None):
     model = model or DashboardMarket()
-    return SolaraViz(model, components=COMPONENTS, model_params=MODEL_PARAMS,
-                     name="Relationship marketing: the six markets", play_interval=150)
+    return SolaraViz(
+        model,
+        components=COMPONENTS,
+        model_params=MODEL_PARAMS,
+        name="Relationship marketing: the six markets",
+        play_interval=150,
+    )
 
 
 page = make_page()

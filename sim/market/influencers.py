@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.scenario_markets import LeverEffects, Stakeholders
+from sim.scenario.markets import LeverEffects, Stakeholders
 
 if TYPE_CHECKING:
-    from sim.markets.firm import Firm
+    from sim.market.firm import Firm
 
 __all__ = ["Media", "ConsumerGroup", "FinancialInstitution", "Government"]
 

@@ -1,7 +1,7 @@
-"""The customer dynamics of ``sim.customer_kernel`` and ``sim.wom_kernel`` written again in plain, vectorised numpy.
+"""The customer dynamics of ``sim.customers.kernel`` and ``sim.customers.wom`` written again in plain, vectorised numpy.
 
 Slow and simple on purpose: it is the specification the tests hold the numba kernels to, with the
-same counter-based random numbers (``sim.rng``), so on a small population the two agree to float
+same counter-based random numbers (``sim.customers.rng``), so on a small population the two agree to float
 precision. Each block names the claim it implements, as in the kernel.
 """
 
@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import layout as L
-from sim.population import CustomerPopulation
-from sim.rng import customer_key_np, draw_np, normal4_np, u_hi_np, u_lo_np
+from sim.customers import registry as L
+from sim.customers.population import CustomerPopulation
+from sim.customers.rng import customer_key_np, draw_np, normal4_np, u_hi_np, u_lo_np
 
 __all__ = ["wom_pass_ref", "customer_pass_ref"]
 
 
-def wom_pass_ref(pop: CustomerPopulation, key: np.uint64, reach_pos: float, reach_neg: float,
-                 n_firms: int) -> np.ndarray:
+def wom_pass_ref(pop: CustomerPopulation, key: np.uint64, reach_pos: float, reach_neg: float, n_firms: int) -> np.ndarray:
     """Deliver last step's word-of-mouth episodes (M5, F4, F5); talkers in index order."""
     tot = np.zeros((n_firms + 1, len(L.T)))
     indptr, indices = pop.network.indptr, pop.network.indices
@@ -27,7 +26,7 @@ def wom_pass_ref(pop: CustomerPopulation, key: np.uint64, reach_pos: float, reac
         positive = v > 0
         g = abs(v) - 1
         r = reach_pos if positive else reach_neg
-        nb = indices[indptr[j]:indptr[j + 1]]
+        nb = indices[indptr[j] : indptr[j + 1]]
         deg = len(nb)
         contacts = 0.0
         if deg:
@@ -46,8 +45,11 @@ def wom_pass_ref(pop: CustomerPopulation, key: np.uint64, reach_pos: float, reac
                     pop.wom_neg_firm[m] = g
                     pop.wom_neg_n[m] = min(255, int(pop.wom_neg_n[m]) + 1)
         rest = r - deg if r > deg else 0.0
-        ep, co, ra = ((L.T_POS_EPISODES, L.T_POS_CONTACTS, L.T_POS_RANDOM) if positive
-                      else (L.T_NEG_EPISODES, L.T_NEG_CONTACTS, L.T_NEG_RANDOM))
+        ep, co, ra = (
+            (L.T_POS_EPISODES, L.T_POS_CONTACTS, L.T_POS_RANDOM)
+            if positive
+            else (L.T_NEG_EPISODES, L.T_NEG_CONTACTS, L.T_NEG_RANDOM)
+        )
         tot[g, ep] += 1.0
         tot[g, co] += contacts + rest
         tot[g, ra] += rest
@@ -59,8 +61,9 @@ def _draws(ck: np.uint64, count: int) -> np.ndarray:
     return np.array([draw_np(np.array([ck], dtype=np.uint64), k)[0] for k in range(count)], dtype=np.uint64)
 
 
-def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp: np.ndarray,
-                      sf: np.ndarray, seg: np.ndarray) -> np.ndarray:
+def customer_pass_ref(
+    pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray
+) -> np.ndarray:
     """One customer step in numpy; returns the totals ``[F + 1, len(T)]`` like ``CustomerPopulation.advance``."""
     nf = fp.shape[0]
     tot = np.zeros((nf + 1, len(L.T)))
@@ -88,8 +91,7 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     value = pop.wallet[c].astype(np.float64) * pop.freq[c].astype(np.float64)
     w = 1.0 + fp[f, L.FP_TIER] * (value - 1.0)  # D8 tiered service
     at_risk = np.where(pop.satisfaction[c] < p[L.P_SAT_FLOOR], 1.0, 0.0)  # M15 database marketing
-    perf = (sf[s, f, L.SF_VALUE] + fp[f, L.FP_CARE] * w + fp[f, L.FP_RISK] * at_risk
-            + p[L.P_NOISE] * normal4_np(r3))
+    perf = sf[s, f, L.SF_VALUE] + fp[f, L.FP_CARE] * w + fp[f, L.FP_RISK] * at_risk + p[L.P_NOISE] * normal4_np(r3)
     heard_neg = np.where((nneg[c] > 0) & (negf[c] == f), nneg[c].astype(np.float64), 0.0)
     heard_neg = heard_neg + np.where(u_hi_np(r4) < fp[f, L.FP_NEG_RAND], 1.0, 0.0)
     # M1 disconfirmation
@@ -121,8 +123,11 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     tr = np.where(unrecovered, tr * (1.0 - p[L.P_TRUST_DROP]), tr)
     new_voice[unrecovered] = -(f[unrecovered] + 1)
     # D3 bonds
-    bfo, bso, bto = (pop.bond_fin[c].astype(np.float64), pop.bond_soc[c].astype(np.float64),
-                     pop.bond_str[c].astype(np.float64))
+    bfo, bso, bto = (
+        pop.bond_fin[c].astype(np.float64),
+        pop.bond_soc[c].astype(np.float64),
+        pop.bond_str[c].astype(np.float64),
+    )
     bf = bfo * (1.0 - p[L.P_DECAY_FIN]) + np.minimum(1.0, fp[f, L.FP_INV_FIN] * w) * (1.0 - bfo)
     bs = bso * (1.0 - p[L.P_DECAY_SOC]) + np.minimum(1.0, fp[f, L.FP_INV_SOC] * w) * (1.0 - bso)
     bt = bto * (1.0 - p[L.P_DECAY_STR]) + np.minimum(1.0, fp[f, L.FP_INV_STR] * w) * (1.0 - bto)
@@ -130,8 +135,14 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     sp = sat.copy()
     for _ in range(int(p[L.P_SAT_POW]) - 1):
         sp = sp * sat
-    lt = (p[L.P_W_SAT] * sp + p[L.P_W_DELIGHT] * np.where(delighted, 1.0, 0.0) + p[L.P_W_TRUST] * tr
-          + p[L.P_W_FIN] * bf + p[L.P_W_SOC] * bs + p[L.P_W_STR] * bt)
+    lt = (
+        p[L.P_W_SAT] * sp
+        + p[L.P_W_DELIGHT] * np.where(delighted, 1.0, 0.0)
+        + p[L.P_W_TRUST] * tr
+        + p[L.P_W_FIN] * bf
+        + p[L.P_W_SOC] * bs
+        + p[L.P_W_STR] * bt
+    )
     loy_old = pop.loyalty[c].astype(np.float64)
     loy = loy_old + p[L.P_LOY_SPEED] * (np.minimum(1.0, lt) - loy_old)
     # D12 churn
@@ -180,8 +191,10 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     st_ = ~leaves
     fs, ss, cs = f[st_], s[st_], c[st_]
     loy_s = loy[st_]
-    pbuy = np.minimum(seg[ss, L.SEG_RATE] * pop.freq[cs].astype(np.float64)
-                      * (1.0 + p[L.P_LOY_FREQ] * loy_s + p[L.P_FIN_FREQ] * bf[st_]), 1.0)  # F6
+    pbuy = np.minimum(
+        seg[ss, L.SEG_RATE] * pop.freq[cs].astype(np.float64) * (1.0 + p[L.P_LOY_FREQ] * loy_s + p[L.P_FIN_FREQ] * bf[st_]),
+        1.0,
+    )  # F6
     sow = p[L.P_SOW_FLOOR] + (1.0 - p[L.P_SOW_FLOOR]) * loy_s
     sow = sow + fp[fs, L.FP_SOW] * (1.0 - sow)  # D11
     spend_if = seg[ss, L.SEG_BASKET] * pop.wallet[cs].astype(np.float64) * fp[fs, L.FP_PRICE] * sow
@@ -192,7 +205,8 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     _lapse(pop, cs[pruned], fs[pruned])
     st_ = np.flatnonzero(st_)
     st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin = (
-        x[~pruned] for x in (st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin))
+        x[~pruned] for x in (st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin)
+    )
     returning = np.where(pop.tenure[cs] >= p[L.P_RETURNING], 1.0, 0.0)  # F3
     bought = np.where(u_lo_np(r4[st_]) < pbuy, 1.0, 0.0)
     revenue = bought * spend_if
@@ -207,13 +221,17 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     pop.cum_margin[cs] = pop.cum_margin[cs] + margin
     pop.cum_revenue[cs] = pop.cum_revenue[cs] + revenue
     # BG/NBD: a customer may drop out right after a purchase (then skips the rest of the step)
-    drop = ((p[L.P_OWN_ON_PURCHASE] > 0.0) & (bought > 0.0)
-            & (u_lo_np(draw_np(ckc[st_], 6)) < pop.own_churn[cs].astype(np.float64)))  # low half of draw 6
+    drop = (
+        (p[L.P_OWN_ON_PURCHASE] > 0.0)
+        & (bought > 0.0)
+        & (u_lo_np(draw_np(ckc[st_], 6)) < pop.own_churn[cs].astype(np.float64))
+    )  # low half of draw 6
     add(L.T_CHURN_OWN, fs[drop])
     add(L.T_LAPSED, fs[drop])
     _lapse(pop, cs[drop], fs[drop])
     st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin = (
-        x[~drop] for x in (st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin))
+        x[~drop] for x in (st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin)
+    )
     pop.tenure[cs] = np.minimum(pop.tenure[cs].astype(np.int64) + 1, 32767)
     nv = new_voice[st_]
     talk = delighted[st_] & (nv == 0) & (u_hi_np(draw_np(ckc[st_], 6)) < p[L.P_POS_P])  # high half of draw 6
@@ -283,8 +301,14 @@ def customer_pass_ref(pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp
     t_idx = np.flatnonzero(tally)
     ft = pop.firm[t_idx].astype(np.int64)
     add(L.T_CUSTOMERS, ft)
-    for col, arr in ((L.T_SAT, pop.satisfaction), (L.T_TRUST, pop.trust), (L.T_LOYALTY, pop.loyalty),
-                     (L.T_BOND_FIN, pop.bond_fin), (L.T_BOND_SOC, pop.bond_soc), (L.T_BOND_STR, pop.bond_str)):
+    for col, arr in (
+        (L.T_SAT, pop.satisfaction),
+        (L.T_TRUST, pop.trust),
+        (L.T_LOYALTY, pop.loyalty),
+        (L.T_BOND_FIN, pop.bond_fin),
+        (L.T_BOND_SOC, pop.bond_soc),
+        (L.T_BOND_STR, pop.bond_str),
+    ):
         add(col, ft, arr[t_idx].astype(np.float64))
     np.add.at(tot, (ft, L.T_ST_PROSPECT + pop.stage[t_idx].astype(np.int64)), 1.0)
     o_idx = np.flatnonzero(~tally)
@@ -301,8 +325,9 @@ def _lapse(pop: CustomerPopulation, who: np.ndarray, firms: np.ndarray) -> None:
     pop.stage[who] = L.LAPSED
 
 
-def _start_relationship(pop: CustomerPopulation, who: np.ndarray, firms: np.ndarray, segs: np.ndarray,
-                        sf: np.ndarray, p: np.ndarray, stage: int) -> None:
+def _start_relationship(
+    pop: CustomerPopulation, who: np.ndarray, firms: np.ndarray, segs: np.ndarray, sf: np.ndarray, p: np.ndarray, stage: int
+) -> None:
     pop.firm[who] = firms
     pop.stage[who] = stage
     pop.tenure[who] = 0

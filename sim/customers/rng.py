@@ -3,7 +3,7 @@
 Why: numba's ``np.random`` inside ``prange`` keeps per-thread state and is not reproducible across
 thread counts. Hashing the counter with splitmix64 (Steele, Lea & Flood 2014) gives the same number
 for the same customer and step whatever thread or process computes it, and lets the plain-numpy
-reference (``sim.reference``) reproduce the kernel's draws exactly.
+reference (``sim.customers.reference``) reproduce the kernel's draws exactly.
 """
 
 from __future__ import annotations
@@ -11,8 +11,20 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["step_key", "mix", "draw", "u_hi", "u_lo", "normal4", "mix_np", "draw_np", "u_hi_np", "u_lo_np",
-           "normal4_np", "customer_key_np"]
+__all__ = [
+    "step_key",
+    "mix",
+    "draw",
+    "u_hi",
+    "u_lo",
+    "normal4",
+    "mix_np",
+    "draw_np",
+    "u_hi_np",
+    "u_lo_np",
+    "normal4_np",
+    "customer_key_np",
+]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -73,9 +85,13 @@ def u_lo(x):
 def normal4(x):
     """Approximate standard normal: Irwin-Hall sum of four 16-bit uniforms, scaled (|z| <= 3.46).
     Cheaper than Box-Muller (no log/cos) and exactly reproducible in numpy."""
-    s = (np.float64(np.int64(x & _MASK16)) + np.float64(np.int64((x >> _S16) & _MASK16))
-         + np.float64(np.int64((x >> _S32) & _MASK16)) + np.float64(np.int64((x >> np.uint64(48)) & _MASK16))
-         + 2.0) * _INV16
+    s = (
+        np.float64(np.int64(x & _MASK16))
+        + np.float64(np.int64((x >> _S16) & _MASK16))
+        + np.float64(np.int64((x >> _S32) & _MASK16))
+        + np.float64(np.int64((x >> np.uint64(48)) & _MASK16))
+        + 2.0
+    ) * _INV16
     return (s - 2.0) * _SQRT3
 
 
@@ -104,7 +120,11 @@ def u_lo_np(x: np.ndarray) -> np.ndarray:
 
 
 def normal4_np(x: np.ndarray) -> np.ndarray:
-    s = ((x & _MASK16).astype(np.float64) + ((x >> _S16) & _MASK16).astype(np.float64)
-         + ((x >> _S32) & _MASK16).astype(np.float64) + ((x >> np.uint64(48)) & _MASK16).astype(np.float64)
-         + 2.0) * _INV16
+    s = (
+        (x & _MASK16).astype(np.float64)
+        + ((x >> _S16) & _MASK16).astype(np.float64)
+        + ((x >> _S32) & _MASK16).astype(np.float64)
+        + ((x >> np.uint64(48)) & _MASK16).astype(np.float64)
+        + 2.0
+    ) * _INV16
     return (s - 2.0) * _SQRT3

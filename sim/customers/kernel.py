@@ -23,7 +23,7 @@ directly; ``min``/``max``/``abs`` are calls in numba, so they are written as sel
 ``error_model="numpy"`` drops the division-by-zero branch; and no loop runs inside it.
 The pass compiles with fast-math: bits are the same on machines with the same CPU features;
 ``NUMBA_CPU_NAME=x86-64-v3`` makes them the same on every AVX2 machine (docs/architecture.md).
-The same dynamics in plain numpy live in ``sim.reference``; tests compare the two.
+The same dynamics in plain numpy live in ``sim.customers.reference``; tests compare the two.
 """
 
 from __future__ import annotations
@@ -31,16 +31,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim import layout as L
-from sim.rng import customer_key, draw, normal4, u_hi, u_lo
+from sim.customers import registry as L
+from sim.customers.rng import customer_key, draw, normal4, u_hi, u_lo
 
 __all__ = ["customer_pass", "customer_scratch", "adoption_bound", "BLOCK"]
 
 BLOCK = 1024  # rows per block: the block's scratch stays in the L1/L2 caches (512 and 2048 were slower)
 
 # what happens to a row this step, decided by the vector loop (EV_STAY and EV_IDLE rows are finished there)
-(EV_STAY, EV_PROSPECT, EV_CHURN_DIS, EV_CHURN_COMP, EV_CHURN_STAFF, EV_CHURN_OWN, EV_PRUNED, EV_DROPOUT,
- EV_IDLE) = range(9)
+(EV_STAY, EV_PROSPECT, EV_CHURN_DIS, EV_CHURN_COMP, EV_CHURN_STAFF, EV_CHURN_OWN, EV_PRUNED, EV_DROPOUT, EV_IDLE) = range(9)
 # what a row counts toward in the tallies
 FL_BOUGHT, FL_RETURNING, FL_DELIGHTED, FL_COMPLAINED, FL_RECOVERED = 1, 2, 4, 8, 16
 
@@ -56,8 +55,13 @@ def customer_scratch() -> tuple[np.ndarray, ...]:
     """Per-thread scratch rows for ``customer_pass`` (a few kB per thread): event, flags, revenue,
     margin, CLV of each row of the block being processed."""
     nt = numba.config.NUMBA_NUM_THREADS
-    return (np.empty((nt, BLOCK), np.uint8), np.empty((nt, BLOCK), np.uint8), np.empty((nt, BLOCK)),
-            np.empty((nt, BLOCK)), np.empty((nt, BLOCK)))
+    return (
+        np.empty((nt, BLOCK), np.uint8),
+        np.empty((nt, BLOCK), np.uint8),
+        np.empty((nt, BLOCK)),
+        np.empty((nt, BLOCK)),
+        np.empty((nt, BLOCK)),
+    )
 
 
 def adoption_bound(sf: np.ndarray) -> np.ndarray:
@@ -83,11 +87,43 @@ def _abs(a):
 
 
 @numba.njit(parallel=True, cache=True, fastmath=True, error_model="numpy")
-def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchases,
-                  expectation, satisfaction, trust, loyalty, bond_fin, bond_soc, bond_str,
-                  cum_margin, cum_revenue, wallet, freq, own_churn,
-                  wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n,
-                  p, fp, sf, seg, acq_bound, out, ev_of, flags_of, rev_of, margin_of, clv_of):
+def customer_pass(
+    key,
+    firm,
+    segment,
+    stage,
+    last_firm,
+    voice,
+    tenure,
+    n_purchases,
+    expectation,
+    satisfaction,
+    trust,
+    loyalty,
+    bond_fin,
+    bond_soc,
+    bond_str,
+    cum_margin,
+    cum_revenue,
+    wallet,
+    freq,
+    own_churn,
+    wom_pos_firm,
+    wom_pos_n,
+    wom_neg_firm,
+    wom_neg_n,
+    p,
+    fp,
+    sf,
+    seg,
+    acq_bound,
+    out,
+    ev_of,
+    flags_of,
+    rev_of,
+    margin_of,
+    clv_of,
+):
     """Advance every customer one step; ``out[chunk, firm_or_F, T]`` receives the per-chunk totals.
     ``acq_bound`` is ``adoption_bound(sf)``; the last five arguments are ``customer_scratch()``."""
     n = firm.shape[0]
@@ -173,8 +209,7 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                 # D6/D7: perceived performance = delivered value + after-sales care (M14) + database
                 # marketing's attention to at-risk customers (M15) + noise
                 at_risk = 1.0 if sat0 < k_sat_floor else 0.0
-                perf = (sf[us, uf, L.SF_VALUE] + fp[uf, L.FP_CARE] * w + fp[uf, L.FP_RISK] * at_risk
-                        + k_noise * normal4(r3))
+                perf = sf[us, uf, L.SF_VALUE] + fp[uf, L.FP_CARE] * w + fp[uf, L.FP_RISK] * at_risk + k_noise * normal4(r3)
                 heard_neg = np.float64(nneg) if (nneg > 0) & (negf == f) else 0.0
                 heard_neg += 1.0 if u_hi(r4) < fp[uf, L.FP_NEG_RAND] else 0.0  # well-mixed criticism (M5, F5)
                 # M1: satisfaction by disconfirmation against the (adaptive) expectation
@@ -221,8 +256,14 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                 sp = s6 if k_sat_pow == 6 else sp
                 sp = s7 if k_sat_pow == 7 else sp
                 sp = s8 if k_sat_pow == 8 else sp
-                lt = (k_w_sat * sp + k_w_delight * (1.0 if delighted else 0.0) + k_w_trust * tr
-                      + k_w_fin * bf + k_w_soc * bs + k_w_str * bt)
+                lt = (
+                    k_w_sat * sp
+                    + k_w_delight * (1.0 if delighted else 0.0)
+                    + k_w_trust * tr
+                    + k_w_fin * bf
+                    + k_w_soc * bs
+                    + k_w_str * bt
+                )
                 loy0 = np.float64(loyalty[ui])
                 loy = loy0 + k_loy_speed * (_min(1.0, lt) - loy0)
                 # D12: churn from dissatisfaction, competition and own circumstances
@@ -248,8 +289,7 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                 kind = EV_CHURN_DIS if uch < h_dis else kind
                 # M3/D11: loyalty raises purchase frequency and share of wallet; F6: members of a rewards
                 # programme (financial bond) buy more often
-                pbuy = _min(1.0, seg[us, L.SEG_RATE] * np.float64(freq[ui])
-                            * (1.0 + k_loy_freq * loy + k_fin_freq * bf))
+                pbuy = _min(1.0, seg[us, L.SEG_RATE] * np.float64(freq[ui]) * (1.0 + k_loy_freq * loy + k_fin_freq * bf))
                 sow = k_sow_floor + (1.0 - k_sow_floor) * loy
                 sow = sow + fp[uf, L.FP_SOW] * (1.0 - sow)  # D11 one-to-one: a larger share of wallet
                 spend_if = seg[us, L.SEG_BASKET] * np.float64(wallet[ui]) * fp[uf, L.FP_PRICE] * sow
@@ -305,9 +345,13 @@ def customer_pass(key, firm, segment, stage, last_firm, voice, tenure, n_purchas
                 # customer equity: expected CLV = m r / (1 + i - r)  (Gupta & Lehmann 2003)
                 rr = 1.0 - _min(pch, 1.0)
                 ev_of[t, uj] = ev
-                flags_of[t, uj] = ((FL_BOUGHT if bought else 0) | (FL_RETURNING if returning else 0)
-                                   | (FL_DELIGHTED if delighted else 0) | (FL_COMPLAINED if complained else 0)
-                                   | (FL_RECOVERED if recovered else 0))
+                flags_of[t, uj] = (
+                    (FL_BOUGHT if bought else 0)
+                    | (FL_RETURNING if returning else 0)
+                    | (FL_DELIGHTED if delighted else 0)
+                    | (FL_COMPLAINED if complained else 0)
+                    | (FL_RECOVERED if recovered else 0)
+                )
                 rev_of[t, uj] = revenue if buys else 0.0  # what the tallies add: only a purchase counts
                 margin_of[t, uj] = margin if buys else 0.0
                 clv_of[t, uj] = exp_margin * rr / (1.0 + k_disc - rr)

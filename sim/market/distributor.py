@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mesa
 
-from sim.scenario_markets import DistributorConfig, DistributorLever
+from sim.scenario.markets import DistributorConfig, DistributorLever
 
 __all__ = ["Distributor"]
 

@@ -1,4 +1,4 @@
-"""Scenario: the typed, validated description of one market (YAML in, pydantic model out).
+"""The scenario schema: the typed, validated description of one market (pydantic models).
 
 Every number the engine uses comes from here. Defaults the source documents do not give are
 *assumptions* (marked so in the field descriptions and in docs/model.md) and can be overridden in a
@@ -8,14 +8,11 @@ line naming the file and the field path.
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.scenario_markets import (
+from sim.scenario.markets import (
     AllianceConfig,
     DistributorConfig,
     EmployeeConfig,
@@ -26,7 +23,7 @@ from sim.scenario_markets import (
     SupplierConfig,
 )
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "apply_overrides", "parse_set_options", "merge"]
+__all__ = ["Scenario", "ScenarioError", "FirmConfig", "Offer", "Segment", "Network", "Population", "Dynamics"]
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -253,8 +250,9 @@ class Scenario(_Strict):
     discount_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1  # per year, for CLV (assumption)
     steps_per_year: Annotated[float, Field(gt=0.0)] = 52.0
     population: Population = Population()
-    firms: list[FirmConfig] = Field(default_factory=lambda: [
-        FirmConfig(name="focal"), FirmConfig(name="rival_1"), FirmConfig(name="rival_2")])
+    firms: list[FirmConfig] = Field(
+        default_factory=lambda: [FirmConfig(name="focal"), FirmConfig(name="rival_1"), FirmConfig(name="rival_2")]
+    )
     network: Network = Network()
     dynamics: Dynamics = Dynamics()
     stakeholders: Stakeholders = Stakeholders()
@@ -320,157 +318,3 @@ class Scenario(_Strict):
         d["stakeholders"]["initial_cash"] *= k
         d["population"]["budget_reference"] = self.population.size
         return Scenario.model_validate(d)
-
-
-# ---------------------------------------------------------------- loading and overrides
-def _field_path(loc: tuple[Any, ...], data: Any) -> str:
-    """Dotted path of a pydantic error location; list items are named by their `name` when they have one."""
-    parts: list[str] = []
-    node = data
-    for item in loc:
-        if isinstance(item, int) and isinstance(node, list) and 0 <= item < len(node):
-            node = node[item]
-            label = node.get("name") if isinstance(node, dict) else None
-            parts.append(str(label) if isinstance(label, str) else str(item))
-            continue
-        if isinstance(item, str) and item.startswith(("function-", "tagged-union")):
-            continue
-        parts.append(str(item))
-        node = node.get(item) if isinstance(node, dict) else None
-    return ".".join(parts) or "(top level)"
-
-
-def _describe(err: ValidationError, data: Any, source: str) -> str:
-    first = err.errors()[0]
-    path = _field_path(tuple(first["loc"]), data)
-    msg = first["msg"].replace("Value error, ", "")
-    if first["type"] == "extra_forbidden":
-        msg = "unknown key"
-    elif "input" in first and not isinstance(first["input"], dict | list):
-        msg = f"{msg} (got {first['input']!r})"
-    more = f" (+{len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
-    return f"{source}: {path}: {msg}{more}"
-
-
-def parse_set_options(items: list[str] | None) -> dict[str, Any]:
-    """``["a.b=3", "c=x"]`` -> ``{"a.b": 3, "c": "x"}``; values are parsed as YAML scalars (safely)."""
-    out: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ScenarioError(f"--set {item}: expected dotted.key=value")
-        try:
-            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            out[key.strip()] = raw
-    return out
-
-
-def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], source: str = "--set") -> dict[str, Any]:
-    """Return a copy of ``data`` with dotted-key overrides applied. List items (firms, segments) are
-    addressed by name or index: ``firms.focal.budget.retention``."""
-    data = copy.deepcopy(data)
-    for dotted, value in overrides.items():
-        keys = dotted.split(".")
-        node: Any = data
-        for depth, key in enumerate(keys):
-            last = depth == len(keys) - 1
-            where = ".".join(keys[: depth + 1])
-            if isinstance(node, list):
-                idx = next((i for i, x in enumerate(node) if isinstance(x, dict) and x.get("name") == key), None)
-                if idx is None and key.isdigit() and int(key) < len(node):
-                    idx = int(key)
-                if idx is None:
-                    raise ScenarioError(f"{source}: {where}: no list item with that name or index")
-                if last:
-                    node[idx] = value
-                else:
-                    node = node[idx]
-            elif isinstance(node, dict):
-                if last:
-                    node[key] = value
-                else:
-                    node = node.setdefault(key, {})
-            else:
-                raise ScenarioError(f"{source}: {where}: cannot set a key inside a {type(node).__name__}")
-    return data
-
-
-def _defaults_with_lists(data: dict[str, Any]) -> dict[str, Any]:
-    """Materialise default firm/segment lists so that overrides can address them by name."""
-    data = dict(data)
-    defaults = Scenario().to_dict()
-    data.setdefault("firms", defaults["firms"])
-    pop = dict(data.get("population") or {})
-    if isinstance(pop, dict):
-        pop.setdefault("segments", defaults["population"]["segments"])
-        data["population"] = pop
-    return data
-
-
-def scenario_from_dict(data: Any, source: str = "<dict>", overrides: dict[str, Any] | None = None) -> Scenario:
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: (top level): expected a mapping of keys, got {type(data).__name__}")
-    if overrides:
-        data = apply_overrides(_defaults_with_lists(data), overrides, source=f"{source} --set")
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as err:
-        raise ScenarioError(_describe(err, data, source)) from None
-
-
-def merge(base: Any, over: Any) -> Any:
-    """Deep-merge ``over`` onto ``base``: mappings key by key, lists of named items (firms, segments,
-    alliances) item by item by name, anything else replaced."""
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(base)
-        for k, v in over.items():
-            out[k] = merge(base[k], v) if k in base else v
-        return out
-    named = lambda xs: isinstance(xs, list) and all(isinstance(x, dict) and "name" in x for x in xs)  # noqa: E731
-    if named(base) and named(over) and over:
-        out = list(base)
-        names = [x["name"] for x in base]
-        for item in over:
-            if item["name"] in names:
-                i = names.index(item["name"])
-                out[i] = merge(out[i], item)
-            else:
-                out.append(item)
-        return out
-    return over
-
-
-def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read one scenario file, resolving ``extends: other.yaml`` (relative to the file) recursively."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        where = f"{chain[-1]}: extends" if chain else str(path)
-        raise ScenarioError(f"{where}: file not found ({path})" if chain else f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: cannot read file ({err.__class__.__name__})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(parse)"
-        raise ScenarioError(f"{path}: {where}: malformed YAML ({getattr(err, 'problem', 'syntax error')})") from None
-    data = {} if data is None else data
-    if not isinstance(data, dict) or "extends" not in data:
-        return data
-    parent = data.pop("extends")
-    if not isinstance(parent, str):
-        raise ScenarioError(f"{path}: extends: expected a file name (got {parent!r})")
-    parent_path = (path.parent / parent).resolve()
-    if parent_path in chain or parent_path == path.resolve():
-        raise ScenarioError(f"{path}: extends: circular ({parent})")
-    base = _read_yaml(parent_path, (*chain, path.resolve()))
-    return merge(base, data)
-
-
-def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Read, validate and return a scenario; raises :class:`ScenarioError` with a one-line message.
-    A file may start from another with ``extends: baseline.yaml`` and change only what differs."""
-    path = Path(path)
-    return scenario_from_dict(_read_yaml(path), str(path), overrides)

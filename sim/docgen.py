@@ -1,5 +1,5 @@
 """Generated documentation: the parameter table (docs/parameters.md) and the six-markets diagram
-(docs/markets.png). Run ``python -m sim.doctools`` after changing a scenario field; a test fails when
+(docs/markets.png). Run ``python -m sim.docgen`` after changing a scenario field; a test fails when
 docs/parameters.md is out of date.
 
 The table is read from the scenario schema itself: every field, its default, and the comment beside
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from sim import scenario as S
+from sim.scenario import schema as S
 
 __all__ = ["parameter_rows", "parameter_table", "markets_diagram", "main"]
 
@@ -64,9 +64,21 @@ def _unit(path: str, field: typing.Any, default: typing.Any) -> str:
     if leaf in ("price",):
         return "price index"
     if any(k in leaf for k in _MONEY) and not leaf.endswith(("_rate", "share")) and "per_rung" not in leaf:
-        return "currency per customer-step" if leaf in ("cost_to_serve", "recovery_cost", "level_cost",
-                                                      "financial_unit", "social_unit", "structural_unit",
-                                                      "one_to_one_unit", "care_unit") else "currency (per step)"
+        return (
+            "currency per customer-step"
+            if leaf
+            in (
+                "cost_to_serve",
+                "recovery_cost",
+                "level_cost",
+                "financial_unit",
+                "social_unit",
+                "structural_unit",
+                "one_to_one_unit",
+                "care_unit",
+            )
+            else "currency (per step)"
+        )
     if text:
         return "0-1 (share, probability or score)"
     if isinstance(default, int) and not isinstance(default, bool):
@@ -77,8 +89,9 @@ def _unit(path: str, field: typing.Any, default: typing.Any) -> str:
 _GENERIC = ("spend", "start", "stop")
 
 
-def parameter_rows(model: type[BaseModel] = S.Scenario, prefix: str = "",
-                   context: str = "") -> list[tuple[str, str, str, str, str]]:
+def parameter_rows(
+    model: type[BaseModel] = S.Scenario, prefix: str = "", context: str = ""
+) -> list[tuple[str, str, str, str, str]]:
     """(path, default, unit, meaning, source) for every leaf field of the scenario schema."""
     rows = []
     notes = _comments(model)
@@ -126,7 +139,7 @@ def parameter_table() -> str:
         "# Parameters",
         "",
         "Every field of a scenario file, generated from `sim/scenario.py` and `sim/scenario_markets.py` by",
-        "`python -m sim.doctools` (a test fails when this page is out of date). *Source* gives the claim IDs",
+        "`python -m sim.docgen` (a test fails when this page is out of date). *Source* gives the claim IDs",
         "of `../shared/domain.md`; **assumption** marks a number the source documents do not give — each is a",
         "parameter so that it can be varied (`--set path=value`, `sim sweep`). Paths with `[]` are lists: firms",
         "and segments are addressed by name in `--set` (`firms.focal.budget.retention=2000`).",
@@ -161,28 +174,50 @@ def markets_diagram(path: Path) -> None:
         ("Supplier market\n(Supplier: ladder D5)", firm, "input quality, unit cost,\ndisruptions (M9)"),
         ("Distributor market\n(Distributor: M10)", firm, "reach, convenience,\nexclusivity"),
         ("Internal market\n(EmployeePool: M8)", firm, "service & personnel quality,\nstaff departures (D12)"),
-        ("Influence market\n(Media, Government,\nConsumerGroup, Bank: M12)", firm,
-         "image, lock-in (M16),\nregulation (M7), interest"),
+        (
+            "Influence market\n(Media, Government,\nConsumerGroup, Bank: M12)",
+            firm,
+            "image, lock-in (M16),\nregulation (M7), interest",
+        ),
         ("Competitor market\n(Firms, Alliances: M11)", firm, "rival offers, price wars,\ncopying (M6), R&D"),
     ]
     fig, ax = plt.subplots(figsize=(12, 8))
     ax.set_axis_off()
     for label, (x, y) in nodes.items():
-        ax.text(x, y, label, ha="center", va="center", fontsize=10,
-                bbox={"boxstyle": "round,pad=0.6", "fc": "#e8f0fe" if "Customer" in label else "#f5f5f5",
-                      "ec": "#334"})
-    ax.text(*firm, "Firm (focal and rivals)\nlevers, budget, offer (D6)", ha="center", va="center", fontsize=10,
-            bbox={"boxstyle": "round,pad=0.5", "fc": "#fff4d6", "ec": "#a70"})
+        ax.text(
+            x,
+            y,
+            label,
+            ha="center",
+            va="center",
+            fontsize=10,
+            bbox={"boxstyle": "round,pad=0.6", "fc": "#e8f0fe" if "Customer" in label else "#f5f5f5", "ec": "#334"},
+        )
+    ax.text(
+        *firm,
+        "Firm (focal and rivals)\nlevers, budget, offer (D6)",
+        ha="center",
+        va="center",
+        fontsize=10,
+        bbox={"boxstyle": "round,pad=0.5", "fc": "#fff4d6", "ec": "#a70"},
+    )
     for src, dst, what in edges:
         x0, y0 = nodes[src]
-        ax.annotate("", xy=dst, xytext=(x0, y0), arrowprops={"arrowstyle": "->", "color": "#555",
-                                                             "shrinkA": 38, "shrinkB": 30})
+        ax.annotate(
+            "", xy=dst, xytext=(x0, y0), arrowprops={"arrowstyle": "->", "color": "#555", "shrinkA": 38, "shrinkB": 30}
+        )
         ax.text((x0 + dst[0]) / 2, (y0 + dst[1]) / 2, what, fontsize=8, ha="center", color="#333")
     cx, cy = nodes["Customer market\n(customer arrays, numba)"]
-    ax.annotate("", xy=(cx, cy + 0.06), xytext=(firm[0], firm[1] - 0.04),
-                arrowprops={"arrowstyle": "<->", "color": "#a70", "lw": 2})
-    ax.text(0.53, 0.6, "delivered value, care, bonds (D3) ->\n<- revenue, churn, complaints, word of mouth",
-            fontsize=8, color="#a70")
+    ax.annotate(
+        "", xy=(cx, cy + 0.06), xytext=(firm[0], firm[1] - 0.04), arrowprops={"arrowstyle": "<->", "color": "#a70", "lw": 2}
+    )
+    ax.text(
+        0.53,
+        0.6,
+        "delivered value, care, bonds (D3) ->\n<- revenue, churn, complaints, word of mouth",
+        fontsize=8,
+        color="#a70",
+    )
     ax.annotate("", xy=(0.84, 0.2), xytext=(0.58, 0.45), arrowprops={"arrowstyle": "->", "color": "#c33"})
     ax.text(0.74, 0.35, "complaints -> media,\nconsumer groups (M5)", fontsize=8, color="#c33")
     ax.set_title("The six relationship markets (D1) and what flows between them", fontsize=13)
@@ -200,4 +235,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.scenario_markets import EventConfig
+from sim.scenario.markets import EventConfig
 
 if TYPE_CHECKING:
     from sim.model import RelationshipMarket

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from sim import validation as v
+from sim.validation import configs as v
 
 __all__ = ["Check", "run_checks", "write_figures", "CHECKS"]
 
@@ -47,8 +47,16 @@ def check_clv(full: bool) -> list[Check]:
     prob = np.where(lives < periods, r**lives * (1.0 - r), r**periods)
     value = m * x * (1.0 - x**lives) / (1.0 - x)
     se = float(np.sqrt(((prob * value**2).sum() - (prob * value).sum() ** 2) / n))
-    return [Check("CLV, constant retention (Gupta & Lehmann 2003): m r/(1+i-r), m=10 r=0.8 i=0.1",
-                  measured, f"{expected:.4f}", f"3 SE = {3 * se:.4f}", abs(measured - expected) < 3 * se, "model")]
+    return [
+        Check(
+            "CLV, constant retention (Gupta & Lehmann 2003): m r/(1+i-r), m=10 r=0.8 i=0.1",
+            measured,
+            f"{expected:.4f}",
+            f"3 SE = {3 * se:.4f}",
+            abs(measured - expected) < 3 * se,
+            "model",
+        )
+    ]
 
 
 def check_sbg(full: bool) -> list[Check]:
@@ -64,12 +72,25 @@ def check_sbg(full: bool) -> list[Check]:
     published = np.array([22.3, 20.7, 19.4, 18.3, 17.3])
     dev = float(np.max(np.abs(projected - published)))
     return [
-        Check("sBG survival S(1..12), alpha=0.704 beta=1.182 (Fader & Hardie 2007), max |z|", z, "0",
-              "3 SE", z < 3, "model", {"engine": s.tolist(), "closed_form": c.tolist()}),
+        Check(
+            "sBG survival S(1..12), alpha=0.704 beta=1.182 (Fader & Hardie 2007), max |z|",
+            z,
+            "0",
+            "3 SE",
+            z < 3,
+            "model",
+            {"engine": s.tolist(), "closed_form": c.tolist()},
+        ),
         Check("sBG refit alpha from the engine's cohort (scipy ML)", fa, "0.704", "5%", abs(fa / a - 1) < 0.05, "model"),
         Check("sBG refit beta from the engine's cohort (scipy ML)", fb, "1.182", "5%", abs(fb / b - 1) < 0.05, "model"),
-        Check("sBG projection years 8-12 from published years 1-7, max deviation (points)", dev,
-              "22.3 20.7 19.4 18.3 17.3 %", "0.5 points", dev < 0.5, "model"),
+        Check(
+            "sBG projection years 8-12 from published years 1-7, max deviation (points)",
+            dev,
+            "22.3 20.7 19.4 18.3 17.3 %",
+            "0.5 points",
+            dev < 0.5,
+            "model",
+        ),
     ]
 
 
@@ -91,10 +112,24 @@ def check_bass(full: bool) -> list[Check]:
     d2 = float(np.max(np.abs(ccurves.mean(axis=0) - cf)))
     tol2 = 0.015 if full else 0.02
     return [
-        Check(f"Bass docking: mean of {runs} runs vs discrete recursion, p=0.03 q=0.38, max |diff|", d1, "0",
-              f"{tol1}", d1 < tol1, "model", {"engine": curves.mean(axis=0).tolist(), "reference": rec.tolist()}),
-        Check(f"Bass docking: dt={dt}, mean of {cruns} runs vs closed form, max |diff|", d2, "0", f"{tol2}",
-              d2 < tol2, "model", {"t": t.tolist(), "engine": ccurves.mean(axis=0).tolist(), "reference": cf.tolist()}),
+        Check(
+            f"Bass docking: mean of {runs} runs vs discrete recursion, p=0.03 q=0.38, max |diff|",
+            d1,
+            "0",
+            f"{tol1}",
+            d1 < tol1,
+            "model",
+            {"engine": curves.mean(axis=0).tolist(), "reference": rec.tolist()},
+        ),
+        Check(
+            f"Bass docking: dt={dt}, mean of {cruns} runs vs closed form, max |diff|",
+            d2,
+            "0",
+            f"{tol2}",
+            d2 < tol2,
+            "model",
+            {"t": t.tolist(), "engine": ccurves.mean(axis=0).tolist(), "reference": cf.tolist()},
+        ),
     ]
 
 
@@ -118,16 +153,32 @@ def check_bgnbd(full: bool) -> list[Check]:
     out = []
     for name, true in (("r", r), ("alpha", alpha), ("a", a), ("b", b)):
         est = float(fitter.params_[name])
-        out.append(Check(f"BG/NBD refit {name} with lifetimes.BetaGeoFitter (CDNOW: Fader et al. 2005)", est,
-                         f"{true}", f"{tol:.0%}", abs(est / true - 1) < tol, "model"))
+        out.append(
+            Check(
+                f"BG/NBD refit {name} with lifetimes.BetaGeoFitter (CDNOW: Fader et al. 2005)",
+                est,
+                f"{true}",
+                f"{tol:.0%}",
+                abs(est / true - 1) < tol,
+                "model",
+            )
+        )
     p0, mean, _ = _bgnbd_theory(r, alpha, a, b, T)
     zero = float((df["frequency"] == 0).mean())
     se0 = float(np.sqrt(p0 * (1 - p0) / n))
     mx = float(df["frequency"].mean())
     se_m = float(df["frequency"].std(ddof=1) / np.sqrt(n))
     out.append(Check("BG/NBD P(X(T)=0)", zero, f"{p0:.4f}", f"3 SE = {3 * se0:.4f}", abs(zero - p0) < 3 * se0, "model"))
-    out.append(Check("BG/NBD mean repeat purchases E[X(T)]", mx, f"{mean:.4f}", f"3 SE = {3 * se_m:.4f}",
-                     abs(mx - mean) < 3 * se_m, "model"))
+    out.append(
+        Check(
+            "BG/NBD mean repeat purchases E[X(T)]",
+            mx,
+            f"{mean:.4f}",
+            f"3 SE = {3 * se_m:.4f}",
+            abs(mx - mean) < 3 * se_m,
+            "model",
+        )
+    )
     return out
 
 
@@ -135,14 +186,14 @@ def check_bgnbd(full: bool) -> list[Check]:
 def _run_scenario(name: str, n: int, seed: int = 1):
     from sim.model import RelationshipMarket
 
-    root = Path(__file__).resolve().parents[1] / "scenarios"
+    root = Path(__file__).resolve().parents[1] / "library" / "scenarios"
     m = RelationshipMarket(root / f"{name}.yaml", rng=seed, overrides={"population.size": n})
     m.run()
     return m
 
 
 def check_figures(full: bool) -> list[Check]:
-    from sim.metrics import firm_headlines
+    from sim.output.headlines import firm_headlines
 
     n = 100_000 if full else 30_000
     m = _run_scenario("baseline", n)
@@ -154,19 +205,49 @@ def check_figures(full: bool) -> list[Check]:
     closes = float((flows["referral_acquisitions"].sum()) / flows["positive_deals"].sum())
     ratio = h["acquisition_cost"] / h["retention_cost_per_customer_year"]
     out = [
-        Check("F4: people reached per praise episode (baseline)", reach_pos, "8", "±0.3", abs(reach_pos - 8) < 0.3,
-              "figure"),
-        Check("F4: sales closed per potential deal (told prospects) (baseline)", closes, ">= 1/8 (1 of 8 closes)",
-              ">= 0.125", closes >= 0.125, "figure"),
-        Check("F5: people affected per complaint episode (baseline)", reach_neg, "25", "±0.5",
-              abs(reach_neg - 25) < 0.5, "figure"),
-        Check("F1/F2: acquisition cost / retention cost per customer-year (focal, baseline)", ratio, "5-6x",
-              "[5, 6]", 5.0 <= ratio <= 6.0, "figure"),
-        Check("F3: returning customers' share of gross margin (focal, baseline)", h["returning_margin_share"],
-              "25-85%", "[0.25, 0.85]", 0.25 <= h["returning_margin_share"] <= 0.85, "figure"),
-        Check("F7: top 20% customers' share of revenue (focal, baseline)", h["top20_revenue_share"],
-              "0.73 mean across brands (Kim, Singh & Winer 2017)", "[0.55, 0.80]",
-              0.55 <= h["top20_revenue_share"] <= 0.80, "figure"),
+        Check(
+            "F4: people reached per praise episode (baseline)", reach_pos, "8", "±0.3", abs(reach_pos - 8) < 0.3, "figure"
+        ),
+        Check(
+            "F4: sales closed per potential deal (told prospects) (baseline)",
+            closes,
+            ">= 1/8 (1 of 8 closes)",
+            ">= 0.125",
+            closes >= 0.125,
+            "figure",
+        ),
+        Check(
+            "F5: people affected per complaint episode (baseline)",
+            reach_neg,
+            "25",
+            "±0.5",
+            abs(reach_neg - 25) < 0.5,
+            "figure",
+        ),
+        Check(
+            "F1/F2: acquisition cost / retention cost per customer-year (focal, baseline)",
+            ratio,
+            "5-6x",
+            "[5, 6]",
+            5.0 <= ratio <= 6.0,
+            "figure",
+        ),
+        Check(
+            "F3: returning customers' share of gross margin (focal, baseline)",
+            h["returning_margin_share"],
+            "25-85%",
+            "[0.25, 0.85]",
+            0.25 <= h["returning_margin_share"] <= 0.85,
+            "figure",
+        ),
+        Check(
+            "F7: top 20% customers' share of revenue (focal, baseline)",
+            h["top20_revenue_share"],
+            "0.73 mean across brands (Kim, Singh & Winer 2017)",
+            "[0.55, 0.80]",
+            0.55 <= h["top20_revenue_share"] <= 0.80,
+            "figure",
+        ),
     ]
     lp = _run_scenario("loyalty_program", n)
     cu = lp.customers()
@@ -179,10 +260,17 @@ def check_figures(full: bool) -> list[Check]:
     spend_ratio = float(per_visit[member].mean() / per_visit[~member].mean())
     visit_ratio = float(visits[member].mean() / visits[~member].mean())
     out += [
-        Check("F6: members' spend per visit / non-members' (loyalty_program)", spend_ratio, ">= 2x", ">= 2",
-              spend_ratio >= 2.0, "figure"),
-        Check("F6: members' visits / non-members' (loyalty_program)", visit_ratio, "> 3x", "> 3",
-              visit_ratio > 3.0, "figure"),
+        Check(
+            "F6: members' spend per visit / non-members' (loyalty_program)",
+            spend_ratio,
+            ">= 2x",
+            ">= 2",
+            spend_ratio >= 2.0,
+            "figure",
+        ),
+        Check(
+            "F6: members' visits / non-members' (loyalty_program)", visit_ratio, "> 3x", "> 3", visit_ratio > 3.0, "figure"
+        ),
     ]
     return out
 
@@ -224,8 +312,11 @@ def write_figures(checks: list[Check], folder: Path) -> list[str]:
         ax.grid(alpha=0.3)
         ax.legend()
         fig.tight_layout()
-        name = "sbg_survival.png" if "sBG" in c.check else ("bass_discrete.png" if "discrete" in c.check
-                                                            else "bass_continuous.png")
+        name = (
+            "sbg_survival.png"
+            if "sBG" in c.check
+            else ("bass_discrete.png" if "discrete" in c.check else "bass_continuous.png")
+        )
         fig.savefig(folder / name, dpi=110)
         plt.close(fig)
         written.append(name)

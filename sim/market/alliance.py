@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mesa
 
-from sim.scenario_markets import AllianceConfig
+from sim.scenario.markets import AllianceConfig
 
 __all__ = ["Alliance"]
 

@@ -5,7 +5,7 @@ Each function builds a scenario that switches every mechanism off except the one
 Constant-retention CLV (Gupta & Lehmann 2003), shifted-beta-geometric churn (Fader & Hardie 2007),
 Bass diffusion docking (Rand & Rust 2011) and the BG/NBD generative process (Fader, Hardie & Lee 2005).
 The checks that compare them with their references, and the documents' figures, are in
-``sim.validation_checks``.
+``sim.validation.checks``.
 """
 
 from __future__ import annotations
@@ -15,26 +15,50 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
-__all__ = ["cohort_overrides", "clv_constant_retention", "clv_closed_form", "sbg_survival",
-           "sbg_survival_closed_form", "sbg_fit", "bass_adoption", "bass_recursion", "bass_closed_form",
-           "bgnbd_sample"]
+__all__ = [
+    "cohort_overrides",
+    "clv_constant_retention",
+    "clv_closed_form",
+    "sbg_survival",
+    "sbg_survival_closed_form",
+    "sbg_fit",
+    "bass_adoption",
+    "bass_recursion",
+    "bass_closed_form",
+    "bgnbd_sample",
+]
 
 
 def cohort_overrides(n_customers: int, periods: int, margin: float = 1.0) -> dict[str, Any]:
     """One firm, everybody its customer at t = 0, no acquisition, no word of mouth, no churn but the
     customer's own circumstances, and exactly ``margin`` earned per period survived."""
     return {
-        "population.size": n_customers, "steps": periods, "population.wallet_sigma": 0.0,
+        "population.size": n_customers,
+        "steps": periods,
+        "population.wallet_sigma": 0.0,
         "population.segments": [{"name": "all", "share": 1.0, "basket": margin, "purchase_rate": 1.0}],
-        "firms": [{"name": "focal", "initial_share": 1.0, "unit_cost": 0.0, "cost_to_serve": 0.0,
-                   "budget": {"acquisition": 0.0, "retention": 0.0}}],
+        "firms": [
+            {
+                "name": "focal",
+                "initial_share": 1.0,
+                "unit_cost": 0.0,
+                "cost_to_serve": 0.0,
+                "budget": {"acquisition": 0.0, "retention": 0.0},
+            }
+        ],
         "network.kind": "none",
-        "dynamics.share_of_wallet_floor": 1.0, "dynamics.loyalty_frequency": 0.0,
-        "dynamics.churn.dissatisfaction": 0.0, "dynamics.churn.competition": 0.0,
-        "dynamics.wom.referral_conversion": 0.0, "dynamics.wom.referral_pull": 0.0,
-        "dynamics.wom.positive_probability": 0.0, "dynamics.complaints.probability": 0.0,
-        "dynamics.acquisition.spontaneous": 0.0, "dynamics.acquisition.conversion": 0.0,
-        "firms.focal.employees.follow": 0.0, "firms.focal.supplier.disruption_rate": 0.0,
+        "dynamics.share_of_wallet_floor": 1.0,
+        "dynamics.loyalty_frequency": 0.0,
+        "dynamics.churn.dissatisfaction": 0.0,
+        "dynamics.churn.competition": 0.0,
+        "dynamics.wom.referral_conversion": 0.0,
+        "dynamics.wom.referral_pull": 0.0,
+        "dynamics.wom.positive_probability": 0.0,
+        "dynamics.complaints.probability": 0.0,
+        "dynamics.acquisition.spontaneous": 0.0,
+        "dynamics.acquisition.conversion": 0.0,
+        "firms.focal.employees.follow": 0.0,
+        "firms.focal.supplier.disruption_rate": 0.0,
     }
 
 
@@ -54,8 +78,9 @@ def clv_closed_form(margin: float, retention: float, discount: float, periods: i
     return margin * x * (1.0 - x**periods) / (1.0 - x)
 
 
-def clv_constant_retention(margin: float, retention: float, discount: float, n_customers: int,
-                           periods: int, seed: int) -> float:
+def clv_constant_retention(
+    margin: float, retention: float, discount: float, n_customers: int, periods: int, seed: int
+) -> float:
     """Mean discounted margin per initial customer, measured by the engine: homogeneous retention r,
     margin m paid at the end of each period survived, discount rate i per period."""
     o = cohort_overrides(n_customers, periods, margin)
@@ -94,8 +119,9 @@ def sbg_fit(survival: np.ndarray) -> tuple[float, float]:
         surv = np.exp(special.betaln(a, b + t[-1]) - base)
         return -float((lost * np.log(np.maximum(p, 1e-300))).sum() + s[-1] * np.log(max(surv, 1e-300)))
 
-    res = optimize.minimize(nll, x0=np.log([1.0, 1.0]), method="Nelder-Mead",
-                            options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 4000})
+    res = optimize.minimize(
+        nll, x0=np.log([1.0, 1.0]), method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 4000}
+    )
     a, b = np.exp(res.x)
     return float(a), float(b)
 
@@ -132,8 +158,7 @@ def bass_closed_form(p: float, q: float, t: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- BG/NBD (Fader, Hardie & Lee 2005)
-def bgnbd_sample(r: float, alpha: float, a: float, b: float, n_customers: int, T: float, seed: int,
-                 dt: float = 1.0 / 7.0):
+def bgnbd_sample(r: float, alpha: float, a: float, b: float, n_customers: int, T: float, seed: int, dt: float = 1.0 / 7.0):
     """A cohort simulated by the engine under the BG/NBD process, as lifetimes' (frequency, recency, T):
     everyone buys at t = 0; while alive, purchases are Poisson with rate lambda ~ Gamma(r, alpha)
     (``population.frequency_gamma``; one step lasts ``dt`` time units, so a step's purchase chance is

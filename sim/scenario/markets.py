@@ -12,9 +12,22 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
-    "Spend", "FinancialLever", "SupplierLever", "DistributorLever", "TieredService", "CopyLever", "Levers",
-    "LeverEffects", "SupplierConfig", "DistributorConfig", "EmployeeConfig", "Stakeholders", "AllianceConfig",
-    "EventConfig", "RELATIONSHIP_LEVELS", "EVENT_KINDS",
+    "Spend",
+    "FinancialLever",
+    "SupplierLever",
+    "DistributorLever",
+    "TieredService",
+    "CopyLever",
+    "Levers",
+    "LeverEffects",
+    "SupplierConfig",
+    "DistributorConfig",
+    "EmployeeConfig",
+    "Stakeholders",
+    "AllianceConfig",
+    "EventConfig",
+    "RELATIONSHIP_LEVELS",
+    "EVENT_KINDS",
 ]
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -122,8 +135,7 @@ class LeverEffects(_Strict):
     level_recovery: list[Prob] = Field(default_factory=lambda: [0.0, 0.3, 0.4, 0.45, 0.5], min_length=5, max_length=5)
     level_care: list[NonNeg] = Field(default_factory=lambda: [0.0, 0.0, 0.02, 0.04, 0.06], min_length=5, max_length=5)
     level_social: list[Prob] = Field(default_factory=lambda: [0.0, 0.0, 0.0, 0.01, 0.02], min_length=5, max_length=5)
-    level_structural: list[Prob] = Field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0, 0.005], min_length=5,
-                                         max_length=5)
+    level_structural: list[Prob] = Field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0, 0.005], min_length=5, max_length=5)
     # one-to-one (D11) and database marketing (M15)
     one_to_one_unit: Pos = 0.5
     one_to_one_wallet: Prob = 0.3  # share-of-wallet gain at saturating spend

@@ -1,0 +1,1 @@
+"""``sim dashboard``: the classroom app (Mesa SolaraViz)."""

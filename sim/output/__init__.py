@@ -1,0 +1,1 @@
+"""The output floor: one run's results folder, headline metrics and figures."""

@@ -1,0 +1,1 @@
+"""``sim validate``: the engine in configurations with known answers, and the documents' figures."""
