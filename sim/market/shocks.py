@@ -9,16 +9,28 @@ same seed see the same shocks (common random numbers).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from sim.scenario.markets import EventConfig
 
 if TYPE_CHECKING:
-    from sim.model import RelationshipMarket
+    from sim.customers.population import CustomerPopulation
+    from sim.market.firm import Firm
+    from sim.market.influencers import Government, Media
 
-__all__ = ["EventSchedule"]
+__all__ = ["EventSchedule", "ShockTarget"]
+
+
+class ShockTarget(Protocol):
+    """What a shock acts on: the market's firms, customers, government and media (the model, seen
+    from below: this floor never imports the model)."""
+
+    firms: list[Firm]
+    population: CustomerPopulation
+    government: Government
+    media: Media
 
 
 class EventSchedule:
@@ -27,7 +39,7 @@ class EventSchedule:
         self.rng = rng
         self.log: list[tuple[int, str, str]] = []  # (step, kind, firm or "all")
 
-    def fire(self, model: RelationshipMarket, now: int) -> None:
+    def fire(self, model: ShockTarget, now: int) -> None:
         """Apply the events that happen in the step after ``now`` steps have elapsed."""
         draws = self.rng.random(len(self.events))
         for event, u in zip(self.events, draws, strict=True):
@@ -35,7 +47,7 @@ class EventSchedule:
             if happens:
                 self._apply(model, event, now)
 
-    def _apply(self, model: RelationshipMarket, e: EventConfig, now: int) -> None:
+    def _apply(self, model: ShockTarget, e: EventConfig, now: int) -> None:
         firms = [f for f in model.firms if e.firm is None or f.name == e.firm]
         self.log.append((now, e.kind, e.firm or "all"))
         if e.kind == "regulation":
