@@ -158,12 +158,13 @@ def read_yaml_file(path: Path, what: str = "file") -> Any:
         raise ScenarioError(f"{path}: {what} not found") from None
     except OSError as err:
         raise ScenarioError(f"{path}: cannot read {what} ({err.__class__.__name__})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
+        kind = next((k for test, k in kinds.items() if test(mode)), "a device")
+        raise ScenarioError(f"{path}: cannot read {what} (not a regular file: {kind})")
     with os.fdopen(fd, "rb") as fh:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
-            kind = next((k for test, k in kinds.items() if test(mode)), "a device")
-            raise ScenarioError(f"{path}: cannot read {what} (not a regular file: {kind})")
         raw = fh.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
         raise ScenarioError(f"{path}: {what} too large (over {MAX_BYTES:,} bytes; a scenario is a few kB)")
