@@ -16,7 +16,7 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="sim", description="Relationship-marketing simulation engine.")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     r = sub.add_parser("run", help="run one scenario and write its results folder")
-    r.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
+    r.add_argument("scenario", help="library scenario name (e.g. baseline) or scenario YAML file")
     r.add_argument("--seed", type=int, default=0, help="random seed (same seed -> identical results)")
     r.add_argument("--steps", type=int, default=None, help="number of steps (weeks); default: the scenario's")
     r.add_argument("--out", default=None, help="results folder (default: results/<scenario>-seed<N>)")
@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_parsers(sub)
     d = sub.add_parser("dashboard", help="the interactive classroom dashboard (Mesa SolaraViz) in the browser")
-    d.add_argument("scenario", nargs="?", default=None, help="scenario YAML file (default: scenarios/baseline.yaml)")
+    d.add_argument(
+        "scenario", nargs="?", default=None, help="library scenario name or scenario YAML file (default: baseline)"
+    )
     d.add_argument("--port", type=int, default=8765)
     d.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
     return ap
@@ -182,6 +184,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     import subprocess
 
     from sim.scenario import ScenarioError, load_scenario
+    from sim.scenario.loading import locate_scenario
 
     env = dict(os.environ)
     if args.scenario is not None:
@@ -189,7 +192,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
             load_scenario(args.scenario)
         except ScenarioError as err:
             return _fail(str(err))
-        env["SIM_DASHBOARD_SCENARIO"] = str(Path(args.scenario).resolve())
+        env["SIM_DASHBOARD_SCENARIO"] = str(locate_scenario(args.scenario).resolve())
     if not 0 < args.port < 65536:
         return _fail(f"--port {args.port}: must be between 1 and 65535")
     if args.host not in ("127.0.0.1", "localhost", "::1"):

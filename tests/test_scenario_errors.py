@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,49 @@ def test_probabilities_accepted_iff_in_unit_interval(x):
     except ScenarioError as err:
         assert not 0.0 <= x <= 1.0
         assert "dynamics.complaints.probability" in str(err)
+
+
+def test_file_over_the_size_limit(tmp_path, capsys):
+    from sim.scenario.loading import MAX_BYTES
+
+    path = _write(tmp_path, "name: big\n" + "#" * MAX_BYTES + "\n")
+    code, err, out = _run_cli(tmp_path, capsys, path)
+    assert code == 2 and f"{path}: file too large" in err and err.count("\n") == 1
+    assert not out.exists()
+    path.write_text("name: fits\n" + "#" * (MAX_BYTES - 20) + "\n")  # just under the limit still loads
+    assert load_scenario(path).name == "fits"
+
+
+def _no_hang(seconds: int = 10):
+    """Fail (instead of hanging the suite) if the code under test blocks, e.g. opening a FIFO."""
+    import signal
+
+    def boom(*_: object) -> None:
+        raise TimeoutError("blocked reading a non-regular file")
+
+    signal.signal(signal.SIGALRM, boom)
+    signal.alarm(seconds)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(), reason="POSIX only")
+@pytest.mark.parametrize("kind", ["dev_zero", "fifo", "fifo_experiment", "fifo_extends"])
+def test_non_regular_files_are_refused_at_once(tmp_path, capsys, kind):
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    target = {"dev_zero": Path("/dev/zero"), "fifo": fifo, "fifo_experiment": fifo}.get(kind)
+    if kind == "fifo_extends":
+        target = _write(tmp_path, "extends: pipe.yaml\n")
+    _no_hang()
+    try:
+        if kind == "fifo_experiment":
+            code = main(["compare", str(target), "--out", str(tmp_path / "out")])
+            err = capsys.readouterr().err
+        else:
+            code, err, _ = _run_cli(tmp_path, capsys, target)
+    finally:
+        import signal
+
+        signal.alarm(0)
+    assert code == 2 and "not a regular file" in err and err.count("\n") == 1, err
+    assert str(target) in err
+    assert not (tmp_path / "out").exists()

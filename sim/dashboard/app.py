@@ -11,7 +11,6 @@ populations stay responsive.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -24,11 +23,11 @@ from mesa.visualization import SolaraViz  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
 from sim.customers import registry as L  # noqa: E402
+from sim.library import scenario_path  # noqa: E402
 from sim.model import RelationshipMarket  # noqa: E402
 
 __all__ = ["DashboardMarket", "MODEL_PARAMS", "page", "NETWORK_SAMPLE"]
 
-LIBRARY = Path(__file__).resolve().parents[1] / "library"
 NETWORK_SAMPLE = 2000
 LEVELS = ["basic", "reactive", "accountable", "proactive", "partnership"]
 
@@ -56,7 +55,7 @@ class DashboardMarket(RelationshipMarket):
         rival: str = "rival_1",
         **params: Any,
     ) -> None:
-        path = os.environ.get("SIM_DASHBOARD_SCENARIO", str(LIBRARY / "scenarios" / "baseline.yaml"))
+        path = os.environ.get("SIM_DASHBOARD_SCENARIO") or str(scenario_path("baseline"))
         overrides = {
             "population.size": int(population_size),
             "firms.focal.levers.structural.spend": float(structural_spend),

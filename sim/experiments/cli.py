@@ -18,7 +18,7 @@ def add_parsers(sub: Any) -> None:
         ("sweep", "sweep parameters over a design (grid, LHS, Sobol, Morris) with SALib"),
     ):
         p = sub.add_parser(kind, help=text)
-        p.add_argument("experiment", help="experiment YAML file, e.g. experiments/retention_strategies.yaml")
+        p.add_argument("experiment", help="library experiment name (e.g. retention_strategies) or experiment YAML file")
         p.add_argument("--replications", type=int, default=None, help="replications per strategy / design point")
         p.add_argument(
             "--workers",

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim import library
 from sim.scenario import ScenarioError, describe_error, load_scenario
+from sim.scenario.loading import locate_scenario, read_yaml_file
 
 __all__ = ["Experiment", "Strategy", "SweepParameter", "Design", "RunSpec", "load_experiment", "expand", "METRICS"]
 
@@ -48,7 +49,7 @@ class _Strict(BaseModel):
 
 class Strategy(_Strict):
     name: str
-    scenario: str  # path, relative to the experiment file
+    scenario: str  # library scenario name, or path relative to the experiment file
     set: dict[str, Any] = Field(default_factory=dict)  # dotted-key overrides, as --set
     description: str = ""
 
@@ -140,16 +141,17 @@ class RunSpec:
 def load_experiment(
     path: str | Path, overrides: dict[str, Any] | None = None, replications: int | None = None
 ) -> tuple[Experiment, Path]:
-    """Read and validate an experiment file; ``overrides`` (``--set``) are added to its ``set``."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(parse)"
-        raise ScenarioError(f"{path}: {where}: malformed YAML") from None
+    """Read and validate an experiment file, or a library experiment by name (``"retention_strategies"``);
+    ``overrides`` (``--set``) are added to its ``set``. Returns the experiment and the folder its relative
+    scenario paths start from."""
+    if library.is_path(path):
+        path = Path(path)
+    else:
+        try:
+            path = library.experiment_path(str(path))
+        except library.UnknownName as err:
+            raise ScenarioError(str(err)) from None
+    data = read_yaml_file(path)
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: (top level): expected a mapping of keys")
     try:
@@ -169,8 +171,9 @@ def _resolve(exp: Experiment, base: Path, scenario: str, extra: dict[str, Any], 
     over = {**exp.set, **extra}
     if exp.steps is not None:
         over["steps"] = exp.steps
-    path = (base / scenario).resolve()
     try:
+        # a library scenario by name (``scenario: baseline``), or a path relative to the experiment file
+        path = (base / scenario).resolve() if library.is_path(scenario, base) else locate_scenario(scenario)
         sc = load_scenario(path, over)
     except ScenarioError as err:
         raise ScenarioError(f"{where}: {err}") from None

@@ -4,15 +4,27 @@ naming the file and the field path."""
 from __future__ import annotations
 
 import copy
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from sim import library
 from sim.scenario.schema import Scenario, ScenarioError
 
-__all__ = ["load_scenario", "scenario_from_dict", "apply_overrides", "parse_set_options", "merge", "describe_error"]
+__all__ = [
+    "load_scenario",
+    "locate_scenario",
+    "read_yaml_file",
+    "scenario_from_dict",
+    "apply_overrides",
+    "parse_set_options",
+    "merge",
+    "describe_error",
+]
 
 
 def _field_path(loc: tuple[Any, ...], data: Any) -> str:
@@ -133,36 +145,95 @@ def merge(base: Any, over: Any) -> Any:
     return over
 
 
-def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read one scenario file, resolving ``extends: other.yaml`` (relative to the file) recursively."""
+MAX_BYTES = 1_000_000  # a scenario or experiment file is a few kB; anything larger is not one
+
+
+def read_yaml_file(path: Path, what: str = "file") -> Any:
+    """Parse one YAML file safely, reading only a regular file of at most :data:`MAX_BYTES` (so ``/dev/zero``
+    or a FIFO fails at once instead of hanging or filling memory). Errors are one line naming the file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        where = f"{chain[-1]}: extends" if chain else str(path)
-        raise ScenarioError(f"{where}: file not found ({path})" if chain else f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: cannot read file ({err.__class__.__name__})") from None
+        raise ScenarioError(f"{path}: {what} not found") from None
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot read {what} ({err.__class__.__name__})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
+        kind = next((k for test, k in kinds.items() if test(mode)), "a device")
+        raise ScenarioError(f"{path}: cannot read {what} (not a regular file: {kind})")
+    with os.fdopen(fd, "rb") as fh:
+        raw = fh.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError(f"{path}: {what} too large (over {MAX_BYTES:,} bytes; a scenario is a few kB)")
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: cannot read {what} (not UTF-8 text)") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(parse)"
         raise ScenarioError(f"{path}: {where}: malformed YAML ({getattr(err, 'problem', 'syntax error')})") from None
+
+
+def locate_scenario(ref: str | Path) -> Path:
+    """The file a command-line reference names: a path as given, or a library scenario by name
+    (``baseline``); an unknown name is a one-line :class:`ScenarioError` listing the names there are."""
+    if library.is_path(ref):
+        return Path(ref)
+    try:
+        return library.scenario_path(str(ref))
+    except library.UnknownName as err:
+        raise ScenarioError(str(err)) from None
+
+
+def _parent_file(path: Path, parent: Any) -> Path:
+    """Where ``extends: parent`` of ``path`` points: a file inside the folder of ``path``, else a library
+    scenario by name (``baseline`` or ``baseline.yaml``). Nothing outside those two places is read."""
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(f"{path}: extends: expected a file name (got {parent!r})")
+    folder = path.parent.resolve()
+    if not Path(parent).is_absolute():
+        for name in (parent, f"{parent}.yaml") if not parent.endswith((".yaml", ".yml")) else (parent,):
+            candidate = (folder / name).resolve()
+            if candidate.is_relative_to(folder) and candidate.exists():
+                return candidate
+        try:
+            return library.scenario_path(parent).resolve()
+        except library.UnknownName:
+            pass
+    if Path(parent).is_absolute() or not (folder / parent).resolve().is_relative_to(folder):
+        raise ScenarioError(
+            f"{path}: extends: {parent!r} is outside the file's folder (name a file beside it, or a library scenario)"
+        )
+    names = ", ".join(library.scenario_names())
+    raise ScenarioError(f"{path}: extends: file not found ({parent}), nor a library scenario (names: {names})")
+
+
+def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> Any:
+    """Read one scenario file, resolving ``extends:`` (see :func:`_parent_file`) recursively."""
+    data = read_yaml_file(path)
     data = {} if data is None else data
     if not isinstance(data, dict) or "extends" not in data:
         return data
     parent = data.pop("extends")
-    if not isinstance(parent, str):
-        raise ScenarioError(f"{path}: extends: expected a file name (got {parent!r})")
-    parent_path = (path.parent / parent).resolve()
+    parent_path = _parent_file(path, parent)
     if parent_path in chain or parent_path == path.resolve():
         raise ScenarioError(f"{path}: extends: circular ({parent})")
-    base = _read_yaml(parent_path, (*chain, path.resolve()))
+    try:
+        base = _read_yaml(parent_path, (*chain, path.resolve()))
+    except ScenarioError as err:
+        raise ScenarioError(f"{path}: extends: {err}") from None
+    if not isinstance(base, dict):
+        raise ScenarioError(f"{path}: extends: {parent} is not a scenario (its top level is not a mapping)")
     return merge(base, data)
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Read, validate and return a scenario; raises :class:`ScenarioError` with a one-line message.
-    A file may start from another with ``extends: baseline.yaml`` and change only what differs."""
-    path = Path(path)
+    """Read, validate and return a scenario: a file, or a library scenario by name (``"baseline"``); raises
+    :class:`ScenarioError` with a one-line message. A file may start from another with ``extends: baseline``
+    and change only what differs."""
+    path = locate_scenario(path)
     return scenario_from_dict(_read_yaml(path), str(path), overrides)

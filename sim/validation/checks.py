@@ -184,10 +184,10 @@ def check_bgnbd(full: bool) -> list[Check]:
 
 # ---------------------------------------------------------------- the documents' figures
 def _run_scenario(name: str, n: int, seed: int = 1):
+    from sim.library import scenario_path
     from sim.model import RelationshipMarket
 
-    root = Path(__file__).resolve().parents[1] / "library" / "scenarios"
-    m = RelationshipMarket(root / f"{name}.yaml", rng=seed, overrides={"population.size": n})
+    m = RelationshipMarket(scenario_path(name), rng=seed, overrides={"population.size": n})
     m.run()
     return m
 
