@@ -2,155 +2,134 @@
 (docs/markets.png). Run ``python -m sim.docgen`` after changing a scenario field; a test fails when
 docs/parameters.md is out of date.
 
-The table is read from the scenario schema itself: every field, its default, and the comment beside
-it in the source (meaning and source claim), so the code stays the single place where a parameter
-and its justification are written down.
+The table is read from the scenario schema's metadata only: every field's default, and the
+description, unit, source and plausible range declared with it (``sim.scenario.fields.param``), so
+the schema is the single place where a parameter and its justification are written down.
 """
 
 from __future__ import annotations
 
-import inspect
 import re
-import typing
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
-from sim.scenario import schema as S
+from sim.scenario import Scenario
+from sim.scenario.fields import is_money, iter_fields
 
-__all__ = ["parameter_rows", "parameter_table", "markets_diagram", "main"]
+__all__ = ["parameter_rows", "parameter_table", "check_metadata", "markets_diagram", "main"]
 
-_CLAIM = re.compile(r"\b([DMFL]\d{1,2})\b")
-_MONEY = ("spend", "fee", "budget", "cost", "cash", "unit", "acquisition", "retention")
+Row = tuple[str, str, str, str, str, str]
+# a source names a claim (D, M, F, L IDs), a paper (a year), an assumption or a setting
+_SOURCE = re.compile(r"\b[DMFL]\d{0,2}\b|\b(19|20)\d\d\b|\bassumption\b|\bsetting\b")
 
 
-def _comments(cls: type) -> dict[str, str]:
-    """``name: type = default  # comment`` lines of a class body -> {name: comment}."""
-    out: dict[str, str] = {}
-    for klass in reversed(cls.__mro__):
-        if not (isinstance(klass, type) and issubclass(klass, BaseModel)) or klass is BaseModel:
+def _extra(field: FieldInfo) -> dict[str, Any]:
+    extra = field.json_schema_extra
+    return extra if isinstance(extra, dict) else {}
+
+
+def _default(field: FieldInfo) -> Any:
+    return field.get_default(call_default_factory=True)
+
+
+def check_metadata(model: type[BaseModel] = Scenario) -> list[str]:
+    """Problems with the schema's metadata, one line each: a field without a description or source, a
+    value without a unit, a source that names no claim, paper, assumption or setting, an assumption
+    without a plausible range [lo, hi] that holds its default."""
+    problems = []
+    for path, field, sub in iter_fields(model):
+        extra = _extra(field)
+        source = str(extra.get("source", ""))
+        if not field.description:
+            problems.append(f"{path}: no description")
+        if not source or not _SOURCE.search(source):
+            problems.append(f"{path}: no source (claim ID, paper, assumption or setting): {source!r}")
+        if sub is None and not extra.get("unit"):
+            problems.append(f"{path}: no unit")
+        if "assumption" not in source:
             continue
-        try:
-            src = inspect.getsource(klass)
-        except (OSError, TypeError):
+        rng = extra.get("range")
+        if not (isinstance(rng, list) and len(rng) == 2 and rng[0] < rng[1]):
+            problems.append(f"{path}: an assumption needs a range [lo, hi], has {rng!r}")
             continue
-        for m in re.finditer(r"^\s{4}(\w+): [^\n#]*?(?:#\s*(.+))?$", src, flags=re.M):
-            if m.group(2):
-                out[m.group(1)] = m.group(2).strip()
-    return out
+        default = _default(field)
+        values = default if isinstance(default, list) else [default]
+        if not all(isinstance(v, int | float) and rng[0] <= v <= rng[1] for v in values):
+            problems.append(f"{path}: default {default!r} outside its range {rng}")
+    return problems
 
 
-def _submodel(annotation: typing.Any) -> type[BaseModel] | None:
-    """The pydantic model inside ``X``, ``list[X]`` or ``X | None``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _submodel(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _unit(path: str, field: typing.Any, default: typing.Any) -> str:
-    bounds = {type(m).__name__: getattr(m, type(m).__name__.lower(), None) for m in field.metadata}
-    text = "ge=0.0, le=1.0" if bounds.get("Ge") == 0 and bounds.get("Le") == 1 else ""
-    leaf = path.rsplit(".", 1)[-1]
-    if isinstance(default, bool):
-        return "switch"
-    if leaf == "budget_reference":
-        return "people"
-    if "lag" in leaf or "steps" in leaf or "duration" in leaf or leaf in ("start", "stop", "step"):
-        return "steps (weeks)"
-    if leaf in ("price",):
-        return "price index"
-    if any(k in leaf for k in _MONEY) and not leaf.endswith(("_rate", "share")) and "per_rung" not in leaf:
-        return (
-            "currency per customer-step"
-            if leaf
-            in (
-                "cost_to_serve",
-                "recovery_cost",
-                "level_cost",
-                "financial_unit",
-                "social_unit",
-                "structural_unit",
-                "one_to_one_unit",
-                "care_unit",
-            )
-            else "currency (per step)"
-        )
-    if text:
-        return "0-1 (share, probability or score)"
-    if isinstance(default, int) and not isinstance(default, bool):
-        return "count"
-    return "number" if isinstance(default, float) else "text"
-
-
-_GENERIC = ("spend", "start", "stop")
-
-
-def parameter_rows(
-    model: type[BaseModel] = S.Scenario, prefix: str = "", context: str = ""
-) -> list[tuple[str, str, str, str, str]]:
-    """(path, default, unit, meaning, source) for every leaf field of the scenario schema."""
-    rows = []
-    notes = _comments(model)
-    context = context or (model.__doc__ or "").strip().split("\n")[0]
-    for name, field in model.model_fields.items():
-        path = f"{prefix}{name}"
-        sub = _submodel(field.annotation)
-        is_list = typing.get_origin(field.annotation) is list
-        if sub is not None and name not in ("own_circumstances_beta",):
-            label = f"{path}[]" if is_list else path
-            rows.extend(parameter_rows(sub, f"{label}.", notes.get(name, "")))
-            continue
-        default = field.get_default(call_default_factory=True)
-        note = notes.get(name, "")
-        if name in _GENERIC and context:
-            note = f"{note} — {context}" if note else f"{name} — {context}"
-        claims = sorted(set(_CLAIM.findall(note)), key=lambda c: (c[0], int(c[1:])))
-        source = ", ".join(claims)
-        numeric = isinstance(default, int | float | list) and not isinstance(default, bool)
-        assumed_class = "assumption" in (model.__doc__ or "").lower()
-        setting = name in ("size", "steps", "start", "budget_reference")
-        if "assumption" in note.lower() or (numeric and assumed_class) or (numeric and not claims and not setting):
-            source = f"{source}; assumption" if source else "assumption"
-        meaning = re.sub(r"\s*\((?:[^()]*assumption[^()]*)\)", "", note).strip() or name.replace("_", " ")
-        rows.append((path, _fmt(default), _unit(path, field, default), meaning, source or "—"))
-    return rows
-
-
-def _fmt(value: typing.Any) -> str:
-    if isinstance(value, BaseModel):
-        return "(group)"
+def _fmt(value: Any) -> str:
+    if value is PydanticUndefined:
+        return "(required)"
     if isinstance(value, list):
+        if value and isinstance(value[0], BaseModel):
+            return f"{len(value)} item" + ("s" if len(value) > 1 else "")
         return "[" + ", ".join(_fmt(v) for v in value) + "]" if len(value) <= 5 else f"{len(value)} items"
     if value is None:
         return "none"
-    if type(value).__name__ == "PydanticUndefinedType":
-        return "(required)"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def parameter_rows(model: type[BaseModel] = Scenario) -> list[Row]:
+    """(path, default, unit, meaning, source, range) for every field of the scenario schema, sections
+    included, read from the fields' metadata only."""
+    rows = []
+    for path, field, sub in iter_fields(model):
+        extra = _extra(field)
+        rng = extra.get("range")
+        if sub is not None:
+            default = _default(field)
+            shown = _fmt(default) if isinstance(default, list) else "(section)"
+            rows.append((path, shown, "section", field.description or "", extra.get("source", ""), ""))
+            continue
+        unit = str(extra.get("unit", ""))
+        if is_money(field):
+            unit += " (scales with population)"
+        span = f"{_fmt(rng[0])} – {_fmt(rng[1])}" if rng else ""
+        rows.append(
+            (
+                path,
+                _fmt(field.get_default(call_default_factory=True)),
+                unit,
+                field.description or "",
+                extra.get("source", ""),
+                span,
+            )
+        )
+    return rows
+
+
+def _cell(text: str) -> str:
+    return re.sub(r"\bassumption\b", "**assumption**", text.replace("|", "/"))
 
 
 def parameter_table() -> str:
     lines = [
         "# Parameters",
         "",
-        "Every field of a scenario file, generated from `sim/scenario.py` and `sim/scenario_markets.py` by",
-        "`python -m sim.docgen` (a test fails when this page is out of date). *Source* gives the claim IDs",
-        "of `../shared/domain.md`; **assumption** marks a number the source documents do not give — each is a",
-        "parameter so that it can be varied (`--set path=value`, `sim sweep`). Paths with `[]` are lists: firms",
-        "and segments are addressed by name in `--set` (`firms.focal.budget.retention=2000`).",
-        "Money amounts per step are for a market of `population.budget_reference` people and scale with",
-        "`population.size`.",
+        "Every field of a scenario file, generated from the metadata of the scenario schema (`sim/scenario/`:",
+        "`schema.py`, `dynamics.py`, `levers.py`, `markets.py`) by `python -m sim.docgen`; a test fails when this",
+        "page is out of date or a field lacks its meaning, unit or source. *Source* is a claim ID of the source",
+        "documents (D, M, F, L — described in [claims.md](claims.md)), a paper, **assumption** (a number the",
+        "documents do not give, with a plausible *range*) or *setting* (a choice of whoever writes the scenario:",
+        "size, horizon, names, strategy). Every value can be varied (`--set path=value`, `sim sweep`). Paths",
+        "with `[]` are lists: firms and segments are addressed by name in `--set`",
+        "(`firms.focal.budget.retention=2000`). Money amounts per step marked *scales with population* are for a",
+        "market of `population.budget_reference` people and are multiplied by `population.size /",
+        "population.budget_reference` when a run starts.",
         "",
-        "| parameter | default | unit | meaning | source |",
-        "|---|---|---|---|---|",
+        "| parameter | default | unit | meaning | source | range |",
+        "|---|---|---|---|---|---|",
     ]
-    for path, default, unit, meaning, source in parameter_rows():
-        lines.append(f"| `{path}` | {default} | {unit} | {meaning.replace('|', '/')} | {source} |")
+    for path, default, unit, meaning, source, span in parameter_rows():
+        lines.append(f"| `{path}` | {default} | {unit} | {_cell(meaning)} | {_cell(source)} | {span} |")
     return "\n".join(lines) + "\n"
 
 
@@ -227,6 +206,9 @@ def markets_diagram(path: Path) -> None:
 
 
 def main() -> None:
+    problems = check_metadata()
+    if problems:
+        raise SystemExit("incomplete schema metadata:\n" + "\n".join(problems))
     root = Path(__file__).resolve().parents[1] / "docs"
     (root / "parameters.md").write_text(parameter_table(), encoding="utf-8")
     markets_diagram(root / "markets.png")

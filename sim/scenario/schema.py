@@ -1,23 +1,25 @@
 """The scenario schema: the typed, validated description of one market (pydantic models).
 
-Every number the engine uses comes from here. Defaults the source documents do not give are
-*assumptions* (marked so in the field descriptions and in docs/model.md) and can be overridden in a
-file or with ``--set dotted.key=value``. Bad input raises :class:`ScenarioError` whose message is one
-line naming the file and the field path.
+Every number the engine uses comes from here, and every field carries its meaning, unit and source
+(claim ID, paper, **assumption** with a plausible range, or **setting**; see ``sim.scenario.fields``).
+Kernel parameters are in ``sim.scenario.dynamics``, market actors and levers in ``sim.scenario.markets``.
+Any value can be overridden in a file or with ``--set dotted.key=value``. Bad input raises
+:class:`ScenarioError` whose message is one line naming the file and the field path.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from sim.scenario.dynamics import Dynamics
+from sim.scenario.fields import Money, NonNeg, Prob, Strict, Unit, param, scale_money, section
 from sim.scenario.markets import (
     AllianceConfig,
     DistributorConfig,
     EmployeeConfig,
     EventConfig,
-    LeverEffects,
     Levers,
     Stakeholders,
     SupplierConfig,
@@ -25,58 +27,74 @@ from sim.scenario.markets import (
 
 __all__ = ["Scenario", "ScenarioError", "FirmConfig", "Offer", "Segment", "Network", "Population", "Dynamics"]
 
-Prob = Annotated[float, Field(ge=0.0, le=1.0)]
-Unit = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
+_A = "assumption"
 
 
 class ScenarioError(ValueError):
     """A scenario (or override) that cannot be used; ``str(err)`` is a one-line message."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
-
-
 # ---------------------------------------------------------------- segments (D6: weights differ by segment)
-class ValueWeights(_Strict):
+class ValueWeights(Strict):
     """Weights on the four components of total customer value (D6)."""
 
-    product: NonNeg = 0.4
-    service: NonNeg = 0.25
-    personnel: NonNeg = 0.15
-    image: NonNeg = 0.2
+    product: NonNeg = param(0.4, "weight", f"D6; {_A}", "weight of product value", (0.2, 0.6))
+    service: NonNeg = param(0.25, "weight", f"D6; {_A}", "weight of service value", (0.1, 0.4))
+    personnel: NonNeg = param(0.15, "weight", f"D6; {_A}", "weight of personnel value", (0.05, 0.3))
+    image: NonNeg = param(0.2, "weight", f"D6; {_A}", "weight of image value", (0.05, 0.3))
 
 
-class CostWeights(_Strict):
+class CostWeights(Strict):
     """Weights on the four components of total customer cost (D6); price is a price index (1 = market)."""
 
-    price: NonNeg = 0.5
-    time: NonNeg = 0.2
-    energy: NonNeg = 0.15
-    psychic: NonNeg = 0.15
+    price: NonNeg = param(0.5, "weight", f"D6; {_A}", "weight of the monetary cost (price index)", (0.3, 0.7))
+    time: NonNeg = param(0.2, "weight", f"D6; {_A}", "weight of the time cost", (0.05, 0.3))
+    energy: NonNeg = param(0.15, "weight", f"D6; {_A}", "weight of the energy cost", (0.05, 0.3))
+    psychic: NonNeg = param(0.15, "weight", f"D6; {_A}", "weight of the psychic cost", (0.05, 0.3))
 
 
-class Segment(_Strict):
-    name: str
-    share: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
-    value_weights: ValueWeights = ValueWeights()
-    cost_weights: CostWeights = CostWeights()
-    basket: Annotated[float, Field(gt=0.0)] = 40.0  # spend per purchase at price index 1 (assumption)
-    purchase_rate: Prob = 0.5  # probability of a purchase per step (assumption)
-    network_value: Prob = 0.0  # M13: chance that an adopting (business) customer pulls its contacts in
+class Segment(Strict):
+    """A customer segment: its share of the population, D6 weights, basket and purchase rate."""
+
+    name: str = param(unit="text", source="setting", description="name of the segment (unique)")
+    share: Annotated[float, Field(gt=0.0, le=1.0)] = param(
+        1.0, "share of population", "D6; setting", "share of the population in this segment (shares sum to 1)"
+    )
+    value_weights: ValueWeights = section(ValueWeights(), "D6", "weights on total customer value")
+    cost_weights: CostWeights = section(CostWeights(), "D6", "weights on total customer cost")
+    basket: Annotated[float, Field(gt=0.0)] = param(
+        40.0, "currency per purchase", _A, "spend per purchase at price index 1", (10.0, 100.0)
+    )
+    purchase_rate: Prob = param(0.5, "probability per step", _A, "probability of a purchase per step", (0.2, 0.9))
+    network_value: Prob = param(
+        0.0, "probability", f"M13; {_A}", "chance that an adopting (business) customer pulls its contacts in", (0.0, 0.3)
+    )
 
 
-class Population(_Strict):
-    size: Annotated[int, Field(ge=1, le=200_000_000)] = 100_000
-    segments: list[Segment] = Field(default_factory=lambda: [Segment(name="all")])
-    wallet_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = 1.0  # lognormal spend dispersion, F7 (assumption)
-    # money amounts per step in the scenario (budgets, lever spends, fees, spend units) are for a market
-    # of this many people; they scale with size / budget_reference, so a smaller quick-look run keeps
-    # the same spend per person
-    budget_reference: Annotated[int, Field(ge=1)] = 100_000
-    frequency_gamma: Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=2, max_length=2)] | None = None
-    # ^ [shape, rate]: per-customer purchase-frequency multiplier ~ Gamma (NBD heterogeneity); None: all 1
+class Population(Strict):
+    """The market's people: how many, their segments and spend dispersion."""
+
+    size: Annotated[int, Field(ge=1, le=200_000_000)] = param(100_000, "people", "setting", "people in the market")
+    segments: list[Segment] = section(
+        source="D6",
+        description="customer segments (D6: weights differ by segment)",
+        default_factory=lambda: [Segment(name="all")],
+    )
+    wallet_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = param(
+        1.0, "log-sd", f"F7; {_A}", "lognormal spend dispersion (F7: a minority carries most value)", (0.5, 1.5)
+    )
+    budget_reference: Annotated[int, Field(ge=1)] = param(
+        100_000,
+        "people",
+        "setting",
+        "market size the money amounts per step are written for; they scale with size / budget_reference",
+    )
+    frequency_gamma: Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=2, max_length=2)] | None = param(
+        None,
+        "[shape, rate]",
+        "Fader et al. 2005; setting",
+        "per-customer purchase-frequency multiplier ~ Gamma(shape, rate) (NBD heterogeneity); none: all 1",
+    )
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Population:
@@ -92,172 +110,92 @@ class Population(_Strict):
 
 
 # ---------------------------------------------------------------- firms (customer and competitor markets)
-class Offer(_Strict):
+class Offer(Strict):
     """A firm's offer: value components on [0, 1], price index, non-price costs on [0, 1] (D6, D7)."""
 
-    product: Unit = 0.6
-    service: Unit = 0.5
-    personnel: Unit = 0.5
-    image: Unit = 0.5
-    price: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
-    time: Unit = 0.4
-    energy: Unit = 0.4
-    psychic: Unit = 0.3
+    product: Unit = param(0.6, "score 0-1", "D6; setting", "product value")
+    service: Unit = param(0.5, "score 0-1", "D6; setting", "service value")
+    personnel: Unit = param(0.5, "score 0-1", "D6; setting", "personnel value")
+    image: Unit = param(0.5, "score 0-1", "D6; setting", "image value")
+    price: Annotated[float, Field(gt=0.0, le=10.0)] = param(1.0, "price index (1 = market)", "D6; setting", "price")
+    time: Unit = param(0.4, "score 0-1", "D6; setting", "time cost")
+    energy: Unit = param(0.4, "score 0-1", "D6; setting", "energy cost")
+    psychic: Unit = param(0.3, "score 0-1", "D6; setting", "psychic cost")
 
 
-class Budget(_Strict):
-    acquisition: NonNeg = 3000.0  # currency per step spent on winning prospects
-    retention: NonNeg = 1000.0  # currency per step spent on after-sales care of customers (M14)
+class Budget(Strict):
+    """The firm's marketing budgets per step."""
+
+    acquisition: Money = param(3000.0, "currency per step", "L; setting", "spent on campaigns to win prospects")
+    retention: Money = param(1000.0, "currency per step", "M14; setting", "spent on after-sales care of customers")
 
 
-class FirmConfig(_Strict):
-    name: str
-    initial_share: Prob = 0.2  # share of the population that are its customers at step 0
-    offer: Offer = Offer()
-    unit_cost: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.6  # cost of goods as a share of revenue
-    cost_to_serve: NonNeg = 0.5  # currency per customer per step
-    budget: Budget = Budget()
-    recovery_rate: Prob = 0.2  # share of complaints recovered (D10 recovery stage; assumption)
-    recovery_cost: NonNeg = 10.0  # currency per recovered complaint (assumption)
-    levers: Levers = Levers()
-    supplier: SupplierConfig = SupplierConfig()
-    distributor: DistributorConfig = DistributorConfig()
-    employees: EmployeeConfig = EmployeeConfig()
+class FirmConfig(Strict):
+    """One firm (customer and competitor markets) with its offer, costs, budgets, levers and partners."""
+
+    name: str = param(unit="text", source="setting", description="name of the firm (unique)")
+    initial_share: Prob = param(
+        0.2, "share of population", "setting", "share of the population that are its customers at step 0"
+    )
+    offer: Offer = section(Offer(), "D6, D7", "the offer: value components, price and non-price costs")
+    unit_cost: Annotated[float, Field(ge=0.0, lt=1.0)] = param(
+        0.6, "share of revenue", _A, "cost of goods as a share of revenue", (0.4, 0.8)
+    )
+    cost_to_serve: NonNeg = param(0.5, "currency per customer-step", _A, "cost of serving one customer per step", (0.1, 2.0))
+    budget: Budget = section(Budget(), "L", "acquisition and retention budgets")
+    recovery_rate: Prob = param(
+        0.2, "share of complaints", f"D10; {_A}", "share of complaints recovered (service recovery)", (0.0, 0.6)
+    )
+    recovery_cost: NonNeg = param(10.0, "currency per recovered complaint", _A, "cost of one recovery", (2.0, 30.0))
+    levers: Levers = section(Levers(), "L", "the firm's strategy levers (all off by default)")
+    supplier: SupplierConfig = section(SupplierConfig(), "D5, M9", "the firm's main supplier")
+    distributor: DistributorConfig = section(DistributorConfig(), "M10", "the firm's distributor")
+    employees: EmployeeConfig = section(EmployeeConfig(), "M8", "the firm's employees (internal market)")
 
 
 # ---------------------------------------------------------------- contact network (M5)
-class Network(_Strict):
-    kind: Literal["watts_strogatz", "erdos_renyi", "barabasi_albert", "none"] = "watts_strogatz"
-    degree: Annotated[int, Field(ge=2, le=100)] = 10
-    rewire: Prob = 0.1  # share of ties rewired to anyone in the population (small world)
-    community_size: Annotated[int, Field(ge=50, le=100_000)] = 5000
+class Network(Strict):
+    """The contact network word of mouth travels over (M5)."""
 
-
-# ---------------------------------------------------------------- kernel parameters
-class SatisfactionParams(_Strict):
-    """M1: satisfaction by disconfirmation against an adaptive expectation."""
-
-    perception_noise: NonNeg = 0.08  # sd of perceived performance around delivered value (assumption)
-    tolerance: Annotated[float, Field(gt=0.0)] = 0.1  # disconfirmation that moves satisfaction halfway
-    speed: Prob = 0.2  # smoothing of satisfaction toward its target per step (assumption)
-    expectation_speed: Prob = 0.05  # adaptation of expectations to experience (assumption)
-    market_anchor: Prob = 0.5  # weight of market average in expectations (Thibaut & Kelley 1959; assumption)
-    delight_margin: NonNeg = 0.05  # disconfirmation above which the customer is delighted (M2)
-    initial: Unit = 0.6
-
-
-class TrustParams(_Strict):
-    """M4: trust collapses on a broken promise and is rebuilt slowly."""
-
-    break_margin: NonNeg = 0.15  # negative disconfirmation that counts as a broken promise (assumption)
-    drop: Prob = 0.4  # share of trust lost on a broken promise (assumption)
-    gain: Prob = 0.01  # share of the remaining gap regained per step when expectations are met
-    initial: Unit = 0.5
-
-
-class LoyaltyParams(_Strict):
-    """M2, M3, D3: loyalty from satisfaction (convex: delight matters), trust and bonds."""
-
-    satisfaction_power: Annotated[int, Field(ge=1, le=8)] = 3  # convexity, M2 (Jones & Sasser 1995; exponent: assumption)
-    w_satisfaction: NonNeg = 0.35
-    w_delight: NonNeg = 0.2
-    w_trust: NonNeg = 0.25
-    w_financial: NonNeg = 0.05
-    w_social: NonNeg = 0.1
-    w_structural: NonNeg = 0.05
-    speed: Prob = 0.05
-    initial: Unit = 0.3
-    loyal_threshold: Unit = 0.6  # lifecycle stage "loyal" at or above (D10)
-
-
-class ComplaintParams(_Strict):
-    """D10 recovery stage: dissatisfied customers complain; the firm recovers some."""
-
-    threshold: Unit = 0.35  # satisfaction below which a customer may complain
-    probability: Prob = 0.1  # per step, when below threshold (assumption)
-    recovery_boost: Prob = 0.5  # share of the gap to full satisfaction closed by a recovery (assumption)
-
-
-class WomParams(_Strict):
-    """M5, F4, F5: word of mouth in episodes, over the network and to the wider population."""
-
-    positive_reach: NonNeg = 8.0  # people a delighted customer tells per episode (F4)
-    negative_reach: NonNeg = 25.0  # people a dissatisfied customer affects per episode (F5)
-    positive_probability: Prob = 0.05  # chance a delighted customer starts an episode per step (assumption)
-    referral_conversion: Prob = 0.3  # chance a told prospect adopts (F4: >= 1 of 8 closes; assumption)
-    referral_pull: Prob = 0.02  # extra switching hazard of a rival's customer told about a firm
-    negative_impact: Prob = 0.05  # satisfaction lost per negative contact heard about one's firm
-    negative_block: Prob = 0.5  # cut in a prospect's adoption hazard for a firm criticised to them
-    imitation: NonNeg = 0.0  # Bass (1969) q: adoption hazard per unit of the firm's market share (well mixed)
-
-
-class ChurnParams(_Strict):
-    """D12: three causes of churn; structural bonds are switching costs (M7)."""
-
-    dissatisfaction: Prob = 0.05  # hazard at zero satisfaction and zero loyalty (assumption)
-    satisfaction_floor: Unit = 0.45  # satisfaction below which dissatisfaction churn starts
-    competition: NonNeg = 0.06  # hazard per unit of delivered-value gap to the best rival (assumption)
-    own_circumstances: Prob = 0.001  # per step; the customer's own reasons (D12; assumption)
-    own_circumstances_beta: Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=2, max_length=2)] | None = None
-    # ^ [alpha, beta]: each customer draws its own-circumstance churn once from Beta (sBG, Fader & Hardie 2007)
-    own_after_purchase: bool = False  # own-circumstance churn only right after a purchase (BG/NBD, Fader et al. 2005)
-    switch_share: Prob = 0.6  # share of dissatisfied leavers who go to the best rival (rest lapse)
-    switching_cost: Prob = 0.8  # damping of churn at full structural bond (M7)
-    financial_damping: Prob = 0.3  # damping of churn at full financial bond (D3 level 1)
-
-
-class AcquisitionParams(_Strict):
-    """Winning prospects: campaigns paid from the acquisition budget, spontaneous adoption, referrals."""
-
-    cost_per_contact: Annotated[float, Field(gt=0.0)] = 8.0  # currency per prospect reached (assumption)
-    conversion: Prob = 0.3  # chance a reached prospect adopts at average attractiveness (assumption)
-    spontaneous: Prob = 0.002  # per step, outside influence (Bass 1969 p; assumption)
-    hazard_step: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
-    # ^ if set, adoption hazards are rates per unit time and a step lasts this long: probability 1 - exp(-h dt)
-    value_sensitivity: NonNeg = 3.0  # how strongly choice follows delivered value (assumption)
-
-
-class BondParams(_Strict):
-    """D3 bond stocks: built by investment per customer, decaying at their own pace (M6, M7)."""
-
-    decay_financial: Prob = 0.1  # fast: loyalty bought with rewards fades (M6)
-    decay_social: Prob = 0.02
-    decay_structural: Prob = 0.005  # slow: most stable (M7)
-    care_effect: NonNeg = 0.1  # perceived-performance gain from after-sales care at saturation (M14)
-    care_unit: Annotated[float, Field(gt=0.0)] = 0.2  # care spend per customer-step giving half the effect
-
-
-class Dynamics(_Strict):
-    satisfaction: SatisfactionParams = SatisfactionParams()
-    trust: TrustParams = TrustParams()
-    loyalty: LoyaltyParams = LoyaltyParams()
-    complaints: ComplaintParams = ComplaintParams()
-    wom: WomParams = WomParams()
-    churn: ChurnParams = ChurnParams()
-    acquisition: AcquisitionParams = AcquisitionParams()
-    bonds: BondParams = BondParams()
-    new_steps: Annotated[int, Field(ge=1)] = 8  # tenure below which a customer is "new" (D10)
-    returning_after: Annotated[int, Field(ge=0)] = 52  # tenure from which a customer counts as returning (F3)
-    share_of_wallet_floor: Prob = 0.4  # share of wallet at zero loyalty (D11; grows to 1 with loyalty)
-    loyalty_frequency: NonNeg = 0.5  # extra purchase frequency at full loyalty (M3; assumption)
-    levers: LeverEffects = LeverEffects()
-
-
-class Scenario(_Strict):
-    name: str = "unnamed"
-    description: str = ""
-    steps: Annotated[int, Field(ge=1, le=100_000)] = 104  # one step = one week
-    discount_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1  # per year, for CLV (assumption)
-    steps_per_year: Annotated[float, Field(gt=0.0)] = 52.0
-    population: Population = Population()
-    firms: list[FirmConfig] = Field(
-        default_factory=lambda: [FirmConfig(name="focal"), FirmConfig(name="rival_1"), FirmConfig(name="rival_2")]
+    kind: Literal["watts_strogatz", "erdos_renyi", "barabasi_albert", "none"] = param(
+        "watts_strogatz", "choice", "Watts & Strogatz 1998; setting", "graph family of the communities (none: no network)"
     )
-    network: Network = Network()
-    dynamics: Dynamics = Dynamics()
-    stakeholders: Stakeholders = Stakeholders()
-    alliances: list[AllianceConfig] = Field(default_factory=list)
-    events: list[EventConfig] = Field(default_factory=list)
+    degree: Annotated[int, Field(ge=2, le=100)] = param(
+        10, "contacts", _A, "mean number of contacts per person", (4.0, 20.0)
+    )
+    rewire: Prob = param(
+        0.1,
+        "share of ties",
+        f"Watts & Strogatz 1998; {_A}",
+        "ties rewired to anyone in the population (small world)",
+        (0.01, 0.3),
+    )
+    community_size: Annotated[int, Field(ge=50, le=100_000)] = param(
+        5000, "people", _A, "people per community graph; the graphs are chained over the population", (500.0, 20000.0)
+    )
+
+
+class Scenario(Strict):
+    """One market: its people, firms and their strategies, network, dynamics, stakeholders and events."""
+
+    name: str = param("unnamed", "text", "setting", "name of the scenario")
+    description: str = param("", "text", "setting", "what the scenario shows")
+    steps: Annotated[int, Field(ge=1, le=100_000)] = param(104, "steps", "setting", "horizon; one step = one week")
+    discount_rate: Annotated[float, Field(ge=0.0, le=1.0)] = param(
+        0.1, "per year", f"Gupta & Lehmann 2003; {_A}", "discount rate for customer lifetime value", (0.05, 0.15)
+    )
+    steps_per_year: Annotated[float, Field(gt=0.0)] = param(52.0, "steps per year", "setting", "one step = one week")
+    population: Population = section(Population(), "D6, F7", "the market's people")
+    firms: list[FirmConfig] = section(
+        source="D1",
+        description="the firms competing for the customers (customer and competitor markets)",
+        default_factory=lambda: [FirmConfig(name="focal"), FirmConfig(name="rival_1"), FirmConfig(name="rival_2")],
+    )
+    network: Network = section(Network(), "M5", "contact network for word of mouth")
+    dynamics: Dynamics = section(Dynamics(), "M1, M3, M5, D3, D12", "how customers respond (kernel parameters)")
+    stakeholders: Stakeholders = section(Stakeholders(), "D1, M12", "influence markets")
+    alliances: list[AllianceConfig] = section(source="M11", description="alliances between rivals", default_factory=list)
+    events: list[EventConfig] = section(source="setting", description="scheduled and random events", default_factory=list)
 
     @model_validator(mode="after")
     def _check_firms(self) -> Scenario:
@@ -294,27 +232,12 @@ class Scenario(_Strict):
         return self.population.size / self.population.budget_reference
 
     def scaled(self) -> Scenario:
-        """A copy with every money-per-step amount scaled to the population (see ``budget_reference``)."""
+        """A copy with every money-per-step amount scaled to the population (see ``budget_reference``):
+        exactly the fields typed Money, wherever they sit (firms, levers, alliances, ...)."""
         k = self.money_scale()
         if k == 1.0:
             return self
         d = self.to_dict()
-        for f in d["firms"]:
-            for key in ("acquisition", "retention"):
-                f["budget"][key] *= k
-            for lever in f["levers"].values():
-                if isinstance(lever, dict) and "spend" in lever:
-                    lever["spend"] *= k
-            f["levers"]["tiered_service"]["cost"] *= k
-            f["supplier"]["spend_unit"] *= k
-            f["distributor"]["spend_unit"] *= k
-            f["distributor"]["exclusivity_fee"] *= k
-            f["employees"]["spend_unit"] *= k
-        for a in d["alliances"]:
-            a["spend"] *= k
-        lv = d["dynamics"]["levers"]
-        lv["database_unit"] *= k
-        lv["pr_unit"] *= k
-        d["stakeholders"]["initial_cash"] *= k
+        scale_money(Scenario, d, k)
         d["population"]["budget_reference"] = self.population.size
         return Scenario.model_validate(d)
