@@ -1,7 +1,7 @@
 """The six relationship markets and the strategy levers: one directional test per mechanism.
 
 Every comparison is paired: the same seeds for both arms (common random numbers), several seeds,
-20,000 customers. The claims they check are cited (docs/model.md, ../shared/domain.md).
+20,000 customers. The claims they check are cited (described in docs/claims.md).
 """
 
 from __future__ import annotations
