@@ -9,7 +9,7 @@ from typing import Any
 
 from sim.customers import vector_width
 
-vector_width.configure()  # before numba compiles anything: the kernels use all of AVX-512 (sim/vector_width.py)
+vector_width.configure()  # before numba compiles anything: the kernels use all of AVX-512 (sim/customers/vector_width.py)
 
 __all__ = [
     "RelationshipMarket",

@@ -1,4 +1,4 @@
-"""The strategy levers of a firm (domain section L) and how strongly each acts (``LeverEffects``).
+"""The strategy levers of a firm (the levers L1–L14 of docs/claims.md) and how strongly each acts (``LeverEffects``).
 
 A lever's spend is a strategy *setting*; its effect sizes are *assumptions* (the documents rank the
 levers but give no numbers), each with a plausible range. Money amounts are currency per step (one
@@ -104,7 +104,7 @@ class CopyLever(Strict):
 
 
 class Levers(Strict):
-    """Every strategy lever of one firm (domain section L). All off by default (transactional)."""
+    """Every strategy lever of one firm (the levers L1–L14 of docs/claims.md). All off by default (transactional)."""
 
     financial: FinancialLever = section(FinancialLever(), "D3, M6", "level-1 financial bond: rebate plus points programme")
     social: Spend = section(Spend(), "D3", "level-2 social bonds: personal contact, clubs, membership")
