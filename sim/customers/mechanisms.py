@@ -299,10 +299,16 @@ def lifecycle_stage(p, st0, loy, tenure, sat):
 
 
 @_inline
-def clv(p, exp_margin, pch):
-    """Customer equity: expected CLV = m r / (1 + i - r), r = 1 - churn probability (Gupta & Lehmann 2003)."""
-    rr = 1.0 - _min(pch, 1.0)
-    return exp_margin * rr / (1.0 + p[L.P_DISC] - rr)
+def retention(pch):
+    """The probability of staying this step: 1 - the summed churn hazards, at least 0."""
+    return 1.0 - _min(pch, 1.0)
+
+
+@_inline
+def clv(disc, exp_margin, rr):
+    """Customer equity: expected CLV = m r / (1 + i - r), r = ``retention``, i = ``disc`` per step
+    (Gupta & Lehmann 2003)."""
+    return exp_margin * rr / (1.0 + disc - rr)
 
 
 @_inline
