@@ -164,8 +164,8 @@ def test_stage_voice_event_and_clv():
     assert ev(True, False, M.EV_CHURN_OWN, False, False, True) == M.EV_STAY
     assert ev(False, True, M.EV_CHURN_DIS, True, True, True) == M.EV_PROSPECT
     assert ev(False, True, M.EV_CHURN_DIS, True, True, False) == M.EV_IDLE
-    assert M.clv.py_func(0.01, 10.0, M.retention.py_func(0.1)) == pytest.approx(10.0 * 0.9 / (1.01 - 0.9))  # Gupta & Lehmann
-    assert M.clv.py_func(0.01, 10.0, M.retention.py_func(2.0)) == 0.0
+    assert M.clv.py_func(0.01, 10.0, 0.1) == pytest.approx(10.0 * 0.9 / (1.01 - 0.9))  # Gupta & Lehmann
+    assert M.clv.py_func(0.01, 10.0, 2.0) == 0.0
 
 
 def test_lapse_and_start_of_a_relationship():

@@ -182,12 +182,11 @@ def customer_pass(
                 stage[ui] = st if stay else st0
                 wom_pos_n[ui] = 0 if stay else npos  # an event row's buffers are read in loop 3
                 wom_neg_n[ui] = 0 if stay else nneg
-                rr = M.retention(pch)
                 ev_of[t, uj] = ev
                 flags_of[t, uj] = M.row_flags(bought, returning, delighted, complained, recovered)
                 rev_of[t, uj] = revenue if buys else 0.0  # what the tallies add: only a purchase counts
                 margin_of[t, uj] = margin if buys else 0.0
-                clv_of[t, uj] = M.clv(k_disc, exp_margin, rr)
+                clv_of[t, uj] = M.clv(k_disc, exp_margin, pch)
             # ------------------------------------------------------------ 2. the block's tallies
             if nf <= MASKED_TALLY_MAX_FIRMS:
                 count_packed(out, c, t, b0, b1 - b0, nf, firm, stage, ev_of, flags_of)

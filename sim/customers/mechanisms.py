@@ -299,15 +299,10 @@ def lifecycle_stage(p, st0, loy, tenure, sat):
 
 
 @_inline
-def retention(pch):
-    """The probability of staying this step: 1 - the summed churn hazards, at least 0."""
-    return 1.0 - _min(pch, 1.0)
-
-
-@_inline
-def clv(disc, exp_margin, rr):
-    """Customer equity: expected CLV = m r / (1 + i - r), r = ``retention``, i = ``disc`` per step
+def clv(disc, exp_margin, pch):
+    """Customer equity: expected CLV = m r / (1 + i - r), r = 1 - churn probability, i = ``disc`` per step
     (Gupta & Lehmann 2003)."""
+    rr = 1.0 - _min(pch, 1.0)
     return exp_margin * rr / (1.0 + disc - rr)
 
 
