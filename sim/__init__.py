@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.customers import vector_width
+from sim import codegen
 
-vector_width.configure()  # before numba compiles anything: the kernels use all of AVX-512 (sim/customers/vector_width.py)
+codegen.configure()  # before numba compiles anything: the kernels use all of AVX-512 (sim/codegen.py)
 
 __all__ = [
     "RelationshipMarket",

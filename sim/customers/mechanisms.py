@@ -10,8 +10,8 @@ are loop-invariant loads of non-aliasing arrays, which LLVM hoists out of the lo
 The same mechanisms in numpy, under the same names, are in ``sim.customers.reference``; every helper is
 also plain Python (``helper.py_func``), which tests/test_kernel_helpers.py exercises.
 
-Note for editors: numba's on-disk cache of the customer pass is keyed on kernel.py only. After editing
-this file, delete the cache (``find sim -name '*.nb[ic]' -delete``) or the pass keeps the old code.
+An edit here recompiles the pass: its disk cache is stamped with every module of the floor
+(``sim/customers/cache.py``).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ its firm's per-chunk totals ``out[c, firm, T_*]`` (row ``nf`` holds the non-cust
 vector loop left in the per-thread scratch rows (event, flags, revenue, margin, CLV) and the end-of-step
 state. Inlined into the pass; see its module docstring for why the forms below vectorise.
 
-Note for editors: numba's on-disk cache of the customer pass is keyed on kernel.py only. After editing
-this file, delete the cache (``find sim -name '*.nb[ic]' -delete``) or the pass keeps the old code.
+An edit here recompiles the pass: its disk cache is stamped with every module of the floor
+(``sim/customers/cache.py``).
 """
 
 from __future__ import annotations
