@@ -24,12 +24,13 @@ from mesa.visualization.utils import update_counter  # noqa: E402
 
 from sim.customers import registry as L  # noqa: E402
 from sim.library import scenario_path  # noqa: E402
-from sim.model import RelationshipMarket  # noqa: E402
+from sim.model import RelationshipMarket
+from sim.scenario.levers import RELATIONSHIP_LEVELS  # noqa: E402
 
 __all__ = ["DashboardMarket", "MODEL_PARAMS", "page", "NETWORK_SAMPLE"]
 
 NETWORK_SAMPLE = 2000
-LEVELS = ["basic", "reactive", "accountable", "proactive", "partnership"]
+LEVELS = list(RELATIONSHIP_LEVELS)
 
 
 class DashboardMarket(RelationshipMarket):

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim import library
 from sim.scenario import ScenarioError, describe_error, load_scenario
+from sim.scenario.fields import Strict
 from sim.scenario.loading import locate_scenario, read_yaml_file
 
 __all__ = ["Experiment", "Strategy", "SweepParameter", "Design", "RunSpec", "load_experiment", "expand", "METRICS"]
@@ -43,18 +44,14 @@ METRICS = (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class Strategy(_Strict):
+class Strategy(Strict):
     name: str
     scenario: str  # library scenario name, or path relative to the experiment file
     set: dict[str, Any] = Field(default_factory=dict)  # dotted-key overrides, as --set
     description: str = ""
 
 
-class SweepParameter(_Strict):
+class SweepParameter(Strict):
     name: str  # dotted scenario path, e.g. firms.focal.levers.structural.spend
     low: float | None = None  # range (lhs, sobol, morris)
     high: float | None = None
@@ -70,7 +67,7 @@ class SweepParameter(_Strict):
         return self
 
 
-class Design(_Strict):
+class Design(Strict):
     method: Literal["grid", "lhs", "sobol", "morris"] = "grid"
     samples: Annotated[int, Field(ge=1, le=1_000_000)] = 16  # lhs: points; sobol: N (base); morris: trajectories
     levels: Annotated[int, Field(ge=2, le=20)] = 4  # morris grid levels
@@ -78,7 +75,7 @@ class Design(_Strict):
     seed: int = 0  # of the design's sampler
 
 
-class Experiment(_Strict):
+class Experiment(Strict):
     name: str
     description: str = ""
     kind: Literal["compare", "sweep"] = "compare"

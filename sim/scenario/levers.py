@@ -7,6 +7,7 @@ week) and are booked as costs in the firm's profit.
 
 from __future__ import annotations
 
+import typing
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -26,7 +27,8 @@ __all__ = [
     "RELATIONSHIP_LEVELS",
 ]
 
-RELATIONSHIP_LEVELS = ("basic", "reactive", "accountable", "proactive", "partnership")  # D4
+RelationshipLevel = Literal["basic", "reactive", "accountable", "proactive", "partnership"]  # D4, in order
+RELATIONSHIP_LEVELS: tuple[str, ...] = typing.get_args(RelationshipLevel)
 _LEVELS = "by relationship level basic, reactive, accountable, proactive, partnership (D4)"
 
 
@@ -109,7 +111,7 @@ class Levers(Strict):
     financial: FinancialLever = section(FinancialLever(), "D3, M6", "level-1 financial bond: rebate plus points programme")
     social: Spend = section(Spend(), "D3", "level-2 social bonds: personal contact, clubs, membership")
     structural: Spend = section(Spend(), "D3, M7", "level-3 structural bonds: integration, customised service")
-    relationship_level: Literal["basic", "reactive", "accountable", "proactive", "partnership"] = param(
+    relationship_level: RelationshipLevel = param(
         "basic", "choice", "D4; setting", "relationship level, basic -> reactive -> accountable -> proactive -> partnership"
     )
     one_to_one: Spend = section(Spend(), "D11", "one-to-one customisation and dialogue: share of wallet")
