@@ -45,6 +45,7 @@ _MARKET_ATTRS = {"prospects": "prospects", "lapsed_customers": "lapsed_customers
 
 
 _FIRM_ROW = operator.attrgetter(*FIRM_COLUMNS)
+_STAGE_COLUMNS = [L.TOTALS[L.T.ST_PROSPECT + k].column for k in range(len(L.STAGES))]
 
 
 class FirmCollector(mesa.DataCollector):
@@ -176,9 +177,9 @@ class RelationshipMarket(mesa.Model):
                 firm.trust = float(pop.trust[mask].mean())
                 firm.loyalty = float(pop.loyalty[mask].mean())
             stages = np.bincount(pop.stage[mask].astype(np.int64), minlength=len(L.STAGES))
-            for k, s in enumerate(L.STAGES):
-                if s not in ("prospect", "lapsed"):
-                    setattr(firm, f"stage_{s}", float(stages[k]))
+            for k, column in enumerate(_STAGE_COLUMNS):  # the registry's stage totals, in STAGES order
+                if column is not None:
+                    setattr(firm, column, float(stages[k]))
             firm.unit_cost_effective = firm.config.unit_cost
             firm._record_markets()  # the other markets' state at step 0
         self.prospects = float(counts[0])
