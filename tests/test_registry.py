@@ -206,3 +206,19 @@ def test_vectorised_best_rival_matches_the_loop(n_firms):
         for a, b in zip(got, want, strict=True):
             assert a.dtype == b.dtype and a.shape == b.shape
             np.testing.assert_array_equal(a, b)
+
+
+def test_value_terms_are_computed_again_when_an_offer_changes(baseline_path):
+    m = RelationshipMarket(baseline_path, rng=2, overrides={"population.size": 800})
+    m.run(1)
+    wom = Totals(np.zeros((m.n_firms + 1, len(L.T))))
+    first = m.step_inputs(wom, np.uint64(1))
+    again = m.step_inputs(wom, np.uint64(1))
+    np.testing.assert_array_equal(first.sf, again.sf)
+    firm = m.firms[0]
+    firm.current = firm.current.model_copy(update={"price": firm.current.price * 0.8})  # a price cut
+    cut = m.step_inputs(wom, np.uint64(1))
+    np.testing.assert_array_equal(cut.sf[:, :, L.SF_VALUE], m.delivered_value())
+    assert (cut.sf[:, 0, L.SF_VALUE] > first.sf[:, 0, L.SF_VALUE]).all()
+    assert (cut.sf[:, 0, L.SF_ATTRACT] > first.sf[:, 0, L.SF_ATTRACT]).all()
+    assert (cut.seg[:, L.SEG_REF] > first.seg[:, L.SEG_REF]).all()

@@ -36,10 +36,29 @@ class MarketInputs:
         self.seg[:, L.SEG_BASKET] = [s.basket for s in segments]
         self.seg[:, L.SEG_RATE] = [s.purchase_rate for s in segments]
         self.seg[:, L.SEG_NETWORK] = [s.network_value for s in segments]
+        self._offers_key: bytes | None = None
+        self._value_terms_cache: tuple[np.ndarray, ...] = ()
 
     def delivered_value(self, firms: list[Firm]) -> np.ndarray:
         """``[S, F]`` delivered value of the firms' current offers (D6)."""
         return delivered_value(self.wv, self.wc, offer_matrix([f.current for f in firms]))
+
+    def _value_terms(self, firms: list[Firm]) -> tuple[np.ndarray, ...]:
+        """Delivered value (D6), its segment mean, the attractiveness to prospects and the best rival
+        (M7). Offers rarely change from one step to the next: the same offers give the same arrays,
+        so they are computed again only when the offer matrix changed (read-only, never written)."""
+        offers = offer_matrix([f.current for f in firms])
+        key = offers.tobytes()
+        if key != self._offers_key:
+            value = delivered_value(self.wv, self.wc, offers)
+            ref = value.mean(axis=1, keepdims=True)
+            # attractiveness to prospects: 1 at the market average, rising with delivered value (D6)
+            attract = 2.0 / (1.0 + np.exp(-self.config.dynamics.acquisition.value_sensitivity * (value - ref)))
+            best, gap = best_rival(value)
+            for a in (value, ref, attract, best, gap):
+                a.flags.writeable = False
+            self._offers_key, self._value_terms_cache = key, (value, ref, attract, best, gap)
+        return self._value_terms_cache
 
     def build(self, model: Any, key: np.uint64, wom: Totals) -> StepInputs:
         """The inputs of this step's customer pass. ``model`` gives the firms, the government, the
@@ -49,12 +68,8 @@ class MarketInputs:
         firms: list[Firm] = model.firms
         n = float(model.population.n)
         nf = len(firms)
-        value = self.delivered_value(firms)
-        ref = value.mean(axis=1, keepdims=True)
-        # attractiveness to prospects: 1 at the market average, rising with delivered value (D6)
-        attract = 2.0 / (1.0 + np.exp(-d.acquisition.value_sensitivity * (value - ref)))
+        value, ref, attract, best, gap = self._value_terms(firms)
         lockin = np.array([model.government.lockin(f.name) for f in firms])
-        best, gap = best_rival(value)
         customers = np.array([f.customers for f in firms])
         non_customers = max(model.prospects + model.lapsed_customers, 1.0)
         # campaign contacts: budget / cost per contact, cheaper in a channel alliance (M11), better aimed
