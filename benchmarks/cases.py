@@ -62,21 +62,19 @@ def engine(n: int, impl: str, scenario: str, reps: int, steps: int) -> dict:
             mm.step()
             times.append(time.perf_counter() - t0)
     else:
-        engine_name = "numpy" if impl == "numpy" else "numba"
-        m.engine = engine_name
+        m.engine = "numpy" if impl == "numpy" else "numba"
         m.run(2)  # warm-up (and compile, on a cold cache)
-        cfg = m.config.dynamics.wom
         times = []
         for r in range(reps):
-            spent = 0.0  # the two kernel passes only; the model's per-step Python (~0.2 ms) is timed below
+            spent = 0.0  # the two kernel passes only; the model's per-step Python is timed below
             for k in range(steps):
                 key = step_key(99, 1000 * r + k)
                 t0 = time.perf_counter()
-                wom = m.population.deliver_wom(key, cfg.positive_reach, cfg.negative_reach, m.n_firms, engine_name)
+                wom = m.deliver_wom(key)
                 spent += time.perf_counter() - t0
-                fp, sf, seg = m._market_arrays(wom)
+                inputs = m.step_inputs(wom, key)  # the inputs of this step (public API of the model)
                 t0 = time.perf_counter()
-                m.population.advance(key, m._p, fp, sf, seg, engine_name)
+                m.population.step(inputs, m.kernels)
                 spent += time.perf_counter() - t0
             times.append(spent / steps)
         if impl != "numpy":  # the whole model step (actors, accounts, DataCollector) too
@@ -109,13 +107,10 @@ def markets_pair(n: int, reps: int, steps: int) -> dict:
     times: dict[str, list[float]] = {sc: [] for sc in models}
     for r in range(reps):
         for sc, m in models.items():
-            cfg = m.config.dynamics.wom
             t0 = time.perf_counter()
             for k in range(steps):
                 key = step_key(99, 1000 * r + k)
-                wom = m.population.deliver_wom(key, cfg.positive_reach, cfg.negative_reach, m.n_firms)
-                fp, sf, seg = m._market_arrays(wom)
-                m.population.advance(key, m._p, fp, sf, seg)
+                m.population.step(m.step_inputs(m.deliver_wom(key), key), m.kernels)
             times[sc].append((time.perf_counter() - t0) / steps)
     rates = {sc: n / statistics.median(t) for sc, t in times.items()}
     return {

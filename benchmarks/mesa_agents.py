@@ -12,6 +12,7 @@ import mesa
 import numpy as np
 
 from sim.customers import registry as L
+from sim.customers.population import Totals
 
 
 class CustomerAgent(mesa.Agent):
@@ -100,9 +101,8 @@ class MesaCustomers(mesa.Model):
         self.source = source_model.population
         for firm in source_model.firms:  # this step's spending, as the model would set it
             firm.plan(0, source_model.config.dynamics.levers)
-        wom = np.zeros((source_model.n_firms + 1, len(L.T)))
-        self.fp, self.sf, self.seg = source_model._market_arrays(wom)
-        self.p = source_model._p
+        inputs = source_model.step_inputs(Totals(np.zeros((source_model.n_firms + 1, len(L.T)))), np.uint64(0))
+        self.p, self.fp, self.sf, self.seg = inputs.p, inputs.fp, inputs.sf, inputs.seg
         self.n_firms = source_model.n_firms
         for i in range(self.source.n):
             CustomerAgent(self, i)

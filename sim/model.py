@@ -5,16 +5,18 @@ One step (one week by default):
   2. the market actors move: government, alliances (M11), and each firm's supplier (D5, M9),
      distributor (M10) and employee pool (M8);
   3. every firm plans its spending and the offer its customers experience (``Firm.plan``);
-  4. last step's word-of-mouth episodes are delivered (``wom_kernel.wom_pass``);
-  5. the model turns offers, spending and word of mouth into small per-firm / per-segment arrays;
-  6. the customer kernel advances every customer (``customer_kernel.customer_pass``) and returns per-firm totals;
-  7. every firm books its accounts; the influencers react (media, consumer groups: M12); the
-     DataCollector records one row per firm.
+  4. last step's word-of-mouth episodes are delivered (``CustomerPopulation.deliver_wom``);
+  5. the market side turns offers, spending and word of mouth into the step's inputs
+     (``sim.market.inputs``: small per-firm / per-segment arrays, named in ``sim.customers.registry``);
+  6. the customer pass advances every customer (``CustomerPopulation.step``) and returns per-firm totals;
+  7. every firm books its accounts from the totals by name; the influencers react (media, consumer
+     groups: M12); the DataCollector records one row per firm.
 Data flows one way: scenario -> model -> kernel -> totals -> firms -> collector.
 """
 
 from __future__ import annotations
 
+import operator
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +25,40 @@ import numpy as np
 import pandas as pd
 
 from sim.customers import registry as L
-from sim.customers.population import CustomerPopulation, kernel_params
+from sim.customers.population import NUMBA, CustomerPopulation, Engine, StepInputs, Totals
 from sim.customers.rng import step_key
 from sim.market.alliance import Alliance
+from sim.market.columns import COST_COLUMNS, FIRM_COLUMNS
 from sim.market.distributor import Distributor
 from sim.market.employees import EmployeePool
-from sim.market.firm import COST_COLUMNS, FIRM_COLUMNS, Firm
+from sim.market.firm import Firm
 from sim.market.influencers import ConsumerGroup, FinancialInstitution, Government, Media
+from sim.market.inputs import MarketInputs
 from sim.market.shocks import EventSchedule
 from sim.market.supplier import Supplier
-from sim.market.value import best_rival, delivered_value, offer_matrix, weight_matrices
 from sim.scenario import Scenario, load_scenario, scenario_from_dict
 
 __all__ = ["RelationshipMarket"]
 
 MARKET_COLUMNS = ("prospects", "lapsed_customers", "population")
 _MARKET_ATTRS = {"prospects": "prospects", "lapsed_customers": "lapsed_customers", "population": "population_size"}
+
+
+_FIRM_ROW = operator.attrgetter(*FIRM_COLUMNS)
+_STAGE_COLUMNS = [L.TOTALS[L.T.ST_PROSPECT + k].column for k in range(len(L.STAGES))]
+
+
+class FirmCollector(mesa.DataCollector):
+    """Mesa's DataCollector, fed cheaply: a firm's row is read by one ``attrgetter`` of all its columns
+    instead of one Python reporter call (and type check) per column. The records, the reporters (which
+    ``mesa.batch_run`` reads) and the tables are Mesa's own; every firm column is a number, which Mesa
+    would not copy either."""
+
+    def _record_agenttype(self, model: mesa.Model, agent_type: type) -> Any:
+        if agent_type is not Firm or tuple(self.agenttype_reporters[Firm]) != FIRM_COLUMNS:
+            return super()._record_agenttype(model, agent_type)
+        row, time = _FIRM_ROW, model.time
+        return [(time, agent.unique_id, *row(agent)) for agent in model.agents_by_type[Firm]]
 
 
 class RelationshipMarket(mesa.Model):
@@ -76,8 +96,6 @@ class RelationshipMarket(mesa.Model):
         cfg = cfg.scaled()
         self.config: Scenario = cfg
         self.debug = debug
-        if engine not in ("numba", "numpy"):
-            raise ValueError(f"engine must be 'numba' or 'numpy', not {engine!r}")
         self.engine = engine
         self.horizon = cfg.steps
         self.kernel_seed = int(self.rng.integers(0, 2**63 - 1))
@@ -99,30 +117,51 @@ class RelationshipMarket(mesa.Model):
         # shocks get their own stream, drawn at a fixed rate, so strategies share them (CRN)
         self.shock_rng = np.random.default_rng([self.kernel_seed, 1])
         self.events = EventSchedule(cfg.events, self.shock_rng)
-        self._wv, self._wc = weight_matrices(cfg.population.segments)
-        self._p = kernel_params(cfg)
-        self._seg = np.zeros((len(cfg.population.segments), len(L.SEG)))
-        self._seg[:, L.SEG_BASKET] = [s.basket for s in cfg.population.segments]
-        self._seg[:, L.SEG_RATE] = [s.purchase_rate for s in cfg.population.segments]
-        self._seg[:, L.SEG_NETWORK] = [s.network_value for s in cfg.population.segments]
+        self.inputs = MarketInputs(cfg)
         value = self.delivered_value()
         self.population = CustomerPopulation.create(cfg, self.rng, value)
-        self.totals = np.zeros((len(self.firms) + 1, len(L.T)))
+        self.totals = Totals(np.zeros((len(self.firms) + 1, len(L.T))))
         self._count_initial()
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = FirmCollector(
             model_reporters=_MARKET_ATTRS,
             agenttype_reporters={Firm: {c: c for c in FIRM_COLUMNS}},
         )
         self.datacollector.collect(self)
 
-    # ------------------------------------------------------------------ state derived for the kernel
+    # ------------------------------------------------------------------ the boundary with the arrays
+    @property
+    def engine(self) -> str:
+        """The implementation of the customer passes: "numba" (the kernels) or "numpy" (the reference)."""
+        return self.kernels.name
+
+    @engine.setter
+    def engine(self, name: str) -> None:
+        if name == "numba":
+            self.kernels: Engine = NUMBA
+        elif name == "numpy":  # the slow reference, for tests; the population never imports it
+            from sim.customers.reference import customer_pass_ref, wom_pass_ref
+
+            self.kernels = Engine("numpy", wom_pass_ref, customer_pass_ref)
+        else:
+            raise ValueError(f"engine must be 'numba' or 'numpy', not {name!r}")
+
     @property
     def n_firms(self) -> int:
         return len(self.firms)
 
     def delivered_value(self) -> np.ndarray:
         """``[S, F]`` delivered value of the firms' current offers (D6)."""
-        return delivered_value(self._wv, self._wc, offer_matrix([f.current for f in self.firms]))
+        return self.inputs.delivered_value(self.firms)
+
+    def deliver_wom(self, key: np.uint64) -> Totals:
+        """Deliver last step's word of mouth (M5) with this scenario's reach; per-firm totals."""
+        d = self.config.dynamics.wom
+        return self.population.deliver_wom(key, d.positive_reach, d.negative_reach, self.n_firms, self.kernels)
+
+    def step_inputs(self, wom: Totals, key: np.uint64) -> StepInputs:
+        """The inputs of this step's customer pass, from the market's current state and the word of
+        mouth just delivered (public: the benchmarks time the passes on exactly these)."""
+        return self.inputs.build(self, key, wom)
 
     def _count_initial(self) -> None:
         pop = self.population
@@ -138,83 +177,14 @@ class RelationshipMarket(mesa.Model):
                 firm.trust = float(pop.trust[mask].mean())
                 firm.loyalty = float(pop.loyalty[mask].mean())
             stages = np.bincount(pop.stage[mask].astype(np.int64), minlength=len(L.STAGES))
-            for k, s in enumerate(L.STAGES):
-                if s not in ("prospect", "lapsed"):
-                    setattr(firm, f"stage_{s}", float(stages[k]))
+            for k, column in enumerate(_STAGE_COLUMNS):  # the registry's stage totals, in STAGES order
+                if column is not None:
+                    setattr(firm, column, float(stages[k]))
             firm.unit_cost_effective = firm.config.unit_cost
             firm._record_markets()  # the other markets' state at step 0
         self.prospects = float(counts[0])
         self.lapsed_customers = 0.0
         self.population_size = n
-
-    def _market_arrays(self, wom: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        cfg = self.config
-        d = cfg.dynamics
-        e = d.levers
-        n = float(self.population.n)
-        nf = self.n_firms
-        value = self.delivered_value()
-        ref = value.mean(axis=1, keepdims=True)
-        # attractiveness to prospects: 1 at the market average, rising with delivered value (D6)
-        attract = 2.0 / (1.0 + np.exp(-d.acquisition.value_sensitivity * (value - ref)))
-        lockin = np.array([self.government.lockin(f.name) for f in self.firms])
-        best, gap = best_rival(value)
-        customers = np.array([f.customers for f in self.firms])
-        non_customers = max(self.prospects + self.lapsed_customers, 1.0)
-        # campaign contacts: budget / cost per contact, cheaper in a channel alliance (M11), better aimed
-        # with database marketing (M15), further with a distributor partnership (M10)
-        contacts = np.array(
-            [
-                f.acquisition_spend
-                / (d.acquisition.cost_per_contact * f.contact_cost_factor())
-                * (1.0 + e.database_efficiency * (f.spend_database / (f.spend_database + e.database_unit)))
-                * f.distributor.reach_factor()
-                for f in self.firms
-            ]
-        )
-        reach = np.minimum(1.0, contacts / non_customers)
-        choice = attract / attract.sum(axis=1, keepdims=True)
-        pos_rate = wom[:nf, L.T_POS_RANDOM] / n  # well-mixed praise per person (M5)
-        neg_rate = np.minimum(1.0, wom[:nf, L.T_NEG_RANDOM] / n)  # well-mixed complaints per person
-        word = d.wom.imitation * customers / n + d.wom.referral_conversion * pos_rate * attract
-        acq = d.acquisition.spontaneous * choice + reach * d.acquisition.conversion * attract + word
-        dt = d.acquisition.hazard_step
-        if dt is not None:  # hazards as rates: P(adopt) = 1 - exp(-H dt), split in proportion (Bass docking)
-            total = acq.sum(axis=1, keepdims=True)
-            prob = 1.0 - np.exp(-total * dt)
-            share = np.divide(prob, total, out=np.zeros_like(total), where=total > 0)
-            acq, word = acq * share, word * share
-        block = 1.0 - d.wom.negative_block * neg_rate
-        # M10: an exclusive distributor keeps rivals out of its territory
-        open_share = np.ones(nf)
-        for f in self.firms:
-            share = f.distributor.blocked_share()
-            if share > 0.0:
-                open_share[np.arange(nf) != f.index] *= 1.0 - share
-        sf = np.zeros((value.shape[0], nf, len(L.SF)))
-        sf[:, :, L.SF_VALUE] = value
-        sf[:, :, L.SF_ACQ] = acq * block * open_share
-        sf[:, :, L.SF_ACQ_REF] = word * block * open_share
-        sf[:, :, L.SF_ATTRACT] = attract
-        sf[:, :, L.SF_GAP] = gap
-        sf[:, :, L.SF_BEST] = best
-        sf[:, :, L.SF_PULL] = d.wom.referral_pull * (pos_rate.sum() - pos_rate)
-        # poaching: a firm's acquisition offers aimed at its rivals' customers
-        for g in self.firms:
-            if g.spend_poaching <= 0.0:
-                continue
-            rivals = customers.sum() - customers[g.index]
-            h = min(0.5, g.spend_poaching / d.acquisition.cost_per_contact / max(rivals, 1.0) * e.poaching_conversion)
-            for f in range(nf):
-                if f != g.index and h > sf[0, f, L.SF_POACH]:
-                    sf[:, f, L.SF_POACH] = h
-                    sf[:, f, L.SF_POACHER] = g.index
-        fp = np.zeros((nf, len(L.FP)))
-        b = d.bonds
-        for firm in self.firms:
-            firm.kernel_row(fp[firm.index], e, b.care_effect, b.care_unit, neg_rate[firm.index], lockin[firm.index])
-        self._seg[:, L.SEG_REF] = ref[:, 0]
-        return fp, sf, self._seg
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
@@ -232,19 +202,15 @@ class RelationshipMarket(mesa.Model):
         e = self.config.dynamics.levers
         for firm in self.firms:
             firm.plan(now, e)
-        key = step_key(self.kernel_seed, self.steps)
-        d = self.config.dynamics.wom
-        wom = self.population.deliver_wom(key, d.positive_reach, d.negative_reach, self.n_firms, self.engine)
-        fp, sf, seg = self._market_arrays(wom)
-        key = step_key(self.kernel_seed, self.steps, 1)
-        self.totals = totals = self.population.advance(key, self._p, fp, sf, seg, self.engine)
+        wom = self.deliver_wom(step_key(self.kernel_seed, self.steps))
+        inputs = self.step_inputs(wom, step_key(self.kernel_seed, self.steps, 1))
+        self.totals = totals = self.population.step(inputs, self.kernels)
         n = self.population.n
         outside = (self.prospects + self.lapsed_customers) / n  # before this step's adoptions
         for firm in self.firms:
-            firm.book(totals[firm.index], wom[firm.index], n, outside)
-        none = totals[self.n_firms]
-        self.prospects = none[L.T_ST_PROSPECT]
-        self.lapsed_customers = none[L.T_ST_LAPSED]
+            firm.book(totals, wom, n, outside)
+        self.prospects = totals.outside("ST_PROSPECT")
+        self.lapsed_customers = totals.outside("ST_LAPSED")
         # the influence market reacts to this step's outcomes (M12); rivals are watched (M6)
         self.media.react(self.firms)
         self.consumer_group.react(self.firms)

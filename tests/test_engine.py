@@ -14,7 +14,7 @@ from conftest import ACTIVE
 from sim import RelationshipMarket
 from sim.cli import main
 from sim.customers.population import CustomerPopulation
-from sim.market.firm import FIRM_COLUMNS
+from sim.market.columns import FIRM_COLUMNS
 from sim.output.run import run_scenario
 from sim.scenario import load_scenario
 
@@ -91,7 +91,7 @@ def test_kernel_matches_numpy_reference(extra):
     for _ in range(25):
         a.step()
         b.step()
-        np.testing.assert_allclose(a.totals, b.totals, rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(a.totals.array, b.totals.array, rtol=1e-9, atol=1e-6)
     for name in STATE:
         np.testing.assert_allclose(getattr(a.population, name), getattr(b.population, name), rtol=1e-6, err_msg=name)
     ts = a.timeseries()
@@ -126,7 +126,7 @@ def test_kernel_matches_numpy_reference_with_many_firms(extra_firms, tmp_path, b
     for _ in range(20):
         a.step()
         b.step()
-        np.testing.assert_allclose(a.totals, b.totals, rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(a.totals.array, b.totals.array, rtol=1e-9, atol=1e-6)
     for name in STATE:
         np.testing.assert_allclose(getattr(a.population, name), getattr(b.population, name), rtol=1e-6, err_msg=name)
     ts = a.timeseries()
@@ -152,7 +152,7 @@ def test_word_of_mouth_kernel_matches_reference_with_hubs(baseline_path):
     pop.voice[:] = np.where(rng.random(pop.n) < 0.05, rng.choice([1, 2, 3, -1, -3], pop.n), 0)
     pop.voice[[3, 700, 20_000]] = [1, -2, 3]
     ref = copy.deepcopy(pop)
-    got = pop.deliver_wom(np.uint64(11), 8.0, 25.0, m.n_firms)
+    got = pop.deliver_wom(np.uint64(11), 8.0, 25.0, m.n_firms).array
     want = wom_pass_ref(ref, np.uint64(11), 8.0, 25.0, m.n_firms)
     np.testing.assert_array_equal(got, want)
     for name in ("voice", "wom_pos_firm", "wom_pos_n", "wom_neg_firm", "wom_neg_n"):
@@ -171,7 +171,7 @@ def test_serial_and_parallel_kernels_are_bit_identical(many_firms, tmp_path, bas
             extra = {k: v for k, v in ACTIVE.items() if not (many_firms and k.startswith("firms."))}
             m = RelationshipMarket(path, rng=11, overrides={**extra, "population.size": 20000})  # several chunks
             m.run(15)
-            results.append((m.totals.copy(), {n: getattr(m.population, n).copy() for n in STATE}))
+            results.append((m.totals.array.copy(), {n: getattr(m.population, n).copy() for n in STATE}))
     finally:
         numba.set_num_threads(before)
     (t1, s1), (t2, s2) = results

@@ -2,14 +2,24 @@
 
 One row per person in the market. ``firm[i]`` is the firm customer i buys from, or -1 for a prospect
 (never a customer) or a lapsed customer (left the market, may be won back). The arrays are advanced
-by the numba kernels in ``sim.customers.wom`` and ``sim.customers.kernel``; the Mesa side passes small
-per-firm and per-segment arrays in and reads per-firm totals back, so the Python cost of a step does
-not grow with the population.
+by the numba kernels in ``sim.customers.wom`` and ``sim.customers.kernel``.
+
+The boundary with the market is two calls, each taking and returning named objects built from the
+registry (``sim.customers.registry``), so the Python cost of a step does not grow with the population:
+
+- ``deliver_wom(key, reach_pos, reach_neg, n_firms) -> Totals``: last step's word of mouth (M5);
+- ``step(StepInputs) -> Totals``: the customer pass, with the inputs the market built from this
+  step's offers, spending and the word of mouth just delivered (``sim.market.inputs``).
+
+Which implementation runs is an :class:`Engine` chosen by the caller (the numba kernels by default,
+or the numpy reference the model passes in for tests); this module never imports the reference.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -17,97 +27,123 @@ import pandas as pd
 from sim.customers import registry as L
 from sim.customers.kernel import adoption_bound, customer_pass, customer_scratch
 from sim.customers.network import ContactNetwork, build_network
+from sim.customers.registry import kernel_params
 from sim.customers.wom import wom_pass
 from sim.scenario import Scenario
 
-__all__ = ["CustomerPopulation", "kernel_params"]
+__all__ = ["CustomerPopulation", "StepInputs", "Totals", "Engine", "NUMBA", "kernel_params"]
 
 
-def kernel_params(sc: Scenario) -> np.ndarray:
-    """The scalar parameter vector ``p`` of the kernel, in the order of ``layout.P``."""
-    d = sc.dynamics
-    s, t, lo, c, w, ch, b = d.satisfaction, d.trust, d.loyalty, d.complaints, d.wom, d.churn, d.bonds
-    disc = (1.0 + sc.discount_rate) ** (1.0 / sc.steps_per_year) - 1.0
-    values = {
-        "NOISE": s.perception_noise,
-        "TOL": s.tolerance,
-        "SAT_SPEED": s.speed,
-        "EXP_SPEED": s.expectation_speed,
-        "ANCHOR": s.market_anchor,
-        "DELIGHT": s.delight_margin,
-        "BREAK": t.break_margin,
-        "TRUST_DROP": t.drop,
-        "TRUST_GAIN": t.gain,
-        "SAT_POW": float(lo.satisfaction_power),
-        "W_SAT": lo.w_satisfaction,
-        "W_DELIGHT": lo.w_delight,
-        "W_TRUST": lo.w_trust,
-        "W_FIN": lo.w_financial,
-        "W_SOC": lo.w_social,
-        "W_STR": lo.w_structural,
-        "LOY_SPEED": lo.speed,
-        "LOYAL_TH": lo.loyal_threshold,
-        "COMPLAIN_TH": c.threshold,
-        "COMPLAIN_P": c.probability,
-        "RECOVERY_BOOST": c.recovery_boost,
-        "POS_P": w.positive_probability,
-        "REF_CONV": w.referral_conversion,
-        "REF_PULL": w.referral_pull,
-        "NEG_IMPACT": w.negative_impact,
-        "NEG_BLOCK": w.negative_block,
-        "CH_DIS": ch.dissatisfaction,
-        "SAT_FLOOR": ch.satisfaction_floor,
-        "CH_COMP": ch.competition,
-        "SWITCH_SHARE": ch.switch_share,
-        "SWITCH_COST": ch.switching_cost,
-        "FIN_DAMP": ch.financial_damping,
-        "DECAY_FIN": b.decay_financial,
-        "DECAY_SOC": b.decay_social,
-        "DECAY_STR": b.decay_structural,
-        "NEW_STEPS": float(d.new_steps),
-        "SOW_FLOOR": d.share_of_wallet_floor,
-        "LOY_FREQ": d.loyalty_frequency,
-        "DISC": disc,
-        "SAT0": s.initial,
-        "TRUST0": t.initial,
-        "LOY0": lo.initial,
-        "INV_TOL": 1.0 / s.tolerance,
-        "INV_FLOOR": 1.0 / max(ch.satisfaction_floor, 1e-12),
-        "FIN_FREQ": d.levers.financial_frequency,
-        "OWN_ON_PURCHASE": 1.0 if ch.own_after_purchase else 0.0,
-        "RETURNING": float(d.returning_after),
-    }
-    assert set(values) == set(L.P.names)
-    return np.array([values[name] for name in L.P.names], dtype=np.float64)
+@dataclass(frozen=True, slots=True)
+class StepInputs:
+    """What the customer pass of one step needs from the market, by name (columns: ``registry``)."""
+
+    key: np.uint64  # the customer pass's random key (``rng.step_key(seed, step, 1)``)
+    p: np.ndarray  # [len(P)] scalar parameters (``registry.PARAMS``)
+    fp: np.ndarray  # [F, len(FP)] per firm (``registry.FIRM_INPUTS``)
+    sf: np.ndarray  # [S, F, len(SF)] per segment and firm (``registry.SEGMENT_FIRM_INPUTS``)
+    seg: np.ndarray  # [S, len(SEG)] per segment (``registry.SEGMENT_INPUTS``)
+    wom: Totals | None = None  # the word of mouth delivered this step, which the arrays were built from
+
+    @property
+    def n_firms(self) -> int:
+        return self.fp.shape[0]
+
+
+class Totals:
+    """Per-firm totals of one pass, by name: ``totals["REVENUE"]`` is one value per firm,
+    ``totals.outside("ST_LAPSED")`` the non-customers' value. The array ``[F + 1, len(T)]`` (last row:
+    non-customers) stays inside, as ``array``."""
+
+    __slots__ = ("array", "n_firms")
+
+    def __init__(self, array: np.ndarray) -> None:
+        if array.ndim != 2 or array.shape[1] != len(L.T):
+            raise ValueError(f"totals must be [n_firms + 1, {len(L.T)}], not {array.shape}")
+        self.array = array
+        self.n_firms = array.shape[0] - 1
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.array[: self.n_firms, getattr(L.T, name)]
+
+    def outside(self, name: str) -> float:
+        """The total of the people who buy from no firm (prospects and lapsed customers)."""
+        return float(self.array[self.n_firms, getattr(L.T, name)])
+
+    def firm(self, index: int) -> dict[str, float]:
+        """All totals of one firm, by name."""
+        return dict(zip(L.T.names, self.array[index].tolist(), strict=True))
+
+
+class Engine(NamedTuple):
+    """An implementation of the two passes: ``wom(pop, key, reach_pos, reach_neg, n_firms)`` and
+    ``customers(pop, key, p, fp, sf, seg)``, each returning the raw totals array."""
+
+    name: str
+    wom: Callable[..., np.ndarray]
+    customers: Callable[..., np.ndarray]
+
+
+def _wom_numba(pop: CustomerPopulation, key: np.uint64, reach_pos: float, reach_neg: float, n_firms: int) -> np.ndarray:
+    tot = np.zeros((n_firms + 1, len(L.T)), dtype=np.float64)
+    net = pop.network
+    wom_pass(
+        key,
+        pop.voice,
+        pop.firm,
+        net.indptr,
+        net.indices,
+        pop.wom_pos_firm,
+        pop.wom_pos_n,
+        pop.wom_neg_firm,
+        pop.wom_neg_n,
+        float(reach_pos),
+        float(reach_neg),
+        tot,
+    )
+    return tot
+
+
+def _customers_numba(
+    pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray
+) -> np.ndarray:
+    out = np.zeros((L.n_chunks_for(pop.n), fp.shape[0] + 1, len(L.T)), dtype=np.float64)
+    state = [getattr(pop, name) for name, _ in L.STATE]  # the kernel takes the columns in registry order
+    customer_pass(key, *state, p, fp, sf, seg, adoption_bound(sf), out, *customer_scratch())
+    return out.sum(axis=0)  # fixed chunk order: the same sum whatever the thread count
+
+
+NUMBA = Engine("numba", _wom_numba, _customers_numba)
 
 
 @dataclass
 class CustomerPopulation:
     """The arrays of every person in the market (see module docstring). ~60 bytes per person."""
 
-    firm: np.ndarray  # int8: firm index, -1 = not a customer
-    segment: np.ndarray  # int8
-    stage: np.ndarray  # int8: layout.STAGES
-    last_firm: np.ndarray  # int8: the firm most recently left (-1 none); for win-back (D10)
-    voice: np.ndarray  # int8: word-of-mouth episode to deliver next step: +(f+1) praise, -(f+1) complaint
-    tenure: np.ndarray  # int16: steps with the current firm
-    n_purchases: np.ndarray  # uint16
-    expectation: np.ndarray  # float32 (M1)
-    satisfaction: np.ndarray  # float32 [0, 1]
-    trust: np.ndarray  # float32 [0, 1] (M4)
-    loyalty: np.ndarray  # float32 [0, 1] (M3)
-    bond_fin: np.ndarray  # float32 [0, 1]: financial bond stock (D3 level 1)
-    bond_soc: np.ndarray  # float32 [0, 1]: social bond stock (D3 level 2)
-    bond_str: np.ndarray  # float32 [0, 1]: structural bond stock (D3 level 3)
-    cum_margin: np.ndarray  # float32: margin earned from this person over the run (F7, CLV)
-    cum_revenue: np.ndarray  # float32: revenue from this person over the run (F7)
-    wallet: np.ndarray  # float32: spend multiplier, lognormal with mean 1 (F7)
-    freq: np.ndarray  # float32: purchase-frequency multiplier
-    own_churn: np.ndarray  # float32: per-step probability of leaving for own reasons (D12)
-    wom_pos_firm: np.ndarray  # int8: receive buffers filled by the word-of-mouth pass
-    wom_pos_n: np.ndarray  # uint8
-    wom_neg_firm: np.ndarray  # int8
-    wom_neg_n: np.ndarray  # uint8
+    # the columns, names and dtypes of ``registry.STATE`` (checked at import and on construction)
+    firm: np.ndarray
+    segment: np.ndarray
+    stage: np.ndarray
+    last_firm: np.ndarray
+    voice: np.ndarray
+    tenure: np.ndarray
+    n_purchases: np.ndarray
+    expectation: np.ndarray
+    satisfaction: np.ndarray
+    trust: np.ndarray
+    loyalty: np.ndarray
+    bond_fin: np.ndarray
+    bond_soc: np.ndarray
+    bond_str: np.ndarray
+    cum_margin: np.ndarray
+    cum_revenue: np.ndarray
+    wallet: np.ndarray
+    freq: np.ndarray
+    own_churn: np.ndarray
+    wom_pos_firm: np.ndarray
+    wom_pos_n: np.ndarray
+    wom_neg_firm: np.ndarray
+    wom_neg_n: np.ndarray
     network: ContactNetwork = field(repr=False, default=None)  # type: ignore[assignment]
 
     # ------------------------------------------------------------------ construction
@@ -179,78 +215,22 @@ class CustomerPopulation:
         return self.firm.shape[0]
 
     def array_fields(self) -> list[str]:
-        return [f.name for f in fields(self) if f.name != "network"]
+        return [name for name, _ in L.STATE]
+
+    def __post_init__(self) -> None:
+        for name, dtype in L.STATE:
+            if getattr(self, name).dtype != dtype:
+                raise TypeError(f"CustomerPopulation.{name} must be {dtype}, not {getattr(self, name).dtype}")
 
     def deliver_wom(
-        self, key: np.uint64, reach_pos: float, reach_neg: float, n_firms: int, engine: str = "numba"
-    ) -> np.ndarray:
-        """Run the word-of-mouth pass; returns per-firm totals (columns of ``layout.T``).
-        ``engine="numpy"`` runs the plain-numpy reference instead of the kernel."""
-        if engine == "numpy":
-            from sim.customers.reference import wom_pass_ref
+        self, key: np.uint64, reach_pos: float, reach_neg: float, n_firms: int, engine: Engine = NUMBA
+    ) -> Totals:
+        """Deliver last step's word-of-mouth episodes (M5); per-firm totals of the ``wom`` columns."""
+        return Totals(engine.wom(self, key, reach_pos, reach_neg, n_firms))
 
-            return wom_pass_ref(self, key, reach_pos, reach_neg, n_firms)
-        tot = np.zeros((n_firms + 1, len(L.T)), dtype=np.float64)
-        wom_pass(
-            key,
-            self.voice,
-            self.firm,
-            self.network.indptr,
-            self.network.indices,
-            self.wom_pos_firm,
-            self.wom_pos_n,
-            self.wom_neg_firm,
-            self.wom_neg_n,
-            float(reach_pos),
-            float(reach_neg),
-            tot,
-        )
-        return tot
-
-    def advance(
-        self, key: np.uint64, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray, engine: str = "numba"
-    ) -> np.ndarray:
-        """Run the customer pass; returns totals ``[n_firms + 1, len(layout.T)]`` (last row: non-customers)."""
-        if engine == "numpy":
-            from sim.customers.reference import customer_pass_ref
-
-            return customer_pass_ref(self, key, p, fp, sf, seg)
-        n_firms = fp.shape[0]
-        out = np.zeros((L.n_chunks_for(self.n), n_firms + 1, len(L.T)), dtype=np.float64)
-        customer_pass(
-            key,
-            self.firm,
-            self.segment,
-            self.stage,
-            self.last_firm,
-            self.voice,
-            self.tenure,
-            self.n_purchases,
-            self.expectation,
-            self.satisfaction,
-            self.trust,
-            self.loyalty,
-            self.bond_fin,
-            self.bond_soc,
-            self.bond_str,
-            self.cum_margin,
-            self.cum_revenue,
-            self.wallet,
-            self.freq,
-            self.own_churn,
-            self.wom_pos_firm,
-            self.wom_pos_n,
-            self.wom_neg_firm,
-            self.wom_neg_n,
-            p,
-            fp,
-            sf,
-            seg,
-            adoption_bound(sf),
-            out,
-            *customer_scratch(),
-        )
-        return out.sum(axis=0)  # fixed chunk order: the same sum whatever the thread count
+    def step(self, inputs: StepInputs, engine: Engine = NUMBA) -> Totals:
+        """Advance every customer one step (the customer pass); per-firm totals by name."""
+        return Totals(engine.customers(self, inputs.key, inputs.p, inputs.fp, inputs.sf, inputs.seg))
 
     # ------------------------------------------------------------------ views and checks
     @property
@@ -297,3 +277,7 @@ class CustomerPopulation:
             assert np.isfinite(a).all() and (a >= 0).all() and (a <= 1).all(), f"{name} outside [0, 1]"
         assert (self.tenure >= 0).all(), "negative tenure"
         assert (self.wom_pos_n == 0).all() and (self.wom_neg_n == 0).all(), "undelivered word of mouth"
+
+
+if [f.name for f in fields(CustomerPopulation) if f.name != "network"] != [name for name, _ in L.STATE]:
+    raise ImportError("CustomerPopulation's columns must be registry.STATE, in its order")

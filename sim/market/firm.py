@@ -16,130 +16,18 @@ import mesa
 import numpy as np
 
 from sim.customers import registry as L
+from sim.market.columns import BOOK_MEANS, BOOK_SUMS, BOOK_WOM, COST_COLUMNS, FIRM_COLUMNS, SPEND_COLUMNS
 from sim.scenario import FirmConfig, Offer
 from sim.scenario.markets import RELATIONSHIP_LEVELS, LeverEffects
 
 if TYPE_CHECKING:
+    from sim.customers.population import Totals
     from sim.market.alliance import Alliance
     from sim.market.distributor import Distributor
     from sim.market.employees import EmployeePool
     from sim.market.supplier import Supplier
 
-__all__ = ["Firm", "FIRM_COLUMNS", "SPEND_COLUMNS", "COST_COLUMNS", "MARKET_SPEND"]
-
-# lever spends (currency per step), summed into `relationship_spend`
-SPEND_COLUMNS = (
-    "spend_financial",
-    "spend_social",
-    "spend_structural",
-    "spend_relationship_level",
-    "spend_one_to_one",
-    "spend_database",
-    "spend_tiering",
-    "spend_internal",
-    "spend_supplier",
-    "spend_distributor",
-    "spend_pr",
-    "spend_poaching",
-    "spend_alliance",
-)
-# profit = revenue - the sum of these, in this order (the money identity)
-COST_COLUMNS = (
-    "cogs",
-    "serve_cost",
-    "acquisition_spend",
-    "retention_spend",
-    "recovery_cost",
-    "relationship_spend",
-    "financing_cost",
-)
-# which of the six markets (D1) each spend serves
-MARKET_SPEND = {
-    "customer": (
-        "acquisition_spend",
-        "retention_spend",
-        "recovery_cost",
-        "spend_financial",
-        "spend_social",
-        "spend_structural",
-        "spend_relationship_level",
-        "spend_one_to_one",
-        "spend_database",
-        "spend_tiering",
-    ),
-    "competitor": ("spend_poaching", "spend_alliance"),
-    "supplier": ("spend_supplier",),
-    "distributor": ("spend_distributor",),
-    "internal": ("spend_internal",),
-    "stakeholder": ("spend_pr", "financing_cost"),
-}
-# the state of the firm's other markets, recorded every step
-MARKET_STATE = (
-    "price",
-    "rebate",
-    "unit_cost_effective",
-    "product_quality",
-    "service_quality",
-    "personnel_quality",
-    "image",
-    "supplier_rung",
-    "input_quality",
-    "supply_disrupted",
-    "distributor_partnership",
-    "distributor_reach",
-    "exclusive",
-    "employee_satisfaction",
-    "staff_turnover",
-    "consumer_campaign",
-    "lockin",
-    "in_alliance",
-    "cash",
-)
-# what the DataCollector records for every firm every step (the timeseries columns)
-FIRM_COLUMNS = (
-    "customers",
-    "acquired",
-    "churned",
-    "retention_rate",
-    "market_share",
-    "satisfaction",
-    "trust",
-    "loyalty",
-    "revenue",
-    "cost",
-    "profit",
-    "customer_equity",
-    "churn_dissatisfaction",
-    "churn_competition",
-    "churn_staff",
-    "churn_own",
-    "ended_by_firm",
-    "switched_to_rival",
-    "lapsed",
-    "acquired_from_rival",
-    "referral_acquisitions",
-    "won_back",
-    "purchases",
-    "revenue_returning",
-    "gross_margin",
-    "margin_returning",
-    *COST_COLUMNS,
-    *SPEND_COLUMNS,
-    "complaints",
-    "recoveries",
-    "delighted",
-    "bond_financial",
-    "bond_social",
-    "bond_structural",
-    "positive_episodes",
-    "positive_contacts",
-    "positive_deals",
-    "won_by_praise",
-    "negative_episodes",
-    "negative_contacts",
-    *(f"stage_{s}" for s in L.STAGES if s not in ("prospect", "lapsed")),
-    *MARKET_STATE,
-)
+__all__ = ["Firm"]
 
 
 def _saturating(x: float, unit: float) -> float:
@@ -250,7 +138,7 @@ class Firm(mesa.Agent):
     def kernel_row(
         self, row: np.ndarray, effects: LeverEffects, care_effect: float, care_unit: float, neg_rate: float, lockin: float
     ) -> None:
-        """Fill this firm's row of the kernel's per-firm parameters (``layout.FP``)."""
+        """Fill this firm's row of the kernel's per-firm parameters (``registry.FIRM_INPUTS``)."""
         cfg, lv, e = self.config, self.config.levers, effects
         n = max(self.customers_at_start, 1.0)
         care = self.retention_spend / n
@@ -289,63 +177,37 @@ class Firm(mesa.Agent):
         self._seen.append(seen)
 
     # ------------------------------------------------------------------ accounts
-    def book(self, t: np.ndarray, wom: np.ndarray, population_size: int, non_customer_share: float = 0.0) -> None:
-        """Record this step's totals ``t`` (one row of the kernel totals) and close the accounts.
+    def book(self, totals: Totals, wom: Totals, population_size: int, non_customer_share: float = 0.0) -> None:
+        """Record this step's totals (by the registry's names: ``registry.TOTALS``) and close the accounts.
 
         profit = revenue - (cogs + cost to serve + acquisition + retention + recovery + relationship
         spend + financing), exactly.
         """
         cfg = self.config
-        self.customers = t[L.T_CUSTOMERS]
-        self.acquired = t[L.T_ACQUIRED]
-        self.churn_dissatisfaction = t[L.T_CHURN_DIS]
-        self.churn_competition = t[L.T_CHURN_COMP]
-        self.churn_staff = t[L.T_CHURN_STAFF]
-        self.churn_own = t[L.T_CHURN_OWN]
-        self.ended_by_firm = t[L.T_PRUNED]
+        t = totals.array[self.index].tolist()
+        w = wom.array[self.index].tolist()
+        for k, col in BOOK_SUMS:
+            setattr(self, col, t[k])
+        n = max(self.customers, 1.0)
+        for k, col in BOOK_MEANS:
+            setattr(self, col, t[k] / n)
+        for k, col in BOOK_WOM:
+            setattr(self, col, w[k])
         self.churned = self.churn_dissatisfaction + self.churn_competition + self.churn_staff + self.churn_own
         lost = self.churned + self.ended_by_firm
         self.retention_rate = 1.0 - lost / self.customers_at_start if self.customers_at_start else 1.0
         self.market_share = self.customers / population_size
-        self.switched_to_rival = t[L.T_TO_RIVAL]
-        self.lapsed = t[L.T_LAPSED]
-        self.acquired_from_rival = t[L.T_FROM_RIVAL]
-        self.referral_acquisitions = t[L.T_ACQ_REFERRAL]
-        self.won_back = t[L.T_WON_BACK]
-        self.purchases = t[L.T_PURCHASES]
-        self.revenue = t[L.T_REVENUE]
-        self.revenue_returning = t[L.T_REV_RETURNING]
-        self.gross_margin = t[L.T_MARGIN]
-        self.margin_returning = t[L.T_MARGIN_RETURNING]
-        n = max(self.customers, 1.0)
-        self.satisfaction = t[L.T_SAT] / n
-        self.trust = t[L.T_TRUST] / n
-        self.loyalty = t[L.T_LOYALTY] / n
-        self.bond_financial = t[L.T_BOND_FIN] / n
-        self.bond_social = t[L.T_BOND_SOC] / n
-        self.bond_structural = t[L.T_BOND_STR] / n
-        self.complaints = t[L.T_COMPLAINTS]
-        self.recoveries = t[L.T_RECOVERIES]
-        self.delighted = t[L.T_DELIGHTED]
-        self.customer_equity = t[L.T_CLV]
-        for s in L.STAGES:
-            if s not in ("prospect", "lapsed"):
-                setattr(self, f"stage_{s}", t[L.T_ST_PROSPECT + L.STAGES.index(s)])
-        self.positive_episodes = wom[L.T_POS_EPISODES]
-        self.positive_contacts = wom[L.T_POS_CONTACTS]
         # F4's potential deals: praised people who buy from nobody yet (random contacts pro rata)
-        self.positive_deals = wom[L.T_POS_DEALS] + wom[L.T_POS_RANDOM] * non_customer_share
-        self.won_by_praise = t[L.T_FROM_PRAISE]
-        self.negative_episodes = wom[L.T_NEG_EPISODES]
-        self.negative_contacts = wom[L.T_NEG_CONTACTS]
+        self.positive_deals = w[L.T_POS_DEALS] + w[L.T_POS_RANDOM] * non_customer_share
         # money
         self.cogs = self.revenue * self.unit_cost_effective
         self.serve_cost = t[L.T_SERVED] * cfg.cost_to_serve
         self.recovery_cost = self.recoveries * cfg.recovery_cost
-        self.cost = 0.0
+        cost = 0.0
         for col in COST_COLUMNS:
-            self.cost += getattr(self, col)
-        self.profit = self.revenue - self.cost
+            cost += getattr(self, col)
+        self.cost = cost
+        self.profit = self.revenue - cost
         self.cash += self.profit
         self._record_markets()
 

@@ -36,19 +36,16 @@ def delivered_value(wv: np.ndarray, wc: np.ndarray, offers: np.ndarray) -> np.nd
 
 
 def best_rival(value: np.ndarray, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """For each segment and firm: the rival with the highest delivered value (-1 if none) and the gap
-    by which it beats the firm (>= 0). ``allowed[g]`` False removes firm g as a destination."""
+    """For each segment and firm: the rival with the highest delivered value (-1 if none; the first of
+    equals) and the gap by which it beats the firm (>= 0). ``allowed[g]`` False removes firm g as a
+    destination. Vectorised over firms (one [F, S, F] stack): it runs every step."""
     n_seg, n_firms = value.shape
-    best = np.full((n_seg, n_firms), -1, dtype=np.int64)
-    gap = np.zeros((n_seg, n_firms))
-    masked = value.copy()
+    firms = np.arange(n_firms)
+    others = np.repeat(value[None], n_firms, axis=0)  # others[f, s, g]: firm f's rivals g
     if allowed is not None:
-        masked[:, ~allowed] = -np.inf
-    for f in range(n_firms):
-        others = masked.copy()
-        others[:, f] = -np.inf
-        g = np.argmax(others, axis=1)
-        ok = np.isfinite(others[np.arange(n_seg), g])
-        best[ok, f] = g[ok]
-        gap[ok, f] = np.maximum(0.0, value[ok, g[ok]] - value[ok, f])
-    return best, gap
+        others[:, :, ~allowed] = -np.inf
+    others[firms, :, firms] = -np.inf
+    g = others.argmax(axis=2)  # [F, S]
+    ok = np.isfinite(np.take_along_axis(others, g[:, :, None], axis=2)[:, :, 0])
+    gap = np.where(ok, np.maximum(0.0, value[np.arange(n_seg), g] - value.T), 0.0)
+    return np.where(ok, g, -1).T.copy(), gap.T.copy()

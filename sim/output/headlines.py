@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.market.columns import MARKET_SPEND
+
 __all__ = ["firm_headlines", "top_share", "market_summary"]
 
 # what each market's state is measured by (start -> end of run) in summary.json
@@ -80,8 +82,6 @@ def market_summary(ts: pd.DataFrame) -> dict[str, dict]:
     """Per firm and market (D1): total spend, its share of revenue, and the market's state at the start
     and end of the run. The return of a market's spend against a baseline is a paired comparison of
     two runs with the same seed (``sim compare``); one run can only show where the money went."""
-    from sim.market.firm import MARKET_SPEND
-
     out: dict[str, dict] = {}
     for name, g in ts.groupby("firm", observed=True, sort=False):
         flows = g[g["step"] > 0]

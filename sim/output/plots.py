@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim.market.columns import MARKET_SPEND  # noqa: E402
+
 __all__ = ["overview_figure", "markets_figure"]
 
 
@@ -41,8 +43,6 @@ def overview_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
 
 def markets_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
     """The six relationship markets (D1) over time, one panel each (``markets.png``)."""
-    from sim.market.firm import MARKET_SPEND
-
     panels = [
         ("customer", "Customer market: loyalty (M3)", "loyalty", "score 0-1"),
         ("competitor", "Competitor market: price index", "price", "index"),
