@@ -130,9 +130,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 if every check passes, 1 if any fails (2 on bad input)."""
-    import json
-
-    from sim.output.run import OutputExistsError, check_output_dir, versions, write_atomically
+    from sim.output.run import OutputExistsError, check_output_dir, strict_json, versions, write_atomically
 
     base = Path("results") / ("validation-full" if args.full else "validation")
     out = Path(args.out) if args.out else _fresh_dir(base)
@@ -160,11 +158,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     def write(tmp: Path) -> None:
         result["figures"] = write_figures(checks, tmp)
-        (tmp / "validation.json").write_text(json.dumps(result, indent=2) + "\n")
+        (tmp / "validation.json").write_text(strict_json(result, indent=2) + "\n")
 
     write_atomically(out, args.force, write)
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(strict_json(result, indent=2))
     else:
         from rich.console import Console
         from rich.table import Table
@@ -237,8 +235,8 @@ def _print_summary(out: Path) -> None:
         ("customer_equity_final", "equity", "{:,.0f}"),
     ]
     print(f"{'firm':<12}" + "".join(f"{h:>14}" for _, h, _ in cols))
-    for name, m in summary["firms"].items():
-        print(f"{name:<12}" + "".join(f"{fmt.format(m[k]):>14}" for k, _, fmt in cols))
+    for name, m in summary["firms"].items():  # null: undefined (e.g. annual retention of a run under a year)
+        print(f"{name:<12}" + "".join(f"{'n/a' if m[k] is None else fmt.format(m[k]):>14}" for k, _, fmt in cols))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ crash or Ctrl-C never leaves a half-written DIR; an existing non-empty DIR is re
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import shutil
@@ -25,11 +26,27 @@ from typing import Any
 
 from sim.scenario import Scenario
 
-__all__ = ["run_scenario", "OutputExistsError", "check_output_dir", "write_atomically", "versions"]
+__all__ = ["run_scenario", "OutputExistsError", "check_output_dir", "write_atomically", "versions", "strict_json"]
 
 
 class OutputExistsError(FileExistsError):
     """The output folder exists and is not empty, and overwriting was not asked for."""
+
+
+def _finite_or_none(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite_or_none(v) for v in obj]
+    return obj
+
+
+def strict_json(obj: Any, **kwargs: Any) -> str:
+    """``obj`` as strict JSON: NaN and infinities (e.g. the annual retention of a run shorter than a
+    year) become ``null``, which every JSON reader accepts; bare ``NaN`` is not JSON."""
+    return json.dumps(_finite_or_none(obj), allow_nan=False, **kwargs)
 
 
 def versions() -> dict[str, str]:
@@ -113,7 +130,7 @@ def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
     def write(tmp: Path) -> None:
         ts.to_parquet(tmp / "timeseries.parquet", index=False)
         customers.to_parquet(tmp / "customers.parquet", index=False)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=True) + "\n")
+        (tmp / "summary.json").write_text(strict_json(summary, indent=2) + "\n")
         label = f"{cfg.name} — seed {seed}, {cfg.population.size:,} customers"
         overview_figure(ts, tmp / "overview.png", label)
         markets_figure(ts, tmp / "markets.png", label)
