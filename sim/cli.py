@@ -89,6 +89,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.output.run import OutputExistsError, check_output_dir
     from sim.scenario import ScenarioError, load_scenario, parse_set_options
 
+    if args.seed < 0:
+        return _fail(f"--seed {args.seed}: must be a non-negative integer")
     try:
         overrides = parse_set_options(args.sets)
         if args.steps is not None:

@@ -10,6 +10,8 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
 from sim.cli import main
 
 SMALL = ("--set", "population.size=300", "--steps", "5")  # under a year: annual retention is undefined
@@ -48,3 +50,46 @@ def test_cli_summary_table_prints_an_undefined_retention(tmp_path, capsys):
     code = main(["run", "baseline", "--out", str(out), *SMALL])
     assert code == 0
     assert "n/a" in capsys.readouterr().out
+
+
+# 2. bad seeds and overrides: the project's own error, one line --------------------------------
+
+
+def test_negative_seed_is_one_line_exit_2_and_nothing_written(tmp_path, capsys):
+    code, err, out = _run(tmp_path, capsys, "--seed", "-1")
+    assert code == 2
+    assert err.count("\n") == 1 and "--seed -1" in err and "non-negative" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("rng", [-1, "x", 1.5, True, [1, 2]])
+def test_api_bad_rng_raises_scenario_error(rng):
+    from sim.model import RelationshipMarket
+    from sim.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"^rng=.*: ") as info:
+        RelationshipMarket(None, rng=rng, overrides={"population.size": 100})
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("overrides", [{1: 2}, {("population", "size"): 100}, ["population.size"], "population.size"])
+def test_api_bad_overrides_raise_scenario_error(overrides):
+    from sim.model import RelationshipMarket
+    from sim.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"^overrides") as info:
+        RelationshipMarket(None, rng=0, overrides=overrides)
+    assert "\n" not in str(info.value)
+
+
+def test_api_good_rng_still_accepted():
+    import numpy as np
+
+    from sim.model import RelationshipMarket
+
+    over = {"population.size": 100, "steps": 1}
+    a = RelationshipMarket(None, rng=np.int64(3), overrides=over)  # Mesa itself refused numpy integers
+    b = RelationshipMarket(None, rng=3, overrides=over)
+    assert a.kernel_seed == b.kernel_seed
+    for rng in (None, np.random.default_rng(3), np.random.SeedSequence(3)):
+        assert RelationshipMarket(None, rng=rng, overrides=over).kernel_seed >= 0
