@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.output.run import OutputExistsError, check_output_dir
+    from sim.output.run import OutputError, check_output_dir
     from sim.scenario import ScenarioError, load_scenario, parse_set_options
 
     if args.seed < 0:
@@ -98,7 +98,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario, overrides)
         out = Path(args.out) if args.out else _fresh_dir(Path("results") / f"{scenario.name}-seed{args.seed}")
         check_output_dir(out, args.force)
-    except (ScenarioError, OutputExistsError) as err:
+    except (ScenarioError, OutputError) as err:
         return _fail(str(err))
     if args.threads is not None:
         if args.threads < 1:
@@ -132,13 +132,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 if every check passes, 1 if any fails (2 on bad input)."""
-    from sim.output.run import OutputExistsError, check_output_dir, strict_json, versions, write_atomically
+    from sim.output.run import OutputError, check_output_dir, strict_json, versions, write_atomically
 
     base = Path("results") / ("validation-full" if args.full else "validation")
     out = Path(args.out) if args.out else _fresh_dir(base)
     try:
         check_output_dir(out, args.force)
-    except OutputExistsError as err:
+    except OutputError as err:
         return _fail(str(err))
     from sim.validation.checks import CHECKS, run_checks, write_figures
 

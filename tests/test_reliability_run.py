@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,73 @@ def test_api_good_rng_still_accepted():
     assert a.kernel_seed == b.kernel_seed
     for rng in (None, np.random.default_rng(3), np.random.SeedSequence(3)):
         assert RelationshipMarket(None, rng=rng, overrides=over).kernel_seed >= 0
+
+
+# 3. an unwritable --out is refused before the simulation ------------------------------------
+
+
+@pytest.fixture
+def no_simulation(monkeypatch):
+    """Fail the test if a model is built: the refusal must come before any simulating."""
+    from sim.model import RelationshipMarket
+
+    def refuse(self, *a, **k):
+        raise AssertionError("the simulation ran before the output location was checked")
+
+    monkeypatch.setattr(RelationshipMarket, "__init__", refuse)
+
+
+def _one_line_exit_2(code: int, err: str) -> None:
+    assert code == 2, err
+    assert err.startswith("sim: error: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("where", ["/proc/sim-out", "/sys/sim-out", "/proc/self/sim-out"])
+def test_out_under_proc_or_sys_is_refused_before_running(tmp_path, capsys, no_simulation, where):
+    code, err, _ = _run(tmp_path, capsys, out=Path(where))
+    _one_line_exit_2(code, err)
+    assert where in err and "cannot write" in err
+
+
+def test_out_below_a_file_is_refused_before_running(tmp_path, capsys, no_simulation):
+    (tmp_path / "afile").write_text("x")
+    code, err, out = _run(tmp_path, capsys, out=tmp_path / "afile" / "deeper" / "out")
+    _one_line_exit_2(code, err)
+    assert "not a folder" in err and str(tmp_path / "afile") in err
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_read_only_location_is_refused_before_running(tmp_path, capsys, no_simulation, monkeypatch):
+    import errno
+    import os
+    import tempfile
+
+    real = tempfile.mkdtemp
+
+    def read_only(*a, dir=None, **k):  # what a read-only mount answers (chmod does not stop root)
+        if dir is not None and Path(dir).is_relative_to(tmp_path / "ro"):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(dir))
+        return real(*a, dir=dir, **k)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", read_only)
+    (tmp_path / "ro").mkdir()
+    code, err, out = _run(tmp_path, capsys, out=tmp_path / "ro" / "sub" / "out")
+    _one_line_exit_2(code, err)
+    assert "Read-only file system" in err
+    assert list((tmp_path / "ro").iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through chmod 0o555")
+def test_chmod_read_only_folder_is_refused(tmp_path, capsys, no_simulation):
+    (tmp_path / "ro").mkdir(mode=0o555)
+    code, err, _ = _run(tmp_path, capsys, out=tmp_path / "ro" / "out")
+    _one_line_exit_2(code, err)
+
+
+def test_api_run_scenario_checks_the_location_first(tmp_path, no_simulation):
+    from sim.output.run import OutputNotWritableError, run_scenario
+    from sim.scenario import load_scenario
+
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(OutputNotWritableError):
+        run_scenario(load_scenario("baseline"), 0, tmp_path / "afile" / "out")

@@ -26,11 +26,29 @@ from typing import Any
 
 from sim.scenario import Scenario
 
-__all__ = ["run_scenario", "OutputExistsError", "check_output_dir", "write_atomically", "versions", "strict_json"]
+__all__ = [
+    "run_scenario",
+    "OutputError",
+    "OutputExistsError",
+    "OutputNotWritableError",
+    "check_output_dir",
+    "write_atomically",
+    "versions",
+    "strict_json",
+]
 
 
-class OutputExistsError(FileExistsError):
+class OutputError(OSError):
+    """The results cannot go where they were asked to go; the message is one line naming the place."""
+
+
+class OutputExistsError(OutputError, FileExistsError):
     """The output folder exists and is not empty, and overwriting was not asked for."""
+
+
+class OutputNotWritableError(OutputError):
+    """Nothing can be created where the output folder would go (/proc, /sys, a read-only mount,
+    a path below a file, no permission)."""
 
 
 def _finite_or_none(obj: Any) -> Any:
@@ -60,8 +78,23 @@ def versions() -> dict[str, str]:
 
 
 def check_output_dir(out: Path, force: bool) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        raise OutputExistsError(f"{out}: exists and is not empty (use --force to replace it)")
+    """Refuse, before any simulating, an ``out`` that exists (unless ``force``) or that cannot be
+    written: the folder that would hold it is probed by creating and removing a temporary folder
+    there, since permission bits do not tell (root writes through 0o555; /proc and /sys look like
+    folders; a read-only mount is only known on writing)."""
+    try:
+        if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+            raise OutputExistsError(f"{out}: exists and is not empty (use --force to replace it)")
+        folder = out.absolute().parent
+        while not folder.exists() and folder != folder.parent:  # the nearest folder that exists
+            folder = folder.parent
+        if not folder.is_dir():
+            raise OutputNotWritableError(f"{out}: cannot write there: {folder} is not a folder")
+        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.probe-", dir=folder))
+    except OutputError:
+        raise
+    except OSError as err:
+        raise OutputNotWritableError(f"{out}: cannot write there ({err.strerror or err})") from None
 
 
 def write_atomically(out: Path, force: bool, write: Callable[[Path], None]) -> None:
