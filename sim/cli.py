@@ -107,27 +107,33 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
 
+    try:
+        _run_with_progress(args, scenario, out)
+    except OutputError as err:
+        return _fail(str(err))
+    if not args.quiet:
+        _print_summary(out)
+    return 0
+
+
+def _run_with_progress(args: argparse.Namespace, scenario, out: Path) -> None:
     from sim.output.run import run_scenario
 
     if args.quiet:
         run_scenario(scenario, args.seed, out, force=args.force, debug=args.debug)
-    else:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} weeks"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            transient=True,
-        ) as bar:
-            task = bar.add_task(f"{scenario.name} ({scenario.population.size:,} customers)", total=scenario.steps)
-            run_scenario(
-                scenario, args.seed, out, force=args.force, debug=args.debug, progress=lambda k: bar.advance(task, k)
-            )
-        _print_summary(out)
-    return 0
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} weeks"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"{scenario.name} ({scenario.population.size:,} customers)", total=scenario.steps)
+        run_scenario(scenario, args.seed, out, force=args.force, debug=args.debug, progress=lambda k: bar.advance(task, k))
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -162,7 +168,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         result["figures"] = write_figures(checks, tmp)
         (tmp / "validation.json").write_text(strict_json(result, indent=2) + "\n")
 
-    write_atomically(out, args.force, write)
+    try:
+        write_atomically(out, args.force, write)
+    except OutputError as err:
+        return _fail(str(err))
     if args.json:
         print(strict_json(result, indent=2))
     else:

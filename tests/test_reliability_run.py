@@ -164,3 +164,54 @@ def test_api_run_scenario_checks_the_location_first(tmp_path, no_simulation):
     (tmp_path / "afile").write_text("x")
     with pytest.raises(OutputNotWritableError):
         run_scenario(load_scenario("baseline"), 0, tmp_path / "afile" / "out")
+
+
+# 4. disk full during the write: one line, exit 2, nothing half-written ------------------------
+
+
+@pytest.fixture
+def disk_full_at(monkeypatch):
+    """Make the write of one results file run out of space after a few bytes (as a full disk does)."""
+    import errno
+
+    import pandas as pd
+
+    real = pd.DataFrame.to_parquet
+
+    def arm(name: str) -> None:
+        def to_parquet(self, path, *a, **k):
+            if Path(path).name == name:
+                Path(path).write_bytes(b"PAR1 half")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real(self, path, *a, **k)
+
+        monkeypatch.setattr(pd.DataFrame, "to_parquet", to_parquet)
+
+    return arm
+
+
+def test_disk_full_during_the_write_is_one_line_and_leaves_nothing(tmp_path, capsys, disk_full_at):
+    disk_full_at("customers.parquet")
+    code, err, out = _run(tmp_path, capsys)
+    _one_line_exit_2(code, err)
+    assert "No space left on device" in err and str(out) in err
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor its temporary sibling
+
+
+def test_disk_full_during_a_forced_replace_keeps_the_old_results(tmp_path, capsys, disk_full_at):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")
+    disk_full_at("timeseries.parquet")
+    code, err, _ = _run(tmp_path, capsys, "--force")
+    _one_line_exit_2(code, err)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert [p.name for p in out.iterdir()] == ["summary.json"] and (out / "summary.json").read_text() == "{}"
+
+
+def test_disk_full_removes_the_parent_folders_it_made(tmp_path, capsys, disk_full_at):
+    (tmp_path / "keep").mkdir()
+    disk_full_at("timeseries.parquet")
+    code, err, _ = _run(tmp_path, capsys, out=tmp_path / "keep" / "new" / "deeper" / "out")
+    _one_line_exit_2(code, err)
+    assert [p.name for p in tmp_path.iterdir()] == ["keep"] and list((tmp_path / "keep").iterdir()) == []

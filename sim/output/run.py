@@ -31,6 +31,7 @@ __all__ = [
     "OutputError",
     "OutputExistsError",
     "OutputNotWritableError",
+    "OutputWriteError",
     "check_output_dir",
     "write_atomically",
     "versions",
@@ -49,6 +50,10 @@ class OutputExistsError(OutputError, FileExistsError):
 class OutputNotWritableError(OutputError):
     """Nothing can be created where the output folder would go (/proc, /sys, a read-only mount,
     a path below a file, no permission)."""
+
+
+class OutputWriteError(OutputError):
+    """Writing the results failed part-way (disk full, quota, device gone); nothing was left behind."""
 
 
 def _finite_or_none(obj: Any) -> Any:
@@ -98,22 +103,55 @@ def check_output_dir(out: Path, force: bool) -> None:
 
 
 def write_atomically(out: Path, force: bool, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmpdir)``, then move tmpdir to ``out`` (replacing it only if ``force``)."""
+    """Call ``write(tmpdir)``, then move tmpdir to ``out`` (replacing it only if ``force``).
+
+    On any failure or interruption the temporary folder (and any parent folders made for it) is
+    removed and an existing ``out`` is left as it was; an OS error (disk full...) becomes a one-line
+    :class:`OutputWriteError`."""
     check_output_dir(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    made = None  # the outermost parent folder this call creates, removed again on failure
+    if not out.parent.exists():
+        made = out.absolute().parent
+        while not made.parent.exists():
+            made = made.parent
+    tmp: Path | None = None
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         write(tmp)
-        if out.exists():
-            trash = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(trash)
-            tmp.rename(out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _move_into_place(tmp, out)
+    except BaseException as err:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if made is not None:
+            _remove_empty_parents(out.absolute().parent, made)
+        if isinstance(err, OSError) and not isinstance(err, OutputError):
+            raise OutputWriteError(f"{out}: cannot write the results ({err.strerror or err}); nothing was written") from err
         raise
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    if not out.exists():
+        tmp.rename(out)
+        return
+    trash = out.with_name(f".{out.name}.old-{os.getpid()}")
+    out.rename(trash)
+    try:
+        tmp.rename(out)
+    except BaseException:
+        trash.rename(out)  # put the old results back
+        raise
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _remove_empty_parents(folder: Path, outermost: Path) -> None:
+    """Remove ``folder`` and its parents up to ``outermost`` while they are empty."""
+    while folder.is_relative_to(outermost):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def run_scenario(
