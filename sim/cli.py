@@ -10,6 +10,7 @@ from pathlib import Path
 __all__ = ["main"]
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,7 +68,17 @@ def _fail(msg: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; Ctrl-C anywhere prints one line and exits 130 (each command's writes clean
+    up their temporary files on the way out)."""
     args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("sim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return _cmd_run(args)
     if args.command == "validate":

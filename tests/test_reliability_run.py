@@ -215,3 +215,69 @@ def test_disk_full_removes_the_parent_folders_it_made(tmp_path, capsys, disk_ful
     code, err, _ = _run(tmp_path, capsys, out=tmp_path / "keep" / "new" / "deeper" / "out")
     _one_line_exit_2(code, err)
     assert [p.name for p in tmp_path.iterdir()] == ["keep"] and list((tmp_path / "keep").iterdir()) == []
+
+
+# 5. Ctrl-C: "interrupted", cleaned up, exit 130 -----------------------------------------------
+
+
+def _ctrl_c(*a, **k):
+    raise KeyboardInterrupt
+
+
+def _interrupted(code: int, err: str) -> None:
+    assert code == 130, err
+    assert err == "sim: interrupted\n"
+
+
+def test_ctrl_c_during_the_run(tmp_path, capsys, monkeypatch):
+    from sim.model import RelationshipMarket
+
+    monkeypatch.setattr(RelationshipMarket, "step", _ctrl_c)
+    code, err, _ = _run(tmp_path, capsys)
+    _interrupted(code, err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_the_write_removes_the_temporary_folder(tmp_path, capsys, monkeypatch):
+    import sim.output.plots
+
+    monkeypatch.setattr(sim.output.plots, "markets_figure", _ctrl_c)
+    code, err, _ = _run(tmp_path, capsys)
+    _interrupted(code, err)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "argv"),
+    [
+        ("sim.validation.checks", "run_checks", ["validate", "--json"]),
+        ("sim.experiments.cli", "cmd_experiment", ["compare", "x.yaml"]),
+        ("sim.experiments.cli", "cmd_results", ["results", "x"]),
+        ("sim.cli", "_cmd_dashboard", ["dashboard"]),
+    ],
+)
+def test_ctrl_c_in_every_subcommand(tmp_path, capsys, monkeypatch, module, name, argv):
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module(module), name, _ctrl_c)
+    if argv[0] == "validate":
+        argv = [*argv, "--out", str(tmp_path / "v")]
+    _interrupted(main(argv), capsys.readouterr().err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_real_sigint_exits_130_without_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import os, signal, sys\n"
+        "import sim.output.plots as plots\n"
+        "plots.overview_figure = lambda *a, **k: os.kill(os.getpid(), signal.SIGINT)\n"
+        "from sim.cli import main\n"
+        f"sys.exit(main(['run', 'baseline', '--out', 'out', '--quiet', *{list(SMALL)!r}]))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 130, p.stderr
+    assert p.stderr == "sim: interrupted\n"
+    assert list(tmp_path.iterdir()) == []
