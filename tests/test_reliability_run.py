@@ -281,3 +281,62 @@ def test_real_sigint_exits_130_without_a_traceback(tmp_path):
     assert p.returncode == 130, p.stderr
     assert p.stderr == "sim: interrupted\n"
     assert list(tmp_path.iterdir()) == []
+
+
+# 6. stale temporaries of a killed write are cleaned by the next write of the same target ------
+
+
+def _killed_mid_write(tmp_path: Path) -> int:
+    """A real SIGKILL during write_atomically: returns the dead writer's pid."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, signal\n"
+        "from pathlib import Path\n"
+        "from sim.output.run import write_atomically\n"
+        "def write(tmp):\n"
+        "    (tmp / 'half.parquet').write_bytes(b'PAR1')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "write_atomically(Path('out'), False, write)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path)
+    assert p.wait(timeout=60) == -9
+    return p.pid
+
+
+def test_stale_temporaries_of_the_same_target_are_removed(tmp_path):
+    from sim.output.run import write_atomically
+
+    dead = _killed_mid_write(tmp_path)
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].startswith(f".out.tmp-{dead}-")  # what a SIGKILL leaves
+    (tmp_path / f".out.old-{dead}").mkdir()  # killed between moving the old results aside and deleting them
+    (tmp_path / f".out.old-{dead}" / "summary.json").write_text("{}")
+    keep = [
+        f".out.tmp-{os.getpid()}-live",  # a live writer's (this process)
+        ".out.tmp-1-live",  # a live writer's (another process)
+        f".other.tmp-{dead}-abcd",  # another target's
+        f".out.tmp-{dead}",  # not a name write_atomically makes
+    ]
+    for name in keep:
+        (tmp_path / name).mkdir()
+
+    write_atomically(tmp_path / "out", False, lambda tmp: (tmp / "a.txt").write_text("new"))
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*keep, "out"])
+    assert (tmp_path / "out" / "a.txt").read_text() == "new"
+
+
+def test_sim_run_cleans_a_stale_temporary(tmp_path, capsys):
+    dead = _killed_mid_write(tmp_path)
+    code, err, out = _run(tmp_path, capsys)
+    assert code == 0, err
+    assert [p.name for p in tmp_path.iterdir()] == ["out"], dead
+
+
+def test_force_over_a_file_leaves_no_old_copy(tmp_path, capsys):
+    (tmp_path / "afile").write_text("old")
+    code, err, out = _run(tmp_path, capsys, "--force", out=tmp_path / "afile")
+    assert code == 0, err
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"] and (out / "summary.json").exists()

@@ -6,8 +6,10 @@
     DIR/overview.png         customers, retention, satisfaction and profit per firm
     DIR/markets.png          the six relationship markets over time, and spend by market
 
-Everything is written into a temporary sibling folder that is renamed into place at the end, so a
-crash or Ctrl-C never leaves a half-written DIR; an existing non-empty DIR is refused unless ``force``.
+Everything is written into a temporary sibling folder (``.DIR.tmp-PID-*``) that is renamed into place
+at the end, so a crash, a full disk or Ctrl-C never leaves a half-written DIR; what a killed writer
+leaves behind is removed by the next write of the same DIR. An existing non-empty DIR is refused
+unless ``force``, and a DIR that cannot be written is refused before the run starts.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import tempfile
 import time
@@ -95,7 +98,7 @@ def check_output_dir(out: Path, force: bool) -> None:
             folder = folder.parent
         if not folder.is_dir():
             raise OutputNotWritableError(f"{out}: cannot write there: {folder} is not a folder")
-        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.probe-", dir=folder))
+        os.rmdir(tempfile.mkdtemp(prefix=_tmp_prefix(out), dir=folder))
     except OutputError:
         raise
     except OSError as err:
@@ -117,7 +120,8 @@ def write_atomically(out: Path, force: bool, write: Callable[[Path], None]) -> N
     tmp: Path | None = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        _remove_stale_temporaries(out)
+        tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(out), dir=out.parent))
         write(tmp)
         _move_into_place(tmp, out)
     except BaseException as err:
@@ -141,7 +145,47 @@ def _move_into_place(tmp: Path, out: Path) -> None:
     except BaseException:
         trash.rename(out)  # put the old results back
         raise
-    shutil.rmtree(trash, ignore_errors=True)
+    _remove(trash)
+
+
+def _tmp_prefix(out: Path) -> str:
+    """Temporaries of ``out`` are hidden siblings named with the writer's pid, so that a later write
+    can tell a killed writer's leftovers from a live one's."""
+    return f".{out.name}.tmp-{os.getpid()}-"
+
+
+def _owner_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # this process: maybe another thread's write
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else; or cannot tell
+        return True
+    return True
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Remove ``.OUT.tmp-PID-*`` and ``.OUT.old-PID`` siblings of ``out`` whose writer process is gone
+    (SIGKILL, power loss) — only those of this target, never a live writer's. A pid reused by an
+    unrelated live process keeps its leftovers until that process ends (errs on keeping)."""
+    stale = re.compile(rf"\.{re.escape(out.name)}\.(?:tmp-(\d+)-.+|old-(\d+))")
+    try:
+        siblings = list(out.parent.iterdir())
+    except OSError:
+        return
+    for path in siblings:
+        m = stale.fullmatch(path.name)
+        if m and not _owner_alive(int(m[1] or m[2])):
+            _remove(path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _remove_empty_parents(folder: Path, outermost: Path) -> None:
