@@ -10,6 +10,7 @@ from pathlib import Path
 __all__ = ["main"]
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,7 +68,17 @@ def _fail(msg: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; Ctrl-C anywhere prints one line and exits 130 (each command's writes clean
+    up their temporary files on the way out)."""
     args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("sim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return _cmd_run(args)
     if args.command == "validate":
@@ -86,9 +97,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.output.run import OutputExistsError, check_output_dir
+    from sim.output.run import OutputError, check_output_dir
     from sim.scenario import ScenarioError, load_scenario, parse_set_options
 
+    if args.seed < 0:
+        return _fail(f"--seed {args.seed}: must be a non-negative integer")
     try:
         overrides = parse_set_options(args.sets)
         if args.steps is not None:
@@ -96,7 +109,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario, overrides)
         out = Path(args.out) if args.out else _fresh_dir(Path("results") / f"{scenario.name}-seed{args.seed}")
         check_output_dir(out, args.force)
-    except (ScenarioError, OutputExistsError) as err:
+    except (ScenarioError, OutputError) as err:
         return _fail(str(err))
     if args.threads is not None:
         if args.threads < 1:
@@ -105,40 +118,44 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
 
-    from sim.output.run import run_scenario
-
-    if args.quiet:
-        run_scenario(scenario, args.seed, out, force=args.force, debug=args.debug)
-    else:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} weeks"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            transient=True,
-        ) as bar:
-            task = bar.add_task(f"{scenario.name} ({scenario.population.size:,} customers)", total=scenario.steps)
-            run_scenario(
-                scenario, args.seed, out, force=args.force, debug=args.debug, progress=lambda k: bar.advance(task, k)
-            )
+    try:
+        _run_with_progress(args, scenario, out)
+    except OutputError as err:
+        return _fail(str(err))
+    if not args.quiet:
         _print_summary(out)
     return 0
 
 
+def _run_with_progress(args: argparse.Namespace, scenario, out: Path) -> None:
+    from sim.output.run import run_scenario
+
+    if args.quiet:
+        run_scenario(scenario, args.seed, out, force=args.force, debug=args.debug)
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} weeks"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"{scenario.name} ({scenario.population.size:,} customers)", total=scenario.steps)
+        run_scenario(scenario, args.seed, out, force=args.force, debug=args.debug, progress=lambda k: bar.advance(task, k))
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 if every check passes, 1 if any fails (2 on bad input)."""
-    import json
-
-    from sim.output.run import OutputExistsError, check_output_dir, versions, write_atomically
+    from sim.output.run import OutputError, check_output_dir, strict_json, versions, write_atomically
 
     base = Path("results") / ("validation-full" if args.full else "validation")
     out = Path(args.out) if args.out else _fresh_dir(base)
     try:
         check_output_dir(out, args.force)
-    except OutputExistsError as err:
+    except OutputError as err:
         return _fail(str(err))
     from sim.validation.checks import CHECKS, run_checks, write_figures
 
@@ -160,11 +177,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     def write(tmp: Path) -> None:
         result["figures"] = write_figures(checks, tmp)
-        (tmp / "validation.json").write_text(json.dumps(result, indent=2) + "\n")
+        (tmp / "validation.json").write_text(strict_json(result, indent=2) + "\n")
 
-    write_atomically(out, args.force, write)
+    try:
+        write_atomically(out, args.force, write)
+    except OutputError as err:
+        return _fail(str(err))
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(strict_json(result, indent=2))
     else:
         from rich.console import Console
         from rich.table import Table
@@ -237,8 +257,8 @@ def _print_summary(out: Path) -> None:
         ("customer_equity_final", "equity", "{:,.0f}"),
     ]
     print(f"{'firm':<12}" + "".join(f"{h:>14}" for _, h, _ in cols))
-    for name, m in summary["firms"].items():
-        print(f"{name:<12}" + "".join(f"{fmt.format(m[k]):>14}" for k, _, fmt in cols))
+    for name, m in summary["firms"].items():  # null: undefined (e.g. annual retention of a run under a year)
+        print(f"{name:<12}" + "".join(f"{'n/a' if m[k] is None else fmt.format(m[k]):>14}" for k, _, fmt in cols))
 
 
 if __name__ == "__main__":  # pragma: no cover

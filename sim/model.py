@@ -36,12 +36,37 @@ from sim.market.influencers import ConsumerGroup, FinancialInstitution, Governme
 from sim.market.inputs import MarketInputs
 from sim.market.shocks import EventSchedule
 from sim.market.supplier import Supplier
-from sim.scenario import Scenario, load_scenario, scenario_from_dict
+from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 
 __all__ = ["RelationshipMarket"]
 
 MARKET_COLUMNS = ("prospects", "lapsed_customers", "population")
 _MARKET_ATTRS = {"prospects": "prospects", "lapsed_customers": "lapsed_customers", "population": "population_size"}
+
+
+def _checked_rng(rng: Any) -> Any:
+    """The seed as Mesa and numpy take it, or a one-line :class:`ScenarioError` (not numpy's error
+    from deep inside the build). A numpy integer becomes an ``int`` (Mesa seeds ``random`` with it)."""
+    if rng is None or isinstance(rng, np.random.Generator | np.random.BitGenerator | np.random.SeedSequence):
+        return rng
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool | np.bool_):
+        if rng >= 0:
+            return int(rng)
+    raise ScenarioError(f"rng={rng!r}: a seed must be a non-negative integer, a numpy Generator or None")
+
+
+def _checked_overrides(overrides: Any) -> dict[str, Any]:
+    """Overrides as a dict of dotted string keys, or a one-line :class:`ScenarioError`."""
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, dict):
+        raise ScenarioError(
+            f"overrides={overrides!r}: expected a mapping of dotted keys to values, got {type(overrides).__name__}"
+        )
+    for key in overrides:
+        if not isinstance(key, str):
+            raise ScenarioError(f"overrides: key {key!r}: expected a dotted string such as 'population.size'")
+    return overrides
 
 
 _FIRM_ROW = operator.attrgetter(*FIRM_COLUMNS)
@@ -84,9 +109,10 @@ class RelationshipMarket(mesa.Model):
         engine: str = "numba",
         **params: Any,
     ) -> None:
-        super().__init__(rng=rng)
+        rng = _checked_rng(rng)
         more = {k.replace("__", "."): v for k, v in params.items()}
-        overrides = {**(overrides or {}), **more}
+        overrides = {**_checked_overrides(overrides), **more}
+        super().__init__(rng=rng)
         if isinstance(scenario, Scenario):
             cfg = scenario_from_dict(scenario.to_dict(), "scenario", overrides) if overrides else scenario
         elif scenario is None:

@@ -6,15 +6,19 @@
     DIR/overview.png         customers, retention, satisfaction and profit per firm
     DIR/markets.png          the six relationship markets over time, and spend by market
 
-Everything is written into a temporary sibling folder that is renamed into place at the end, so a
-crash or Ctrl-C never leaves a half-written DIR; an existing non-empty DIR is refused unless ``force``.
+Everything is written into a temporary sibling folder (``.DIR.tmp-PID-*``) that is renamed into place
+at the end, so a crash, a full disk or Ctrl-C never leaves a half-written DIR; what a killed writer
+leaves behind is removed by the next write of the same DIR. An existing non-empty DIR is refused
+unless ``force``, and a DIR that cannot be written is refused before the run starts.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
+import re
 import shutil
 import tempfile
 import time
@@ -25,11 +29,50 @@ from typing import Any
 
 from sim.scenario import Scenario
 
-__all__ = ["run_scenario", "OutputExistsError", "check_output_dir", "write_atomically", "versions"]
+__all__ = [
+    "run_scenario",
+    "OutputError",
+    "OutputExistsError",
+    "OutputNotWritableError",
+    "OutputWriteError",
+    "check_output_dir",
+    "write_atomically",
+    "versions",
+    "strict_json",
+]
 
 
-class OutputExistsError(FileExistsError):
+class OutputError(OSError):
+    """The results cannot go where they were asked to go; the message is one line naming the place."""
+
+
+class OutputExistsError(OutputError, FileExistsError):
     """The output folder exists and is not empty, and overwriting was not asked for."""
+
+
+class OutputNotWritableError(OutputError):
+    """Nothing can be created where the output folder would go (/proc, /sys, a read-only mount,
+    a path below a file, no permission)."""
+
+
+class OutputWriteError(OutputError):
+    """Writing the results failed part-way (disk full, quota, device gone); nothing was left behind."""
+
+
+def _finite_or_none(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite_or_none(v) for v in obj]
+    return obj
+
+
+def strict_json(obj: Any, **kwargs: Any) -> str:
+    """``obj`` as strict JSON: NaN and infinities (e.g. the annual retention of a run shorter than a
+    year) become ``null``, which every JSON reader accepts; bare ``NaN`` is not JSON."""
+    return json.dumps(_finite_or_none(obj), allow_nan=False, **kwargs)
 
 
 def versions() -> dict[str, str]:
@@ -43,27 +86,116 @@ def versions() -> dict[str, str]:
 
 
 def check_output_dir(out: Path, force: bool) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        raise OutputExistsError(f"{out}: exists and is not empty (use --force to replace it)")
+    """Refuse, before any simulating, an ``out`` that exists (unless ``force``) or that cannot be
+    written: the folder that would hold it is probed by creating and removing a temporary folder
+    there, since permission bits do not tell (root writes through 0o555; /proc and /sys look like
+    folders; a read-only mount is only known on writing)."""
+    try:
+        if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+            raise OutputExistsError(f"{out}: exists and is not empty (use --force to replace it)")
+        folder = out.absolute().parent
+        while not folder.exists() and folder != folder.parent:  # the nearest folder that exists
+            folder = folder.parent
+        if not folder.is_dir():
+            raise OutputNotWritableError(f"{out}: cannot write there: {folder} is not a folder")
+        os.rmdir(tempfile.mkdtemp(prefix=_tmp_prefix(out), dir=folder))
+    except OutputError:
+        raise
+    except OSError as err:
+        raise OutputNotWritableError(f"{out}: cannot write there ({err.strerror or err})") from None
 
 
 def write_atomically(out: Path, force: bool, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmpdir)``, then move tmpdir to ``out`` (replacing it only if ``force``)."""
+    """Call ``write(tmpdir)``, then move tmpdir to ``out`` (replacing it only if ``force``).
+
+    On any failure or interruption the temporary folder (and any parent folders made for it) is
+    removed and an existing ``out`` is left as it was; an OS error (disk full...) becomes a one-line
+    :class:`OutputWriteError`."""
     check_output_dir(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    made = None  # the outermost parent folder this call creates, removed again on failure
+    if not out.parent.exists():
+        made = out.absolute().parent
+        while not made.parent.exists():
+            made = made.parent
+    tmp: Path | None = None
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(out)
+        tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(out), dir=out.parent))
         write(tmp)
-        if out.exists():
-            trash = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(trash)
-            tmp.rename(out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _move_into_place(tmp, out)
+    except BaseException as err:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if made is not None:
+            _remove_empty_parents(out.absolute().parent, made)
+        if isinstance(err, OSError) and not isinstance(err, OutputError):
+            raise OutputWriteError(f"{out}: cannot write the results ({err.strerror or err}); nothing was written") from err
         raise
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    if not out.exists():
+        tmp.rename(out)
+        return
+    trash = out.with_name(f".{out.name}.old-{os.getpid()}")
+    out.rename(trash)
+    try:
+        tmp.rename(out)
+    except BaseException:
+        trash.rename(out)  # put the old results back
+        raise
+    _remove(trash)
+
+
+def _tmp_prefix(out: Path) -> str:
+    """Temporaries of ``out`` are hidden siblings named with the writer's pid, so that a later write
+    can tell a killed writer's leftovers from a live one's."""
+    return f".{out.name}.tmp-{os.getpid()}-"
+
+
+def _owner_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # this process: maybe another thread's write
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else; or cannot tell
+        return True
+    return True
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Remove ``.OUT.tmp-PID-*`` and ``.OUT.old-PID`` siblings of ``out`` whose writer process is gone
+    (SIGKILL, power loss) — only those of this target, never a live writer's. A pid reused by an
+    unrelated live process keeps its leftovers until that process ends (errs on keeping)."""
+    stale = re.compile(rf"\.{re.escape(out.name)}\.(?:tmp-(\d+)-.+|old-(\d+))")
+    try:
+        siblings = list(out.parent.iterdir())
+    except OSError:
+        return
+    for path in siblings:
+        m = stale.fullmatch(path.name)
+        if m and not _owner_alive(int(m[1] or m[2])):
+            _remove(path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _remove_empty_parents(folder: Path, outermost: Path) -> None:
+    """Remove ``folder`` and its parents up to ``outermost`` while they are empty."""
+    while folder.is_relative_to(outermost):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def run_scenario(
@@ -113,7 +245,7 @@ def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
     def write(tmp: Path) -> None:
         ts.to_parquet(tmp / "timeseries.parquet", index=False)
         customers.to_parquet(tmp / "customers.parquet", index=False)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=True) + "\n")
+        (tmp / "summary.json").write_text(strict_json(summary, indent=2) + "\n")
         label = f"{cfg.name} — seed {seed}, {cfg.population.size:,} customers"
         overview_figure(ts, tmp / "overview.png", label)
         markets_figure(ts, tmp / "markets.png", label)
