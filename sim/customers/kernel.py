@@ -188,13 +188,8 @@ def customer_pass(
                 margin_of[t, uj] = margin if buys else 0.0
                 clv_of[t, uj] = M.clv(k_disc, exp_margin, pch)
             # ------------------------------------------------------------ 2. the block's tallies
-            if nf <= MASKED_TALLY_MAX_FIRMS:
-                count_packed(out, c, t, b0, b1 - b0, nf, firm, stage, ev_of, flags_of)
-                sum_masked(out, c, t, b0, b1 - b0, nf, firm, ev_of, flags_of, rev_of, margin_of, clv_of,
-                           satisfaction, trust, loyalty, bond_fin, bond_soc, bond_str)  # fmt: skip
-            else:
-                scatter(out, c, t, b0, b1 - b0, nf, firm, stage, ev_of, flags_of, rev_of, margin_of, clv_of,
-                        satisfaction, trust, loyalty, bond_fin, bond_soc, bond_str)  # fmt: skip
+            _tally_block(out, c, t, b0, b1, nf, firm, stage, ev_of, flags_of, rev_of, margin_of, clv_of,
+                         satisfaction, trust, loyalty, bond_fin, bond_soc, bond_str)  # fmt: skip
             # ------------------------------------------------------------ 3. the rows with an event
             for i in range(b0, b1):
                 ev = np.int64(ev_of[t, np.uint64(i - b0)])
@@ -202,6 +197,20 @@ def customer_pass(
                     _event(out, c, t, i, b0, ev, key, nf, firm, segment, stage, last_firm, voice, tenure, expectation,
                            satisfaction, trust, loyalty, bond_fin, bond_soc, bond_str, wom_pos_firm, wom_pos_n,
                            wom_neg_firm, wom_neg_n, p, sf, seg, flags_of)  # fmt: skip
+
+
+@numba.njit(inline="always", cache=True)
+def _tally_block(out, c, t, b0, b1, nf, firm, stage, ev_of, flags_of, rev_of, margin_of, clv_of,
+                 satisfaction, trust, loyalty, bond_fin, bond_soc, bond_str):  # fmt: skip
+    """Loop 2, the tallies of rows ``b0:b1``: packed counts and masked sums up to ``MASKED_TALLY_MAX_FIRMS``
+    firms, a scalar scatter above."""
+    if nf <= MASKED_TALLY_MAX_FIRMS:
+        count_packed(out, c, t, b0, b1 - b0, nf, firm, stage, ev_of, flags_of)
+        sum_masked(out, c, t, b0, b1 - b0, nf, firm, ev_of, flags_of, rev_of, margin_of, clv_of,
+                   satisfaction, trust, loyalty, bond_fin, bond_soc, bond_str)  # fmt: skip
+    else:
+        scatter(out, c, t, b0, b1 - b0, nf, firm, stage, ev_of, flags_of, rev_of, margin_of, clv_of,
+                satisfaction, trust, loyalty, bond_fin, bond_soc, bond_str)  # fmt: skip
 
 
 # ---------------------------------------------------------------- the event loop's helpers (scalar code)

@@ -2,16 +2,22 @@
 
 Slow and simple on purpose: it is the specification the tests hold the numba kernels to, with the
 same counter-based random numbers (``sim.customers.rng``), so on a small population the two agree to float
-precision. Each block names the claim it implements, as in the kernel.
+precision. The customer pass is built from the numpy twins of the kernel's helpers
+(``sim.customers.reference_mechanisms``, same names and arguments as ``sim.customers.mechanisms``), called in
+the kernel's order, so the two can be compared mechanism by mechanism; the event loop's helpers
+(``_churn_destination``, ``_adoption``, ``_lapse``, ``_start_relationship``) have their namesakes here too.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
+from sim.customers import reference_mechanisms as R
 from sim.customers import registry as L
 from sim.customers.population import CustomerPopulation
-from sim.customers.rng import customer_key_np, draw_np, normal4_np, u_hi_np, u_lo_np
+from sim.customers.rng import customer_key_np, draw_np, u_hi_np, u_lo_np
 
 __all__ = ["wom_pass_ref", "customer_pass_ref"]
 
@@ -64,243 +70,232 @@ def _draws(ck: np.uint64, count: int) -> np.ndarray:
 def customer_pass_ref(
     pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray
 ) -> np.ndarray:
-    """One customer step in numpy; returns the totals ``[F + 1, len(T)]`` like ``CustomerPopulation.advance``."""
-    nf = fp.shape[0]
-    tot = np.zeros((nf + 1, len(L.T)))
-    n = pop.n
-    idx = np.arange(n)
-    ck = customer_key_np(key, idx)
-    f0 = pop.firm.astype(np.int64)
-    s0 = pop.segment.astype(np.int64)
-    npos = pop.wom_pos_n.astype(np.int64)
-    posf = pop.wom_pos_firm.astype(np.int64)
-    nneg = pop.wom_neg_n.astype(np.int64)
-    negf = pop.wom_neg_firm.astype(np.int64)
+    """One customer step in numpy; returns the totals ``[F + 1, len(T)]`` like ``CustomerPopulation.advance``.
+
+    The kernel's sequence: every customer's mechanisms and what happens to it (``row_event``, the vector loop);
+    the new state of the stayers and the purchases; the events (churn and where to, pruning, dropout); the
+    prospects' adoption; the end-of-step tallies."""
+    tot = np.zeros((fp.shape[0] + 1, len(L.T)))
+    ck = customer_key_np(key, np.arange(pop.n))
+    wom = _take_word_of_mouth(pop)
+    c = np.flatnonzero(pop.firm >= 0)
+    q = np.flatnonzero(pop.firm < 0)
+    r = _customer_rows(pop, c, ck[c], wom, p, fp, sf, seg)
+    _add(tot, L.T_COMPLAINTS, r.f[r.complained])  # D10: churners complain too
+    _add(tot, L.T_RECOVERIES, r.f[r.recovered])
+    _purchases_and_stayers(tot, pop, r, p, fp, seg)
+    _events(tot, pop, r, p, sf)
+    _adoption(tot, pop, q, ck[q], wom, p, sf, seg)
+    _tally_end_of_step(tot, pop)
+    return tot
+
+
+def _add(tot: np.ndarray, col: int, firms: np.ndarray, values: np.ndarray | float = 1.0) -> None:
+    """Adds ``values`` to column ``col`` of the totals of ``firms``, row by row in index order."""
+    np.add.at(tot[:, col], firms, values)
+
+
+def _take_word_of_mouth(pop: CustomerPopulation) -> tuple[np.ndarray, ...]:
+    """The word of mouth received last step (``npos, posf, nneg, negf`` per row); the counts are reset."""
+    wom = tuple(a.astype(np.int64) for a in (pop.wom_pos_n, pop.wom_pos_firm, pop.wom_neg_n, pop.wom_neg_firm))
     pop.wom_pos_n[:] = 0
     pop.wom_neg_n[:] = 0
-    tally = np.zeros(n, dtype=bool)
+    return wom
 
-    def add(col: int, firms: np.ndarray, values: np.ndarray | float = 1.0) -> None:
-        np.add.at(tot[:, col], firms, values)
 
-    # ---------------------------------------------------------------- customers
-    c = np.flatnonzero(f0 >= 0)
-    f, s, ckc = f0[c], s0[c], ck[c]
-    r2, r3, r4 = draw_np(ckc, 2), draw_np(ckc, 3), draw_np(ckc, 4)
-    # D6/D7 perceived performance
-    value = pop.wallet[c].astype(np.float64) * pop.freq[c].astype(np.float64)
-    w = 1.0 + fp[f, L.FP_TIER] * (value - 1.0)  # D8 tiered service
-    at_risk = np.where(pop.satisfaction[c] < p[L.P_SAT_FLOOR], 1.0, 0.0)  # M15 database marketing
-    perf = sf[s, f, L.SF_VALUE] + fp[f, L.FP_CARE] * w + fp[f, L.FP_RISK] * at_risk + p[L.P_NOISE] * normal4_np(r3)
-    heard_neg = np.where((nneg[c] > 0) & (negf[c] == f), nneg[c].astype(np.float64), 0.0)
-    heard_neg = heard_neg + np.where(u_hi_np(r4) < fp[f, L.FP_NEG_RAND], 1.0, 0.0)
-    # M1 disconfirmation
-    sat_old = pop.satisfaction[c].astype(np.float64)
-    exp_old = pop.expectation[c].astype(np.float64)
-    d = perf - exp_old
-    x = d * p[L.P_INV_TOL]
-    target = 0.5 + 0.5 * x / (1.0 + np.abs(x))
-    sat = sat_old + p[L.P_SAT_SPEED] * (target - sat_old) - p[L.P_NEG_IMPACT] * heard_neg
-    sat = np.minimum(1.0, np.maximum(0.0, sat))
-    anchor = p[L.P_ANCHOR]
-    anchored = (1.0 - anchor) * perf + anchor * seg[s, L.SEG_REF]
-    pop.expectation[c] = exp_old + p[L.P_EXP_SPEED] * (anchored - exp_old)
-    delighted = d > p[L.P_DELIGHT]  # M2
-    # M4 trust
-    broken = np.where(d < -p[L.P_BREAK], 1.0, 0.0)
-    met = np.where(d >= 0.0, 1.0, 0.0)
-    tr = pop.trust[c].astype(np.float64) * (1.0 - p[L.P_TRUST_DROP] * broken)
-    tr = tr + p[L.P_TRUST_GAIN] * met * (1.0 - tr)
-    # D10 complaints and recovery
-    new_voice = np.zeros(len(c), dtype=np.int64)
-    r1 = draw_np(ckc, 1)
-    complains = (sat < p[L.P_COMPLAIN_TH]) & (u_hi_np(r1) < p[L.P_COMPLAIN_P])
-    recovered = complains & (u_lo_np(r1) < fp[f, L.FP_RECOVERY])
-    unrecovered = complains & ~recovered
-    add(L.T_COMPLAINTS, f[complains])
-    add(L.T_RECOVERIES, f[recovered])
-    sat = np.where(recovered, sat + p[L.P_RECOVERY_BOOST] * (1.0 - sat), sat)
-    tr = np.where(unrecovered, tr * (1.0 - p[L.P_TRUST_DROP]), tr)
-    new_voice[unrecovered] = -(f[unrecovered] + 1)
-    # D3 bonds
-    bfo, bso, bto = (
-        pop.bond_fin[c].astype(np.float64),
-        pop.bond_soc[c].astype(np.float64),
-        pop.bond_str[c].astype(np.float64),
-    )
-    bf = bfo * (1.0 - p[L.P_DECAY_FIN]) + np.minimum(1.0, fp[f, L.FP_INV_FIN] * w) * (1.0 - bfo)
-    bs = bso * (1.0 - p[L.P_DECAY_SOC]) + np.minimum(1.0, fp[f, L.FP_INV_SOC] * w) * (1.0 - bso)
-    bt = bto * (1.0 - p[L.P_DECAY_STR]) + np.minimum(1.0, fp[f, L.FP_INV_STR] * w) * (1.0 - bto)
-    # M2/M3 loyalty
-    sp = sat.copy()
-    for _ in range(int(p[L.P_SAT_POW]) - 1):
-        sp = sp * sat
-    lt = (
-        p[L.P_W_SAT] * sp
-        + p[L.P_W_DELIGHT] * np.where(delighted, 1.0, 0.0)
-        + p[L.P_W_TRUST] * tr
-        + p[L.P_W_FIN] * bf
-        + p[L.P_W_SOC] * bs
-        + p[L.P_W_STR] * bt
-    )
-    loy_old = pop.loyalty[c].astype(np.float64)
-    loy = loy_old + p[L.P_LOY_SPEED] * (np.minimum(1.0, lt) - loy_old)
-    # D12 churn
-    floor = p[L.P_SAT_FLOOR]
-    h_dis = np.where(sat < floor, p[L.P_CH_DIS] * (floor - sat) * p[L.P_INV_FLOOR] * (1.0 - loy), 0.0)
-    best = sf[s, f, L.SF_BEST].astype(np.int64)
-    pulled = (npos[c] > 0) & (posf[c] != f)
-    pull = np.where(pulled, p[L.P_REF_PULL] * npos[c], 0.0)
-    poach = sf[s, f, L.SF_POACH]
-    comp_base = np.where(best >= 0, p[L.P_CH_COMP] * sf[s, f, L.SF_GAP] + pull + sf[s, f, L.SF_PULL] + poach, 0.0)
-    h_comp = comp_base * (1.0 - loy)
-    damp = (1.0 - p[L.P_SWITCH_COST] * bt) * (1.0 - p[L.P_FIN_DAMP] * bf) * (1.0 - fp[f, L.FP_LOCKIN])
-    h_dis = h_dis * damp
-    h_comp = h_comp * damp
-    h_staff = fp[f, L.FP_STAFF]  # D12/M8 departing staff
-    h_own = pop.own_churn[c].astype(np.float64) * (1.0 - p[L.P_OWN_ON_PURCHASE])
-    pch = h_dis + h_comp + h_staff + h_own
-    uch, u2 = u_hi_np(r2), u_lo_np(r2)
-    leaves = uch < pch
-    by_dis = leaves & (uch < h_dis)
-    by_comp = leaves & ~by_dis & (uch < h_dis + h_comp)
-    by_staff = leaves & ~by_dis & ~by_comp & (uch < h_dis + h_comp + h_staff)
-    by_own = leaves & ~by_dis & ~by_comp & ~by_staff
-    dest = np.full(len(c), -1, dtype=np.int64)
-    dis_switch = by_dis & (best >= 0) & (u2 < p[L.P_SWITCH_SHARE])
-    dest[dis_switch] = best[dis_switch]
-    new_voice[by_dis] = -(f[by_dis] + 1)
-    dest[by_comp] = best[by_comp]
-    to_praised = by_comp & (pull > 0.0) & (u2 * comp_base < pull)
-    dest[to_praised] = posf[c][to_praised]
-    add(L.T_FROM_PRAISE, posf[c][to_praised])
-    to_poacher = by_comp & ~to_praised & (poach > 0.0) & (u2 * comp_base < pull + poach)
-    dest[to_poacher] = sf[s, f, L.SF_POACHER].astype(np.int64)[to_poacher]
-    dest[by_staff] = best[by_staff]
-    add(L.T_CHURN_DIS, f[by_dis])
-    add(L.T_CHURN_COMP, f[by_comp])
-    add(L.T_CHURN_STAFF, f[by_staff])
-    add(L.T_CHURN_OWN, f[by_own])
-    switch = leaves & (dest >= 0)
-    lapse = leaves & (dest < 0)
-    add(L.T_TO_RIVAL, f[switch])
-    add(L.T_ACQUIRED, dest[switch])
-    add(L.T_FROM_RIVAL, dest[switch])
-    add(L.T_LAPSED, f[lapse])
-    # stayers: purchases (M3, D11), service, word of mouth, CLV, stage (D10)
-    st_ = ~leaves
-    fs, ss, cs = f[st_], s[st_], c[st_]
-    loy_s = loy[st_]
-    pbuy = np.minimum(
-        seg[ss, L.SEG_RATE] * pop.freq[cs].astype(np.float64) * (1.0 + p[L.P_LOY_FREQ] * loy_s + p[L.P_FIN_FREQ] * bf[st_]),
-        1.0,
-    )  # F6
-    sow = p[L.P_SOW_FLOOR] + (1.0 - p[L.P_SOW_FLOOR]) * loy_s
-    sow = sow + fp[fs, L.FP_SOW] * (1.0 - sow)  # D11
-    spend_if = seg[ss, L.SEG_BASKET] * pop.wallet[cs].astype(np.float64) * fp[fs, L.FP_PRICE] * sow
-    exp_margin = pbuy * spend_if * fp[fs, L.FP_MARGIN] - fp[fs, L.FP_SERVE]
-    # D8: ending relationships with negative-value customers
-    pruned = (fp[fs, L.FP_PRUNE] > 0.0) & (exp_margin < 0.0) & (pop.tenure[cs] >= p[L.P_NEW_STEPS])
-    add(L.T_PRUNED, fs[pruned])
-    _lapse(pop, cs[pruned], fs[pruned])
-    st_ = np.flatnonzero(st_)
-    st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin = (
-        x[~pruned] for x in (st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin)
-    )
-    returning = np.where(pop.tenure[cs] >= p[L.P_RETURNING], 1.0, 0.0)  # F3
-    bought = np.where(u_lo_np(r4[st_]) < pbuy, 1.0, 0.0)
-    revenue = bought * spend_if
-    margin = -fp[fs, L.FP_SERVE] + revenue * fp[fs, L.FP_MARGIN]
-    add(L.T_PURCHASES, fs, bought)
-    add(L.T_REVENUE, fs, revenue)
-    add(L.T_REV_RETURNING, fs, returning * revenue)
-    pop.n_purchases[cs] = np.minimum(pop.n_purchases[cs].astype(np.int64) + bought.astype(np.int64), 65535)
-    add(L.T_SERVED, fs)
-    add(L.T_MARGIN, fs, margin)
-    add(L.T_MARGIN_RETURNING, fs, returning * margin)
-    pop.cum_margin[cs] = pop.cum_margin[cs] + margin
-    pop.cum_revenue[cs] = pop.cum_revenue[cs] + revenue
-    # BG/NBD: a customer may drop out right after a purchase (then skips the rest of the step)
-    drop = (
-        (p[L.P_OWN_ON_PURCHASE] > 0.0)
-        & (bought > 0.0)
-        & (u_lo_np(draw_np(ckc[st_], 6)) < pop.own_churn[cs].astype(np.float64))
-    )  # low half of draw 6
-    add(L.T_CHURN_OWN, fs[drop])
-    add(L.T_LAPSED, fs[drop])
-    _lapse(pop, cs[drop], fs[drop])
-    st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin = (
-        x[~drop] for x in (st_, fs, ss, cs, loy_s, pbuy, spend_if, exp_margin)
-    )
-    pop.tenure[cs] = np.minimum(pop.tenure[cs].astype(np.int64) + 1, 32767)
-    nv = new_voice[st_]
-    talk = delighted[st_] & (nv == 0) & (u_hi_np(draw_np(ckc[st_], 6)) < p[L.P_POS_P])  # high half of draw 6
-    nv[talk] = fs[talk] + 1
-    add(L.T_DELIGHTED, fs[delighted[st_]])
-    rr = 1.0 - np.minimum(pch[st_], 1.0)
-    add(L.T_CLV, fs, exp_margin * rr / (1.0 + p[L.P_DISC] - rr))
-    pop.voice[cs] = nv
-    pop.satisfaction[cs] = sat[st_]
-    pop.trust[cs] = tr[st_]
-    pop.loyalty[cs] = loy_s
-    pop.bond_fin[cs], pop.bond_soc[cs], pop.bond_str[cs] = bf[st_], bs[st_], bt[st_]
-    old_stage = pop.stage[cs]
-    young = pop.tenure[cs] < p[L.P_NEW_STEPS]
-    stage = np.where(loy_s >= p[L.P_LOYAL_TH], L.LOYAL, L.GROWING)
-    stage = np.where(young, np.where(old_stage == L.WON_BACK, L.WON_BACK, L.NEW), stage)
-    stage = np.where(sat[st_] < floor, L.AT_RISK, stage)
-    pop.stage[cs] = stage
-    tally[cs] = True
-    # leavers
-    cl = c[leaves]
-    pop.voice[cl] = new_voice[leaves]
-    pop.last_firm[cl] = f[leaves]
-    sw = c[switch]
-    _start_relationship(pop, sw, dest[switch], s[switch], sf, p, L.NEW)
-    tally[sw] = True
-    pop.firm[c[lapse]] = -1
-    pop.stage[c[lapse]] = L.LAPSED
+def _customer_rows(
+    pop: CustomerPopulation,
+    c: np.ndarray,
+    ckc: np.ndarray,
+    wom: tuple[np.ndarray, ...],
+    p: np.ndarray,
+    fp: np.ndarray,
+    sf: np.ndarray,
+    seg: np.ndarray,
+) -> SimpleNamespace:
+    """The kernel's vector loop for the customers ``c`` (keys ``ckc``): every mechanism, in the kernel's order,
+    and what happens to each row (``row_event``). Changes nothing."""
+    f, us = pop.firm[c].astype(np.int64), pop.segment[c].astype(np.int64)
+    npos, posf, nneg, negf = (a[c] for a in wom)
+    sat0, exp0 = pop.satisfaction[c].astype(np.float64), pop.expectation[c].astype(np.float64)
+    r1, r2, r3, r4, r6 = (draw_np(ckc, k) for k in (1, 2, 3, 4, 6))
+    w = R.tier_weight(fp, f, pop.wallet[c], pop.freq[c])
+    perf = R.perceived_performance(p, fp, sf, us, f, w, sat0, r3)
+    d = perf - exp0
+    sat = R.satisfaction(p, sat0, d, R.heard_criticism(fp, f, f, nneg, negf, r4))
+    delighted = R.delight(p, d)
+    tr = R.trust(p, pop.trust[c].astype(np.float64), d)
+    complained = R.complains(p, sat, r1)
+    recovered = R.recovered(fp, f, complained, r1)
+    unrecovered = complained & ~recovered
+    sat = R.recovery_satisfaction(p, sat, recovered)
+    tr = R.recovery_trust(p, tr, unrecovered)
+    bf = R.bond(pop.bond_fin[c].astype(np.float64), p[L.P_DECAY_FIN], fp[f, L.FP_INV_FIN], w)
+    bs = R.bond(pop.bond_soc[c].astype(np.float64), p[L.P_DECAY_SOC], fp[f, L.FP_INV_SOC], w)
+    bt = R.bond(pop.bond_str[c].astype(np.float64), p[L.P_DECAY_STR], fp[f, L.FP_INV_STR], w)
+    loy = R.loyalty(p, pop.loyalty[c].astype(np.float64), sat, delighted, tr, bf, bs, bt)
+    damp = R.churn_damping(p, fp, f, bf, bt)
+    h_dis = R.dissatisfaction_hazard(p, sat, loy, damp)
+    pull = R.referral_pull(p, npos, posf, f)
+    comp = R.competition(p, sf, us, f, pull)
+    h_comp = R.competition_hazard(comp, loy, damp)
+    h_staff = R.staff_hazard(fp, f)
+    pch = h_dis + h_comp + h_staff + R.own_hazard(p, pop.own_churn[c])
+    uch = u_hi_np(r2)
+    kind = R.churn_kind(uch, h_dis, h_comp, h_staff)
+    pbuy = R.purchase_probability(p, seg, us, pop.freq[c], loy, bf)
+    spend_if = R.spend_if_buying(p, fp, seg, us, f, pop.wallet[c], loy)
+    exp_margin = pbuy * spend_if * fp[f, L.FP_MARGIN] - fp[f, L.FP_SERVE]
+    ten = pop.tenure[c].astype(np.int64)
+    pruned = R.pruned(p, fp, f, exp_margin, ten)
+    bought = u_lo_np(r4) < pbuy
+    revenue = np.where(bought, spend_if, 0.0)
+    ev = R.row_event(True, uch < pch, kind, pruned, R.drops_out(p, bought, r6, pop.own_churn[c]), True)
+    return SimpleNamespace(
+        c=c, f=f, us=us, ev=ev, posf=posf, r2=r2, r6=r6, exp0=exp0, perf=perf, sat=sat, tr=tr, loy=loy,
+        bf=bf, bs=bs, bt=bt, delighted=delighted, complained=complained, recovered=recovered,
+        unrecovered=unrecovered, pull=pull, comp=comp, pch=pch, exp_margin=exp_margin, ten=ten,
+        returning=ten >= p[L.P_RETURNING], bought=bought, revenue=revenue,
+        margin=revenue * fp[f, L.FP_MARGIN] - fp[f, L.FP_SERVE],
+    )  # fmt: skip
 
-    # ---------------------------------------------------------------- prospects and lapsed
-    q = np.flatnonzero(f0 < 0)
-    sq = s0[q]
-    ra = draw_np(ck[q], 6)
-    h = sf[sq, :, L.SF_ACQ].copy()
-    hr = sf[sq, :, L.SF_ACQ_REF].copy()
+
+def _purchases_and_stayers(
+    tot: np.ndarray, pop: CustomerPopulation, r: SimpleNamespace, p: np.ndarray, fp: np.ndarray, seg: np.ndarray
+) -> None:
+    """The kernel's write-back: every customer's expectation; the purchase of a stayer or a dropout (which buys
+    before it leaves, BG/NBD); a stayer's new state, word of mouth and stage (D10); their tallies."""
+    pop.expectation[r.c] = R.expectation(p, seg, r.us, r.exp0, r.perf)
+    b = (r.ev == R.EV_STAY) | (r.ev == R.EV_DROPOUT)
+    cb, fb, bought, revenue, margin = r.c[b], r.f[b], r.bought[b], r.revenue[b], r.margin[b]
+    returning = np.where(r.returning[b], 1.0, 0.0)  # F3
+    _add(tot, L.T_PURCHASES, fb, np.where(bought, 1.0, 0.0))
+    _add(tot, L.T_REVENUE, fb, revenue)
+    _add(tot, L.T_REV_RETURNING, fb, returning * revenue)
+    _add(tot, L.T_SERVED, fb)
+    _add(tot, L.T_MARGIN, fb, margin)
+    _add(tot, L.T_MARGIN_RETURNING, fb, returning * margin)
+    pop.n_purchases[cb] = np.minimum(pop.n_purchases[cb].astype(np.int64) + bought, 65535)
+    pop.cum_margin[cb] = pop.cum_margin[cb] + margin
+    pop.cum_revenue[cb] = pop.cum_revenue[cb] + revenue
+    s = r.ev == R.EV_STAY
+    cs, fs = r.c[s], r.f[s]
+    ten1 = np.minimum(r.ten[s] + 1, 32767)
+    pop.tenure[cs] = ten1
+    pop.voice[cs] = R.voice(fs, r.unrecovered[s], R.praises(p, r.delighted[s], r.r6[s]))
+    pop.satisfaction[cs] = r.sat[s]
+    pop.trust[cs] = r.tr[s]
+    pop.loyalty[cs] = r.loy[s]
+    pop.bond_fin[cs], pop.bond_soc[cs], pop.bond_str[cs] = r.bf[s], r.bs[s], r.bt[s]
+    pop.stage[cs] = R.lifecycle_stage(p, pop.stage[cs], r.loy[s], ten1, r.sat[s])
+    _add(tot, L.T_DELIGHTED, fs[r.delighted[s]])
+    _add(tot, L.T_CLV, fs, R.clv(p[L.P_DISC], r.exp_margin[s], r.pch[s]))
+
+
+def _events(tot: np.ndarray, pop: CustomerPopulation, r: SimpleNamespace, p: np.ndarray, sf: np.ndarray) -> None:
+    """The kernel's event loop for its customers: pruning (D8), dropout after a purchase (BG/NBD), churn (D12)
+    to a rival (a new relationship) or out of the market (lapsed, D10)."""
+    ev, c, f = r.ev, r.c, r.f
+    e = ev == R.EV_PRUNED
+    _add(tot, L.T_PRUNED, f[e])
+    _lapse(pop, c[e], f[e], 0)
+    e = ev == R.EV_DROPOUT
+    _add(tot, L.T_CHURN_OWN, f[e])
+    _add(tot, L.T_LAPSED, f[e])
+    _lapse(pop, c[e], f[e], 0)
+    e = (ev >= R.EV_CHURN_DIS) & (ev <= R.EV_CHURN_OWN)
+    ev, c, f, us = ev[e], c[e], f[e], r.us[e]
+    dest = _churn_destination(tot, ev, f, us, r.r2[e], p, sf, r.pull[e], r.comp[e], r.posf[e])
+    new_voice = np.where(r.unrecovered[e] | (ev == R.EV_CHURN_DIS), -(f + 1), 0)  # D10/M5: says so to others
+    out = dest < 0
+    _add(tot, L.T_LAPSED, f[out])
+    _lapse(pop, c[out], f[out], new_voice[out])
+    sw = ~out
+    pop.voice[c[sw]] = new_voice[sw]
+    pop.last_firm[c[sw]] = f[sw]
+    _add(tot, L.T_TO_RIVAL, f[sw])
+    _add(tot, L.T_ACQUIRED, dest[sw])
+    _add(tot, L.T_FROM_RIVAL, dest[sw])
+    _start_relationship(pop, c[sw], dest[sw], us[sw], sf, p)
+
+
+def _churn_destination(
+    tot: np.ndarray,
+    ev: np.ndarray,
+    f: np.ndarray,
+    us: np.ndarray,
+    r2: np.ndarray,
+    p: np.ndarray,
+    sf: np.ndarray,
+    pull: np.ndarray,
+    comp: np.ndarray,
+    posf: np.ndarray,
+) -> np.ndarray:
+    """D12, the kernel's ``_churn_destination`` for many churners: the best rival (competition, staff, a share
+    of the dissatisfied), a praised rival or a poacher (by their parts of the competition term ``comp``), or
+    -1 (leaves the market); tallies the churn by cause."""
+    _add(tot, L.T_CHURN_DIS, f[ev == R.EV_CHURN_DIS])
+    _add(tot, L.T_CHURN_COMP, f[ev == R.EV_CHURN_COMP])
+    _add(tot, L.T_CHURN_STAFF, f[ev == R.EV_CHURN_STAFF])
+    _add(tot, L.T_CHURN_OWN, f[ev == R.EV_CHURN_OWN])
+    best = sf[us, f, L.SF_BEST].astype(np.int64)
+    u2 = u_lo_np(r2)
+    dest = np.where((ev == R.EV_CHURN_DIS) & (best >= 0) & (u2 < p[L.P_SWITCH_SHARE]), best, -1)
+    dest = np.where((ev == R.EV_CHURN_COMP) | (ev == R.EV_CHURN_STAFF), best, dest)
+    uc = u2 * comp
+    poach = sf[us, f, L.SF_POACH]
+    praised = (ev == R.EV_CHURN_COMP) & (pull > 0.0) & (uc < pull)  # a praised rival wins
+    poached = (ev == R.EV_CHURN_COMP) & ~praised & (poach > 0.0) & (uc < pull + poach)  # the poacher wins
+    _add(tot, L.T_FROM_PRAISE, posf[praised])
+    dest = np.where(praised, posf, dest)
+    return np.where(poached, sf[us, f, L.SF_POACHER].astype(np.int64), dest)
+
+
+def _adoption(
+    tot: np.ndarray,
+    pop: CustomerPopulation,
+    q: np.ndarray,
+    ckq: np.ndarray,
+    wom: tuple[np.ndarray, ...],
+    p: np.ndarray,
+    sf: np.ndarray,
+    seg: np.ndarray,
+) -> None:
+    """D10 acquisition of the prospects and lapsed ``q``: whether each adopts (the firms' hazards summed,
+    ``adoption_hazard``) and which firm it picks (in proportion to the hazards); a lapsed customer may be won
+    back; M13: a business customer's adoption starts praise to its contacts."""
+    nf = sf.shape[1]
+    us = pop.segment[q].astype(np.int64)
+    npos, posf, nneg, negf = (a[q, None] for a in wom)
     g = np.arange(nf)[None, :]
-    told = (npos[q, None] > 0) & (posf[q, None] == g)
-    extra = np.where(told, np.minimum(1.0, p[L.P_REF_CONV] * npos[q, None]) * sf[sq, :, L.SF_ATTRACT], 0.0)
-    h = h + extra
-    hr = hr + extra
-    warned = (nneg[q, None] > 0) & (negf[q, None] == g)
-    h = np.where(warned, h * (1.0 - p[L.P_NEG_BLOCK]), h)
-    hr = np.where(warned, hr * (1.0 - p[L.P_NEG_BLOCK]), hr)
+    h = R.adoption_hazard(p, sf, us[:, None], g, npos, posf, nneg, negf, L.SF_ACQ)
+    hr = R.adoption_hazard(p, sf, us[:, None], g, npos, posf, nneg, negf, L.SF_ACQ_REF)  # its referral part
     hsum = np.zeros(len(q))
     for k in range(nf):  # summed in firm order, as in the kernel
         hsum = hsum + h[:, k]
-    adopt = (hsum > 0.0) & (u_hi_np(ra) < np.minimum(hsum, 1.0))
-    cum = np.cumsum(h, axis=1)
-    tgt = u_lo_np(ra) * hsum
-    chosen = np.minimum((cum <= tgt[:, None]).sum(axis=1), nf - 1)
-    a = np.flatnonzero(adopt)
+    ra = draw_np(ckq, 6)
+    a = np.flatnonzero((hsum > 0.0) & (u_hi_np(ra) < np.minimum(hsum, 1.0)))
+    chosen = np.minimum((np.cumsum(h, axis=1) <= (u_lo_np(ra) * hsum)[:, None]).sum(axis=1), nf - 1)
     qa, ch = q[a], chosen[a]
-    add(L.T_ACQUIRED, ch)
+    _add(tot, L.T_ACQUIRED, ch)
     hch = h[a, ch]
-    add(L.T_ACQ_REFERRAL, ch, np.where(hch > 0.0, hr[a, ch] / np.where(hch > 0, hch, 1.0), 0.0))
+    _add(tot, L.T_ACQ_REFERRAL, ch, np.where(hch > 0.0, hr[a, ch] / np.where(hch > 0, hch, 1.0), 0.0))
     back = pop.last_firm[qa] == ch
-    add(L.T_WON_BACK, ch[back])
-    _start_relationship(pop, qa, ch, sq[a], sf, p, L.NEW)
+    _add(tot, L.T_WON_BACK, ch[back])
+    _start_relationship(pop, qa, ch, us[a], sf, p)
     pop.stage[qa[back]] = L.WON_BACK
-    # M13 network value: a business customer's adoption starts praise to its contacts
-    netv = seg[sq[a], L.SEG_NETWORK]
-    talks = (netv > 0.0) & (u_hi_np(draw_np(ck[qa], 7)) < netv)
+    netv = seg[us[a], L.SEG_NETWORK]
+    talks = (netv > 0.0) & (u_hi_np(draw_np(ckq[a], 7)) < netv)
     pop.voice[qa[talks]] = ch[talks] + 1
-    tally[qa] = True
 
-    # ---------------------------------------------------------------- end-of-step tallies
-    t_idx = np.flatnonzero(tally)
+
+def _tally_end_of_step(tot: np.ndarray, pop: CustomerPopulation) -> None:
+    """Who is where at the end of the step: each firm's customers, their state and stages; row ``F`` counts the
+    rest (prospects and lapsed)."""
+    nf = tot.shape[0] - 1
+    t_idx = np.flatnonzero(pop.firm >= 0)
     ft = pop.firm[t_idx].astype(np.int64)
-    add(L.T_CUSTOMERS, ft)
+    _add(tot, L.T_CUSTOMERS, ft)
     for col, arr in (
         (L.T_SAT, pop.satisfaction),
         (L.T_TRUST, pop.trust),
@@ -309,27 +304,27 @@ def customer_pass_ref(
         (L.T_BOND_SOC, pop.bond_soc),
         (L.T_BOND_STR, pop.bond_str),
     ):
-        add(col, ft, arr[t_idx].astype(np.float64))
+        _add(tot, col, ft, arr[t_idx].astype(np.float64))
     np.add.at(tot, (ft, L.T_ST_PROSPECT + pop.stage[t_idx].astype(np.int64)), 1.0)
-    o_idx = np.flatnonzero(~tally)
+    o_idx = np.flatnonzero(pop.firm < 0)
     tot[nf, L.T_CUSTOMERS] += len(o_idx)
     np.add.at(tot, (np.full(len(o_idx), nf), L.T_ST_PROSPECT + pop.stage[o_idx].astype(np.int64)), 1.0)
-    return tot
 
 
-def _lapse(pop: CustomerPopulation, who: np.ndarray, firms: np.ndarray) -> None:
-    """Customers ``who`` leave ``firms`` for the pool of lapsed customers, silently."""
-    pop.voice[who] = 0
+def _lapse(pop: CustomerPopulation, who: np.ndarray, firms: np.ndarray, new_voice: np.ndarray | int) -> None:
+    """Customers ``who`` leave ``firms`` for the pool of lapsed customers (D10), saying ``new_voice``."""
+    pop.voice[who] = new_voice
     pop.last_firm[who] = firms
     pop.firm[who] = -1
     pop.stage[who] = L.LAPSED
 
 
 def _start_relationship(
-    pop: CustomerPopulation, who: np.ndarray, firms: np.ndarray, segs: np.ndarray, sf: np.ndarray, p: np.ndarray, stage: int
+    pop: CustomerPopulation, who: np.ndarray, firms: np.ndarray, segs: np.ndarray, sf: np.ndarray, p: np.ndarray
 ) -> None:
+    """A new relationship with ``firms`` (an adoption or a switch) starts afresh, as a new customer."""
     pop.firm[who] = firms
-    pop.stage[who] = stage
+    pop.stage[who] = L.NEW
     pop.tenure[who] = 0
     pop.satisfaction[who] = p[L.P_SAT0]
     pop.trust[who] = p[L.P_TRUST0]
