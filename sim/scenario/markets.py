@@ -55,7 +55,7 @@ _HALF = "per step giving half the effect"
 class SupplierConfig(Strict):
     """The firm's main supplier (D5 ladder, M9)."""
 
-    rung: Annotated[float, Field(ge=0.0, le=4.0)] = param(
+    rung: Annotated[float, Field(ge=0.0, le=4.0, allow_inf_nan=False)] = param(
         1.0, "rung 0-4", "D5; setting", "initial rung: 0 pure transaction, 1 repeat, 2 long-term, 3 partnership, 4 alliance"
     )
     input_share: Prob = param(0.5, "share of product value", "M9", "share of product value bought in (M9: Boeing ~50%)")
@@ -86,7 +86,7 @@ class SupplierConfig(Strict):
     lag: Annotated[int, Field(ge=0, le=520)] = param(
         12, "steps", "M9; assumption", "steps before a squeeze shows in input quality", (4.0, 26.0)
     )
-    cost_per_rung: Annotated[float, Field(ge=0.0, le=0.2)] = param(
+    cost_per_rung: Annotated[float, Field(ge=0.0, le=0.2, allow_inf_nan=False)] = param(
         0.01, "share of unit cost per rung", "assumption", "unit-cost saving per rung climbed", (0.0, 0.03)
     )
     disruption_rate: Prob = param(
@@ -98,7 +98,7 @@ class SupplierConfig(Strict):
     disruption_duration: Annotated[int, Field(ge=1, le=520)] = param(
         4, "steps", "assumption", "steps a random supply disruption lasts", (1.0, 12.0)
     )
-    protection_per_rung: Annotated[float, Field(ge=0.0, le=0.25)] = param(
+    protection_per_rung: Annotated[float, Field(ge=0.0, le=0.25, allow_inf_nan=False)] = param(
         0.2, "share of damage per rung", "D5, M9; assumption", "share of disruption damage avoided per rung", (0.1, 0.25)
     )
 

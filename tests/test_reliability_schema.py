@@ -1,0 +1,170 @@
+"""Issue 23, the scenario slice: every number a scenario holds is finite and bounded to what the model and
+its storage can take, big files load fast, and a population that cannot fit in memory is refused before
+anything is allocated. Bad input is one line naming the file and field (ScenarioError; exit 2 from the CLI).
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+from typing import Any
+
+import numpy as np
+import pytest
+from annotated_types import Ge, Gt, Le, Lt
+
+from sim.scenario import Scenario, ScenarioError, scenario_from_dict
+from sim.scenario.fields import iter_fields
+
+# one item in each list section, so that every field has a place to be set
+_LISTS = {
+    "alliances": [{"name": "a", "members": ["focal", "rival_1"]}],
+    "events": [{"kind": "price_war", "step": 3}],
+}
+_ITEM = {"firms[]": "firms.focal", "population.segments[]": "population.segments.all", "alliances[]": "alliances.a"}
+_ITEM["events[]"] = "events.0"
+
+
+def _dotted(path: str) -> str:
+    for pattern, item in _ITEM.items():
+        path = path.replace(pattern, item)
+    return path
+
+
+def _holds_float(annotation: Any) -> bool:
+    return annotation is float or any(_holds_float(a) for a in typing.get_args(annotation))
+
+
+def _float_leaves() -> list[tuple[str, Any]]:
+    """(dotted --set path, field) of every leaf that holds a float (alone, in a list, or optional)."""
+    return [
+        (_dotted(path), field)
+        for path, field, sub in iter_fields(Scenario)
+        if sub is None and _holds_float(field.annotation)
+    ]
+
+
+def _bad_value(field: Any, bad: float) -> Any:
+    """``bad`` in the field's shape: a scalar, or a list of the default's length (two for a pair)."""
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, list):
+        return [bad] * len(default)
+    if any(typing.get_origin(a) is list for a in _flat_args(field.annotation)):
+        return [bad, bad]
+    return bad
+
+
+def _flat_args(annotation: Any) -> list[Any]:
+    out = [annotation]
+    for a in typing.get_args(annotation):
+        out.extend(_flat_args(a))
+    return out
+
+
+def test_every_float_field_is_found():
+    paths = [p for p, _f in _float_leaves()]
+    assert len(paths) > 150
+    for expected in (
+        "firms.focal.budget.acquisition",
+        "firms.focal.cost_to_serve",
+        "population.segments.all.basket",
+        "population.segments.all.value_weights.product",
+        "population.segments.all.cost_weights.price",
+        "steps_per_year",
+        "stakeholders.initial_cash",
+        "alliances.a.spend",
+        "events.0.severity",
+    ):
+        assert expected in paths
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, 1e308, math.nan], ids=["inf", "-inf", "1e308", "nan"])
+def test_no_float_field_takes_inf_or_huge_values(bad):
+    """The probe: `.inf` or 1e308 for budgets, cost_to_serve, basket, weights made profit -inf with exit 0."""
+    accepted = []
+    for path, field in _float_leaves():
+        try:
+            scenario_from_dict(dict(_LISTS), "probe.yaml", {path: _bad_value(field, bad)})
+        except ScenarioError as err:
+            message = str(err)
+            assert message.startswith("probe.yaml") and "\n" not in message, message
+            assert path.rsplit(".", 1)[-1] in message or path.rsplit(".", 2)[-2] in message, (path, message)
+            continue
+        accepted.append(path)
+    assert accepted == []
+
+
+def test_inf_is_named_as_not_finite():
+    with pytest.raises(ScenarioError, match=r"probe.yaml: firms.focal.cost_to_serve: .*finite"):
+        scenario_from_dict({}, "probe.yaml", {"firms.focal.cost_to_serve": math.inf})
+
+
+def _bounds(field: Any) -> tuple[float | None, float | None]:
+    """The (lowest, highest) value a float field accepts, from its constraints (also inside X | None)."""
+    lo = hi = None
+    metadata = list(field.metadata)
+    for arg in _flat_args(field.annotation):
+        metadata.extend(getattr(arg, "__metadata__", ()))
+    flat = []
+    for m in metadata:
+        flat.extend(getattr(m, "metadata", [m]))
+    for m in flat:
+        if isinstance(m, Ge):
+            lo = float(m.ge)
+        elif isinstance(m, Gt):
+            lo = float(np.nextafter(m.gt, np.inf)) if m.gt != 0 else 1e-300
+        elif isinstance(m, Le):
+            hi = float(m.le)
+        elif isinstance(m, Lt):
+            hi = float(m.lt) * (1 - 1e-9)
+    return lo, hi
+
+
+def _at(end: int) -> dict[str, Any]:
+    """Overrides that put every float field at its lowest (end=0) or highest (end=1) allowed value."""
+    out = {}
+    for path, field in _float_leaves():
+        value = _bounds(field)[end]
+        assert value is not None and math.isfinite(value), (path, value)
+        if path == "events.0.rate":  # an event has a step or a rate
+            continue
+        out[path] = _bad_value(field, value)
+    out["population.segments.all.share"] = 1.0
+    for firm in ("focal", "rival_1", "rival_2"):
+        out[f"firms.{firm}.initial_share"] = 0.3
+    return out
+
+
+@pytest.mark.parametrize("end", [0, 1], ids=["lowest", "highest"])
+def test_every_float_at_its_bound_gives_finite_results(end):
+    """Every bound is one the model can take: a short run with all floats at their limit stays finite."""
+    from sim.model import RelationshipMarket
+
+    overrides = {**_at(end), "population.size": 300, "steps": 20, "network.community_size": 100}
+    scenario = scenario_from_dict(dict(_LISTS), "limits.yaml", overrides)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        ts = RelationshipMarket(scenario, rng=1).run().timeseries()
+    numbers = ts.select_dtypes("number")
+    bad = [c for c in numbers.columns if not np.isfinite(numbers[c].to_numpy(dtype=float)).all()]
+    assert bad == []
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("firms:\n  - name: focal\n    cost_to_serve: .inf\n", "firms.focal.cost_to_serve"),
+        ("firms:\n  - name: focal\n    budget: {acquisition: 1.0e+308}\n", "firms.focal.budget.acquisition"),
+        ("population:\n  segments:\n    - name: all\n      basket: .inf\n", "population.segments.all.basket"),
+        ("population:\n  segments:\n    - {name: all, value_weights: {image: 1.0e+308}}\n", "value_weights.image"),
+    ],
+)
+def test_cli_refuses_inf_in_one_line_and_writes_nothing(tmp_path, capsys, text, field):
+    from sim.cli import main
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    out = tmp_path / "out"
+    code = main(["run", str(path), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and str(path) in err and field in err, err
+    assert not out.exists()
