@@ -168,3 +168,63 @@ def test_cli_refuses_inf_in_one_line_and_writes_nothing(tmp_path, capsys, text, 
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and str(path) in err and field in err, err
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- item 2: integers fit their storage
+@pytest.mark.parametrize("value", [1e9, math.inf, 1e-308, 0.001], ids=["1e9", "inf", "1e-308", "0.001"])
+def test_steps_per_year_is_bounded(value):
+    """The probe: 1e9 overflowed the int16 tenure (690 of 2,000 customers negative); inf, 1e-308 and 0.001
+    ended in tracebacks."""
+    with pytest.raises(ScenarioError, match=r"^probe.yaml: steps_per_year: "):
+        scenario_from_dict({"steps_per_year": value}, "probe.yaml")
+
+
+def test_tenure_fits_int16_at_the_most_steps_per_year():
+    from sim.model import RelationshipMarket
+
+    model = RelationshipMarket(overrides={"steps_per_year": 8760.0, "population.size": 2000}, rng=1)
+    tenure = model.population.tenure
+    assert tenure.dtype == np.int16 and (tenure >= 0).all() and tenure.max() > 8760
+
+
+def _int_leaves() -> list[tuple[str, Any]]:
+    return [
+        (_dotted(path), field)
+        for path, field, sub in iter_fields(Scenario)
+        if sub is None and any(a is int for a in _flat_args(field.annotation))
+    ]
+
+
+def test_every_integer_field_has_an_upper_bound_its_storage_holds():
+    """Tenure is int16 (new_steps, returning_after are compared with it), purchases uint16, the firm and
+    segment columns int8; steps and step numbers are at most the 100,000-step horizon."""
+    unbounded = [path for path, field in _int_leaves() if _bounds(field)[1] is None or _bounds(field)[1] > 2**31]
+    assert unbounded == []
+    assert len(_int_leaves()) >= 12
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("dynamics.new_steps", 40_000),
+        ("dynamics.returning_after", 40_000),
+        ("population.budget_reference", 10**12),
+        ("firms.focal.levers.financial.start", 10**12),
+        ("firms.focal.levers.financial.stop", 2**63),
+        ("events.0.step", 10**12),
+        ("alliances.a.stop", 10**9),
+    ],
+)
+def test_integers_beyond_their_storage_are_refused(path, value):
+    with pytest.raises(ScenarioError, match=rf"^probe.yaml: {path.replace('.0.', '.0.')}: .*less than or equal"):
+        scenario_from_dict(dict(_LISTS), "probe.yaml", {path: value})
+
+
+def _segments(n: int) -> list[dict[str, Any]]:
+    return [{"name": f"s{i}", "share": 1.0 / n} for i in range(n)]
+
+
+def test_at_most_127_segments_fit_the_int8_segment_column():
+    assert len(scenario_from_dict({"population": {"segments": _segments(127)}}).population.segments) == 127
+    with pytest.raises(ScenarioError, match=r"^probe.yaml: population.segments: .*at most 127"):
+        scenario_from_dict({"population": {"segments": _segments(128)}}, "probe.yaml")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from sim.scenario.fields import NonNeg, Pair, Pos, Prob, Strict, Unit, param, section
+from sim.scenario.fields import MAX_TENURE, NonNeg, Pair, Pos, Prob, Strict, Unit, param, section
 from sim.scenario.levers import LeverEffects
 
 __all__ = [
@@ -231,10 +231,10 @@ class Dynamics(Strict):
         AcquisitionParams(), "D10", "winning prospects: campaigns, spontaneous, referrals"
     )
     bonds: BondParams = section(BondParams(), "D3, M6, M7", "bond stocks and after-sales care")
-    new_steps: Annotated[int, Field(ge=1)] = param(
+    new_steps: Annotated[int, Field(ge=1, le=MAX_TENURE)] = param(
         8, "steps", f"D10; {_A}", "tenure below which a customer is 'new'", (4.0, 13.0)
     )
-    returning_after: Annotated[int, Field(ge=0)] = param(
+    returning_after: Annotated[int, Field(ge=0, le=MAX_TENURE)] = param(
         52, "steps", f"F3; {_A}", "tenure from which a customer counts as returning", (26.0, 104.0)
     )
     share_of_wallet_floor: Prob = param(

@@ -26,6 +26,9 @@ from pydantic_core import PydanticUndefined
 __all__ = [
     "MAX_AMOUNT",
     "MAX_MONEY",
+    "MAX_STEPS",
+    "MAX_TENURE",
+    "MAX_SEGMENTS",
     "Strict",
     "Prob",
     "Unit",
@@ -76,7 +79,12 @@ Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 NonNeg = Annotated[float, Field(ge=0.0, le=MAX_AMOUNT, allow_inf_nan=False)]
 Pos = Annotated[float, Field(gt=0.0, le=MAX_AMOUNT, allow_inf_nan=False)]
-Step = Annotated[int, Field(ge=0)]
+# integers fit what stores them: a step number is at most the horizon (Scenario.steps <= 100,000); tenure is
+# int16 (MAX_TENURE), the firm and segment columns int8 (at most 127 of each)
+MAX_STEPS = 100_000
+MAX_TENURE = 32_767
+MAX_SEGMENTS = 127
+Step = Annotated[int, Field(ge=0, le=MAX_STEPS)]
 Money = Annotated[float, Field(ge=0.0, le=MAX_MONEY, allow_inf_nan=False), MONEY]
 PosMoney = Annotated[float, Field(gt=0.0, le=MAX_MONEY, allow_inf_nan=False), MONEY]
 # the two parameters of a Gamma or Beta distribution: far enough from 0 and inf that numpy's draws stay finite

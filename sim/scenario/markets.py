@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.fields import Money, NonNeg, PosMoney, Prob, SignedMoney, Step, Strict, param
+from sim.scenario.fields import MAX_STEPS, Money, NonNeg, PosMoney, Prob, SignedMoney, Step, Strict, param
 from sim.scenario.levers import (
     RELATIONSHIP_LEVELS,
     CopyLever,
@@ -234,7 +234,7 @@ class EventConfig(Strict):
     rate: Prob | None = param(
         None, "probability per step", "setting", "chance per step of a random event (give step or rate)"
     )
-    duration: Annotated[int, Field(ge=1, le=100_000)] = param(1, "steps", "setting", "steps the event lasts")
+    duration: Annotated[int, Field(ge=1, le=MAX_STEPS)] = param(1, "steps", "setting", "steps the event lasts")
     severity: Prob = param(
         0.5, "share 0-1", "setting", "share of quality, bonds or image lost, staff leaving, or price cut, by kind"
     )

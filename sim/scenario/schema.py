@@ -16,6 +16,8 @@ from pydantic import Field, model_validator
 from sim.scenario.dynamics import Dynamics
 from sim.scenario.fields import (
     MAX_AMOUNT,
+    MAX_SEGMENTS,
+    MAX_STEPS,
     Money,
     NonNeg,
     Pair,
@@ -90,11 +92,12 @@ class Population(Strict):
         source="D6",
         description="customer segments (D6: weights differ by segment)",
         default_factory=lambda: [Segment(name="all")],
+        max_length=MAX_SEGMENTS,
     )
     wallet_sigma: Annotated[float, Field(ge=0.0, le=3.0, allow_inf_nan=False)] = param(
         1.0, "log-sd", f"F7; {_A}", "lognormal spend dispersion (F7: a minority carries most value)", (0.5, 1.5)
     )
-    budget_reference: Annotated[int, Field(ge=1)] = param(
+    budget_reference: Annotated[int, Field(ge=1, le=200_000_000)] = param(
         100_000,
         "people",
         "setting",
@@ -193,7 +196,7 @@ class Scenario(Strict):
 
     name: str = param("unnamed", "text", "setting", "name of the scenario")
     description: str = param("", "text", "setting", "what the scenario shows")
-    steps: Annotated[int, Field(ge=1, le=100_000)] = param(104, "steps", "setting", "horizon; one step = one week")
+    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = param(104, "steps", "setting", "horizon; one step = one week")
     discount_rate: Annotated[float, Field(ge=0.001, le=1.0, allow_inf_nan=False)] = param(  # 0: infinite CLV
         0.1, "per year", f"Gupta & Lehmann 2003; {_A}", "discount rate for customer lifetime value", (0.05, 0.15)
     )
