@@ -228,3 +228,74 @@ def test_at_most_127_segments_fit_the_int8_segment_column():
     assert len(scenario_from_dict({"population": {"segments": _segments(127)}}).population.segments) == 127
     with pytest.raises(ScenarioError, match=r"^probe.yaml: population.segments: .*at most 127"):
         scenario_from_dict({"population": {"segments": _segments(128)}}, "probe.yaml")
+
+
+# ---------------------------------------------------------------- item 3: the C YAML loader
+def _spy_loaders(monkeypatch) -> list[str]:
+    """Record which of PyYAML's safe loaders parses each document."""
+    import yaml
+
+    used: list[str] = []
+
+    def spy(name: str) -> type:
+        base = getattr(yaml, name)
+
+        def init(self: Any, stream: Any) -> None:
+            used.append(name)
+            base.__init__(self, stream)
+
+        return type(name, (base,), {"__init__": init})
+
+    for name in ("CSafeLoader", "SafeLoader"):
+        monkeypatch.setattr(yaml, name, spy(name))
+    return used
+
+
+def test_scenarios_are_parsed_by_libyaml(tmp_path, monkeypatch):
+    """The probe: a 40 MB YAML took > 400 s in the pure-Python loader. libyaml's is ~4x faster (the
+    1 MB size limit does the rest); extends: parents are read the same way."""
+    from sim.scenario import load_scenario
+
+    used = _spy_loaders(monkeypatch)
+    (tmp_path / "parent.yaml").write_text("population: {size: 1234}\n")
+    path = tmp_path / "child.yaml"
+    path.write_text("extends: parent\nname: child\n")
+    sc = load_scenario(path)
+    assert (sc.name, sc.population.size) == ("child", 1234)
+    assert used == ["CSafeLoader", "CSafeLoader"]
+
+
+def test_without_libyaml_the_pure_safe_loader_is_used(tmp_path, monkeypatch):
+    import yaml
+
+    from sim.scenario import load_scenario
+
+    used = _spy_loaders(monkeypatch)
+    monkeypatch.delattr(yaml, "CSafeLoader")
+    path = tmp_path / "s.yaml"
+    path.write_text("name: pure\n")
+    assert load_scenario(path).name == "pure" and used == ["SafeLoader"]
+    path.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")  # Python's recursion limit, not libyaml's depth
+    with pytest.raises(ScenarioError, match=r"s.yaml: \(parse\): malformed YAML \(nested too deeply\)$"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("name: !!python/object/apply:os.system ['touch pwned']\n", "line 1: malformed YAML"),
+        ("name: !custom x\n", "line 1: malformed YAML"),
+        ("population:\n  size: [1, 2\n", "malformed YAML"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", "line 1: malformed YAML"),
+    ],
+    ids=["python-tag", "unknown-tag", "unclosed", "deep"],
+)
+def test_the_c_loader_keeps_tags_refused_and_errors_one_line(tmp_path, text, words):
+    from sim.scenario import load_scenario
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value).startswith(f"{path}: ") and words in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "pwned").exists()
