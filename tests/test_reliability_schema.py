@@ -6,6 +6,9 @@ anything is allocated. Bad input is one line naming the file and field (Scenario
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 import typing
 from typing import Any
 
@@ -299,3 +302,103 @@ def test_the_c_loader_keeps_tags_refused_and_errors_one_line(tmp_path, text, wor
         load_scenario(path)
     assert str(err.value).startswith(f"{path}: ") and words in str(err.value) and "\n" not in str(err.value)
     assert not (tmp_path / "pwned").exists()
+
+
+# ---------------------------------------------------------------- item 4: the population's memory
+def _population(n: int, **more: Any) -> tuple[Any, Any]:
+    from sim.customers.population import CustomerPopulation
+
+    sc = scenario_from_dict({}, "mem.yaml", {"population.size": n, "network.kind": "erdos_renyi", **more})
+    value = np.full((len(sc.population.segments), len(sc.firms)), 0.5)
+    return sc, lambda: CustomerPopulation.create(sc, np.random.default_rng(1), value)
+
+
+@pytest.mark.parametrize("degree", [10, 30])
+def test_the_estimate_is_the_arrays_measured_at_two_sizes(degree):
+    """Bytes per customer from CustomerPopulation.nbytes at two sizes (the slope; 109 B at degree 10, as the
+    README says); the estimate of the build is twice that, which covers its measured peak."""
+    from sim.customers.population import BUILD_FACTOR, memory_needed
+
+    sizes = (20_000, 60_000)
+    built = [_population(n, **{"network.degree": degree})[1]().nbytes for n in sizes]
+    per_customer = (built[1] - built[0]) / (sizes[1] - sizes[0])
+    assert per_customer == pytest.approx(69 + 4 * degree, abs=0.5)
+    for n in sizes:
+        sc, _ = _population(n, **{"network.degree": degree})
+        assert memory_needed(sc) == pytest.approx(BUILD_FACTOR * per_customer * n, rel=0.01)
+
+
+def test_the_estimate_covers_the_peak_of_the_build():
+    import tracemalloc
+
+    from sim.customers.population import memory_needed
+
+    sc, build = _population(100_000)
+    tracemalloc.start()
+    try:
+        pop = build()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert pop.nbytes < peak <= memory_needed(sc)
+
+
+def test_a_population_that_does_not_fit_is_refused_before_anything_is_allocated(monkeypatch):
+    """The probe: population.size 200,000,000 was accepted and passed 8 GB during the build."""
+    import tracemalloc
+
+    from sim.customers import population
+    from sim.model import RelationshipMarket
+
+    monkeypatch.setattr(population, "available_memory", lambda: 8 * 10**9)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ScenarioError) as err:
+            RelationshipMarket(overrides={"population.size": 200_000_000}, rng=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    message = str(err.value)
+    assert "population.size: 200,000,000 people need about 43.6 GB" in message and "8.0 GB" in message, message
+    assert "\n" not in message
+    assert peak < 50 * 2**20  # nothing of the population's size was allocated
+
+
+def test_available_memory_reads_the_machine_and_the_address_space_limit():
+    import resource
+
+    from sim.customers.population import available_memory
+
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert 0 < available_memory() <= total
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    code = (
+        "import resource; from sim.customers.population import available_memory; "
+        "resource.setrlimit(resource.RLIMIT_AS, (2**36, resource.RLIM_INFINITY)); print(available_memory())"
+    )
+    if hard == resource.RLIM_INFINITY:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        assert int(out) < 2**36
+
+
+_UNDER_A_LIMIT = """
+import resource, sys
+from sim.cli import main
+import networkx, scipy.linalg, sim.model, sim.output.plots, sim.output.run  # mapped before the limit
+vm = next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 300 * 2**20, resource.RLIM_INFINITY))
+sys.exit(main(["run", "baseline", "--quiet", "--out", sys.argv[1], "--set", "population.size=5000000"]))
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sim/cli.py (not this branch's file) must catch ScenarioError from run_scenario; then drop this mark",
+)
+def test_cli_under_an_address_space_limit_refuses_in_one_line(tmp_path):
+    """A real fault at a small size: 300 MB of address space left, 5 M people need ~1.1 GB."""
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-c", _UNDER_A_LIMIT, str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.count("\n") == 1 and "population.size: 5,000,000 people need about" in done.stderr
+    assert not out.exists()
