@@ -152,6 +152,25 @@ def test_every_float_at_its_bound_gives_finite_results(end):
     assert bad == []
 
 
+def test_the_longest_horizon_at_the_highest_values_stays_finite():
+    """Compounding (interest on negative cash) over the longest horizon: 200 years of one step each."""
+    from sim.model import RelationshipMarket
+
+    overrides = {**_at(1), "population.size": 300, "network.community_size": 100, "steps_per_year": 1.0, "steps": 200}
+    scenario = scenario_from_dict(dict(_LISTS), "limits.yaml", overrides)
+    ts = RelationshipMarket(scenario, rng=1).run().timeseries()
+    numbers = ts.select_dtypes("number")
+    assert [c for c in numbers.columns if not np.isfinite(numbers[c].to_numpy(dtype=float)).all()] == []
+
+
+def test_the_horizon_is_at_most_200_years():
+    assert scenario_from_dict({"steps": 10_400}).steps == 10_400
+    with pytest.raises(ScenarioError, match=r"^probe.yaml: \(top level\): .*at most 200 years"):
+        scenario_from_dict({"steps": 10_401}, "probe.yaml")
+    with pytest.raises(ScenarioError, match=r"at most 200 years"):
+        scenario_from_dict({"steps": 201, "steps_per_year": 1.0}, "probe.yaml")
+
+
 @pytest.mark.parametrize(
     ("text", "field"),
     [

@@ -182,10 +182,10 @@ class Stakeholders(Strict):
     consumer_group_amplification: NonNeg = param(
         1.0, "multiplier", "M5, M12; assumption", "extra share of negative word of mouth when mobilised", (0.5, 2.0)
     )
-    interest_rate: NonNeg = param(
+    interest_rate: Prob = param(  # at most 100% a year: it compounds on debt
         0.08, "per year", "D1; assumption", "interest on a negative cash balance (financial institutions)", (0.03, 0.15)
     )
-    image_premium: NonNeg = param(
+    image_premium: Annotated[float, Field(ge=0.0, le=2.0, allow_inf_nan=False)] = param(  # 2: free at image 1
         0.5, "multiplier", "M12; assumption", "interest rate x (1 + this x (0.5 - image)): banks read image", (0.0, 1.0)
     )
     initial_cash: SignedMoney = param(0.0, "currency", "setting", "each firm's cash at step 0 (negative cash pays interest)")

@@ -43,6 +43,9 @@ __all__ = ["Scenario", "ScenarioError", "FirmConfig", "Offer", "Segment", "Netwo
 _A = "assumption"
 
 
+MAX_YEARS = 200  # the longest horizon, in years (steps / steps_per_year)
+
+
 class ScenarioError(ValueError):
     """A scenario (or override) that cannot be used; ``str(err)`` is a one-line message."""
 
@@ -196,7 +199,9 @@ class Scenario(Strict):
 
     name: str = param("unnamed", "text", "setting", "name of the scenario")
     description: str = param("", "text", "setting", "what the scenario shows")
-    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = param(104, "steps", "setting", "horizon; one step = one week")
+    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = param(
+        104, "steps", "setting", "horizon; one step = one week; at most 200 years (steps / steps_per_year)"
+    )
     discount_rate: Annotated[float, Field(ge=0.001, le=1.0, allow_inf_nan=False)] = param(  # 0: infinite CLV
         0.1, "per year", f"Gupta & Lehmann 2003; {_A}", "discount rate for customer lifetime value", (0.05, 0.15)
     )
@@ -217,6 +222,8 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _check_firms(self) -> Scenario:
+        if self.steps > MAX_YEARS * self.steps_per_year:  # interest compounds on debt: keep it finite
+            raise ValueError(f"steps: a horizon of at most {MAX_YEARS} years ({self.steps} steps is longer)")
         if not 1 <= len(self.firms) <= 100:
             raise ValueError("needs between 1 and 100 firms")
         names = [f.name for f in self.firms]
