@@ -10,9 +10,11 @@ the schema is the single place where a parameter and its justification are writt
 from __future__ import annotations
 
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
+from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
@@ -22,7 +24,7 @@ from sim.scenario.fields import is_money, iter_fields
 
 __all__ = ["parameter_rows", "parameter_table", "check_metadata", "markets_diagram", "main"]
 
-Row = tuple[str, str, str, str, str, str]
+Row = tuple[str, str, str, str, str, str, str]
 # a source names a claim (D, M, F, L IDs), a paper (a year), an assumption or a setting
 _SOURCE = re.compile(r"\b[DMFL]\d{0,2}\b|\b(19|20)\d\d\b|\bassumption\b|\bsetting\b")
 
@@ -77,8 +79,28 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _allowed(field: FieldInfo) -> str:
+    """The values the schema accepts, as an interval (``[0, 1]``, ``(0, 1e+06]``); also for the items of a
+    list or an optional value. Empty for a field without numeric bounds."""
+    found: dict[type, Any] = {}
+    stack: list[Any] = [*field.metadata, field.annotation]
+    while stack:
+        item = stack.pop()
+        stack.extend(getattr(item, "metadata", []) if isinstance(item, FieldInfo) else [])
+        stack.extend(getattr(item, "__metadata__", ()))
+        stack.extend(typing.get_args(item) if not isinstance(item, FieldInfo) else ())
+        for kind in (Ge, Gt, Le, Lt):
+            if isinstance(item, kind):
+                found.setdefault(kind, getattr(item, kind.__name__.lower()))
+    lo = f"[{_fmt(found[Ge])}" if Ge in found else f"({_fmt(found[Gt])}" if Gt in found else ""
+    hi = f"{_fmt(found[Le])}]" if Le in found else f"{_fmt(found[Lt])})" if Lt in found else ""
+    if not lo and not hi:
+        return ""
+    return f"{lo or '(-inf'}, {hi or 'inf)'}"
+
+
 def parameter_rows(model: type[BaseModel] = Scenario) -> list[Row]:
-    """(path, default, unit, meaning, source, range) for every field of the scenario schema, sections
+    """(path, default, unit, meaning, source, range, allowed) for every field of the scenario schema, sections
     included, read from the fields' metadata only."""
     rows = []
     for path, field, sub in iter_fields(model):
@@ -87,7 +109,7 @@ def parameter_rows(model: type[BaseModel] = Scenario) -> list[Row]:
         if sub is not None:
             default = _default(field)
             shown = _fmt(default) if isinstance(default, list) else "(section)"
-            rows.append((path, shown, "section", field.description or "", extra.get("source", ""), ""))
+            rows.append((path, shown, "section", field.description or "", extra.get("source", ""), "", ""))
             continue
         unit = str(extra.get("unit", ""))
         if is_money(field):
@@ -101,6 +123,7 @@ def parameter_rows(model: type[BaseModel] = Scenario) -> list[Row]:
                 field.description or "",
                 extra.get("source", ""),
                 span,
+                _allowed(field),
             )
         )
     return rows
@@ -123,13 +146,14 @@ def parameter_table() -> str:
         "with `[]` are lists: firms and segments are addressed by name in `--set`",
         "(`firms.focal.budget.retention=2000`). Money amounts per step marked *scales with population* are for a",
         "market of `population.budget_reference` people and are multiplied by `population.size /",
-        "population.budget_reference` when a run starts.",
+        "population.budget_reference` when a run starts. *Allowed* is what a scenario may hold (anything else",
+        "is refused with a one-line error): numbers are finite and bounded to what the model and its storage take.",
         "",
-        "| parameter | default | unit | meaning | source | range |",
-        "|---|---|---|---|---|---|",
+        "| parameter | default | unit | meaning | source | range | allowed |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for path, default, unit, meaning, source, span in parameter_rows():
-        lines.append(f"| `{path}` | {default} | {unit} | {_cell(meaning)} | {_cell(source)} | {span} |")
+    for path, default, unit, meaning, source, span, allowed in parameter_rows():
+        lines.append(f"| `{path}` | {default} | {unit} | {_cell(meaning)} | {_cell(source)} | {span} | {allowed} |")
     return "\n".join(lines) + "\n"
 
 

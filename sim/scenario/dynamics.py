@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from sim.scenario.fields import NonNeg, Prob, Strict, Unit, param, section
+from sim.scenario.fields import MAX_TENURE, NonNeg, Pair, Pos, Prob, Strict, Unit, param, section
 from sim.scenario.levers import LeverEffects
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
 ]
 
 _A = "assumption"
-_PAIR = Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=2, max_length=2)]
 
 
 class SatisfactionParams(Strict):
@@ -34,9 +33,7 @@ class SatisfactionParams(Strict):
     perception_noise: NonNeg = param(
         0.08, "value score (sd)", f"M1; {_A}", "sd of perceived performance around delivered value", (0.02, 0.2)
     )
-    tolerance: Annotated[float, Field(gt=0.0)] = param(
-        0.1, "value score", f"M1; {_A}", "disconfirmation that moves satisfaction halfway", (0.05, 0.2)
-    )
+    tolerance: Pos = param(0.1, "value score", f"M1; {_A}", "disconfirmation that moves satisfaction halfway", (0.05, 0.2))
     speed: Prob = param(0.2, "share per step", _A, "smoothing of satisfaction toward its target per step", (0.05, 0.5))
     expectation_speed: Prob = param(
         0.05, "share per step", f"M1; {_A}", "adaptation of expectations to experience per step", (0.01, 0.2)
@@ -150,7 +147,7 @@ class ChurnParams(Strict):
     own_circumstances: Prob = param(
         0.001, "probability per step", f"D12; {_A}", "churn for the customer's own reasons, per step", (0.0, 0.005)
     )
-    own_circumstances_beta: _PAIR | None = param(
+    own_circumstances_beta: Pair | None = param(
         None,
         "[alpha, beta]",
         "Fader & Hardie 2007; setting",
@@ -177,22 +174,20 @@ class ChurnParams(Strict):
 class AcquisitionParams(Strict):
     """Winning prospects: campaigns paid from the acquisition budget, spontaneous adoption, referrals."""
 
-    cost_per_contact: Annotated[float, Field(gt=0.0)] = param(
-        8.0, "currency per contact", _A, "campaign cost per prospect reached", (2.0, 20.0)
-    )
+    cost_per_contact: Pos = param(8.0, "currency per contact", _A, "campaign cost per prospect reached", (2.0, 20.0))
     conversion: Prob = param(
         0.3, "probability", _A, "chance a reached prospect adopts at average attractiveness", (0.1, 0.5)
     )
     spontaneous: Prob = param(
         0.002, "probability per step", f"Bass 1969; {_A}", "adoption by outside influence per step (Bass p)", (0.0, 0.01)
     )
-    hazard_step: Annotated[float, Field(gt=0.0, le=1.0)] | None = param(
+    hazard_step: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] | None = param(
         None,
         "time units per step",
         "Bass 1969; setting",
         "if set, adoption hazards are rates per unit time and a step lasts this long: 1 - exp(-h dt); none: per step",
     )
-    value_sensitivity: NonNeg = param(
+    value_sensitivity: Annotated[float, Field(ge=0.0, le=40.0, allow_inf_nan=False)] = param(  # exp() stays finite
         3.0, "per unit of value score", _A, "how strongly the choice among firms follows delivered value", (1.0, 6.0)
     )
 
@@ -214,7 +209,7 @@ class BondParams(Strict):
     care_effect: NonNeg = param(
         0.1, "performance score", f"M14; {_A}", "perceived-performance gain from after-sales care at saturation", (0.0, 0.2)
     )
-    care_unit: Annotated[float, Field(gt=0.0)] = param(
+    care_unit: Pos = param(
         0.2,
         "currency per customer-step",
         f"M14; {_A}",
@@ -236,10 +231,10 @@ class Dynamics(Strict):
         AcquisitionParams(), "D10", "winning prospects: campaigns, spontaneous, referrals"
     )
     bonds: BondParams = section(BondParams(), "D3, M6, M7", "bond stocks and after-sales care")
-    new_steps: Annotated[int, Field(ge=1)] = param(
+    new_steps: Annotated[int, Field(ge=1, le=MAX_TENURE)] = param(
         8, "steps", f"D10; {_A}", "tenure below which a customer is 'new'", (4.0, 13.0)
     )
-    returning_after: Annotated[int, Field(ge=0)] = param(
+    returning_after: Annotated[int, Field(ge=0, le=MAX_TENURE)] = param(
         52, "steps", f"F3; {_A}", "tenure from which a customer counts as returning", (26.0, 104.0)
     )
     share_of_wallet_floor: Prob = param(

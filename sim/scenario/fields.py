@@ -24,6 +24,11 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 __all__ = [
+    "MAX_AMOUNT",
+    "MAX_MONEY",
+    "MAX_STEPS",
+    "MAX_TENURE",
+    "MAX_SEGMENTS",
     "Strict",
     "Prob",
     "Unit",
@@ -33,6 +38,7 @@ __all__ = [
     "Money",
     "PosMoney",
     "SignedMoney",
+    "Pair",
     "MoneyMarker",
     "param",
     "section",
@@ -61,14 +67,29 @@ class MoneyMarker:
 
 MONEY = MoneyMarker()
 
-Prob = Annotated[float, Field(ge=0.0, le=1.0)]
-Unit = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
-Pos = Annotated[float, Field(gt=0.0)]
-Step = Annotated[int, Field(ge=0)]
-Money = Annotated[float, Field(ge=0.0), MONEY]
-PosMoney = Annotated[float, Field(gt=0.0), MONEY]
-SignedMoney = Annotated[float, MONEY]
+# Bounds (issue 23): every float is finite (NaN and +-inf refused) and bounded, so no value a scenario can
+# hold drives profit or a customer column to inf. MAX_AMOUNT bounds a number that is not money per step
+# (a weight, score, multiplier, hazard, reach or currency per customer); MAX_MONEY a money amount per step
+# for population.budget_reference people (it is scaled by at most population.size, 2e8: sums stay far
+# below float64's 1.8e308 and a customer's float32 totals below 3.4e38).
+MAX_AMOUNT = 1e6
+MAX_MONEY = 1e9
+
+Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(ge=0.0, le=MAX_AMOUNT, allow_inf_nan=False)]
+Pos = Annotated[float, Field(gt=0.0, le=MAX_AMOUNT, allow_inf_nan=False)]
+# integers fit what stores them: a step number is at most the horizon (Scenario.steps <= 100,000); tenure is
+# int16 (MAX_TENURE), the firm and segment columns int8 (at most 127 of each)
+MAX_STEPS = 100_000
+MAX_TENURE = 32_767
+MAX_SEGMENTS = 127
+Step = Annotated[int, Field(ge=0, le=MAX_STEPS)]
+Money = Annotated[float, Field(ge=0.0, le=MAX_MONEY, allow_inf_nan=False), MONEY]
+PosMoney = Annotated[float, Field(gt=0.0, le=MAX_MONEY, allow_inf_nan=False), MONEY]
+# the two parameters of a Gamma or Beta distribution: far enough from 0 and inf that numpy's draws stay finite
+Pair = Annotated[list[Annotated[float, Field(ge=0.01, le=1000.0, allow_inf_nan=False)]], Field(min_length=2, max_length=2)]
+SignedMoney = Annotated[float, Field(ge=-MAX_MONEY, le=MAX_MONEY, allow_inf_nan=False), MONEY]
 
 
 def param(

@@ -58,7 +58,7 @@ class Spend(Window):
 class FinancialLever(Spend):
     """Level-1 financial bond (D3): a rebate on the price plus a points/frequency programme (spend)."""
 
-    rebate: Annotated[float, Field(ge=0.0, lt=1.0)] = param(
+    rebate: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = param(
         0.0, "share of price", "D3; setting", "share of the price returned to customers (level-1 price incentive)"
     )
 
@@ -66,7 +66,7 @@ class FinancialLever(Spend):
 class SupplierLever(Spend):
     """Supplier market (D5, M9): relationship investment (spend) and price squeeze."""
 
-    squeeze: Annotated[float, Field(ge=0.0, le=0.5)] = param(
+    squeeze: Annotated[float, Field(ge=0.0, le=0.5, allow_inf_nan=False)] = param(
         0.0, "share of supplier price", "M9; setting", "share cut from the supplier's price (M9: squeezing does not last)"
     )
 

@@ -145,6 +145,12 @@ def merge(base: Any, over: Any) -> Any:
     return over
 
 
+def _safe_loader() -> type:
+    """PyYAML's safe loader, libyaml's C one when PyYAML was built with it (a large file parses ~4x faster;
+    tags stay refused and errors carry the same line marks), else the pure-Python one."""
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 MAX_BYTES = 1_000_000  # a scenario or experiment file is a few kB; anything larger is not one
 
 
@@ -169,9 +175,11 @@ def read_yaml_file(path: Path, what: str = "file") -> Any:
     if len(raw) > MAX_BYTES:
         raise ScenarioError(f"{path}: {what} too large (over {MAX_BYTES:,} bytes; a scenario is a few kB)")
     try:
-        return yaml.safe_load(raw.decode("utf-8"))
+        return yaml.load(raw.decode("utf-8"), Loader=_safe_loader())  # noqa: S506 - a safe loader
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: cannot read {what} (not UTF-8 text)") from None
+    except RecursionError:  # the pure-Python loader on deeply nested input (libyaml stops at depth 1000)
+        raise ScenarioError(f"{path}: (parse): malformed YAML (nested too deeply)") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(parse)"

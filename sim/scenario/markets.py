@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.fields import Money, NonNeg, PosMoney, Prob, SignedMoney, Step, Strict, param
+from sim.scenario.fields import MAX_STEPS, Money, NonNeg, PosMoney, Prob, SignedMoney, Step, Strict, param
 from sim.scenario.levers import (
     RELATIONSHIP_LEVELS,
     CopyLever,
@@ -55,7 +55,7 @@ _HALF = "per step giving half the effect"
 class SupplierConfig(Strict):
     """The firm's main supplier (D5 ladder, M9)."""
 
-    rung: Annotated[float, Field(ge=0.0, le=4.0)] = param(
+    rung: Annotated[float, Field(ge=0.0, le=4.0, allow_inf_nan=False)] = param(
         1.0, "rung 0-4", "D5; setting", "initial rung: 0 pure transaction, 1 repeat, 2 long-term, 3 partnership, 4 alliance"
     )
     input_share: Prob = param(0.5, "share of product value", "M9", "share of product value bought in (M9: Boeing ~50%)")
@@ -86,7 +86,7 @@ class SupplierConfig(Strict):
     lag: Annotated[int, Field(ge=0, le=520)] = param(
         12, "steps", "M9; assumption", "steps before a squeeze shows in input quality", (4.0, 26.0)
     )
-    cost_per_rung: Annotated[float, Field(ge=0.0, le=0.2)] = param(
+    cost_per_rung: Annotated[float, Field(ge=0.0, le=0.2, allow_inf_nan=False)] = param(
         0.01, "share of unit cost per rung", "assumption", "unit-cost saving per rung climbed", (0.0, 0.03)
     )
     disruption_rate: Prob = param(
@@ -98,7 +98,7 @@ class SupplierConfig(Strict):
     disruption_duration: Annotated[int, Field(ge=1, le=520)] = param(
         4, "steps", "assumption", "steps a random supply disruption lasts", (1.0, 12.0)
     )
-    protection_per_rung: Annotated[float, Field(ge=0.0, le=0.25)] = param(
+    protection_per_rung: Annotated[float, Field(ge=0.0, le=0.25, allow_inf_nan=False)] = param(
         0.2, "share of damage per rung", "D5, M9; assumption", "share of disruption damage avoided per rung", (0.1, 0.25)
     )
 
@@ -182,10 +182,10 @@ class Stakeholders(Strict):
     consumer_group_amplification: NonNeg = param(
         1.0, "multiplier", "M5, M12; assumption", "extra share of negative word of mouth when mobilised", (0.5, 2.0)
     )
-    interest_rate: NonNeg = param(
+    interest_rate: Prob = param(  # at most 100% a year: it compounds on debt
         0.08, "per year", "D1; assumption", "interest on a negative cash balance (financial institutions)", (0.03, 0.15)
     )
-    image_premium: NonNeg = param(
+    image_premium: Annotated[float, Field(ge=0.0, le=2.0, allow_inf_nan=False)] = param(  # 2: free at image 1
         0.5, "multiplier", "M12; assumption", "interest rate x (1 + this x (0.5 - image)): banks read image", (0.0, 1.0)
     )
     initial_cash: SignedMoney = param(0.0, "currency", "setting", "each firm's cash at step 0 (negative cash pays interest)")
@@ -234,7 +234,7 @@ class EventConfig(Strict):
     rate: Prob | None = param(
         None, "probability per step", "setting", "chance per step of a random event (give step or rate)"
     )
-    duration: Annotated[int, Field(ge=1, le=100_000)] = param(1, "steps", "setting", "steps the event lasts")
+    duration: Annotated[int, Field(ge=1, le=MAX_STEPS)] = param(1, "steps", "setting", "steps the event lasts")
     severity: Prob = param(
         0.5, "share 0-1", "setting", "share of quality, bonds or image lost, staff leaving, or price cut, by kind"
     )

@@ -14,7 +14,20 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from sim.scenario.dynamics import Dynamics
-from sim.scenario.fields import Money, NonNeg, Prob, Strict, Unit, param, scale_money, section
+from sim.scenario.fields import (
+    MAX_AMOUNT,
+    MAX_SEGMENTS,
+    MAX_STEPS,
+    Money,
+    NonNeg,
+    Pair,
+    Prob,
+    Strict,
+    Unit,
+    param,
+    scale_money,
+    section,
+)
 from sim.scenario.markets import (
     AllianceConfig,
     DistributorConfig,
@@ -30,39 +43,42 @@ __all__ = ["Scenario", "ScenarioError", "FirmConfig", "Offer", "Segment", "Netwo
 _A = "assumption"
 
 
+MAX_YEARS = 200  # the longest horizon, in years (steps / steps_per_year)
+
+
 class ScenarioError(ValueError):
     """A scenario (or override) that cannot be used; ``str(err)`` is a one-line message."""
 
 
 # ---------------------------------------------------------------- segments (D6: weights differ by segment)
 class ValueWeights(Strict):
-    """Weights on the four components of total customer value (D6)."""
+    """Weights on the four components of total customer value (D6), each 0-1 (a share of what counts)."""
 
-    product: NonNeg = param(0.4, "weight", f"D6; {_A}", "weight of product value", (0.2, 0.6))
-    service: NonNeg = param(0.25, "weight", f"D6; {_A}", "weight of service value", (0.1, 0.4))
-    personnel: NonNeg = param(0.15, "weight", f"D6; {_A}", "weight of personnel value", (0.05, 0.3))
-    image: NonNeg = param(0.2, "weight", f"D6; {_A}", "weight of image value", (0.05, 0.3))
+    product: Unit = param(0.4, "weight", f"D6; {_A}", "weight of product value", (0.2, 0.6))
+    service: Unit = param(0.25, "weight", f"D6; {_A}", "weight of service value", (0.1, 0.4))
+    personnel: Unit = param(0.15, "weight", f"D6; {_A}", "weight of personnel value", (0.05, 0.3))
+    image: Unit = param(0.2, "weight", f"D6; {_A}", "weight of image value", (0.05, 0.3))
 
 
 class CostWeights(Strict):
-    """Weights on the four components of total customer cost (D6); price is a price index (1 = market)."""
+    """Weights on the four components of total customer cost (D6), each 0-1; price is a price index (1 = market)."""
 
-    price: NonNeg = param(0.5, "weight", f"D6; {_A}", "weight of the monetary cost (price index)", (0.3, 0.7))
-    time: NonNeg = param(0.2, "weight", f"D6; {_A}", "weight of the time cost", (0.05, 0.3))
-    energy: NonNeg = param(0.15, "weight", f"D6; {_A}", "weight of the energy cost", (0.05, 0.3))
-    psychic: NonNeg = param(0.15, "weight", f"D6; {_A}", "weight of the psychic cost", (0.05, 0.3))
+    price: Unit = param(0.5, "weight", f"D6; {_A}", "weight of the monetary cost (price index)", (0.3, 0.7))
+    time: Unit = param(0.2, "weight", f"D6; {_A}", "weight of the time cost", (0.05, 0.3))
+    energy: Unit = param(0.15, "weight", f"D6; {_A}", "weight of the energy cost", (0.05, 0.3))
+    psychic: Unit = param(0.15, "weight", f"D6; {_A}", "weight of the psychic cost", (0.05, 0.3))
 
 
 class Segment(Strict):
     """A customer segment: its share of the population, D6 weights, basket and purchase rate."""
 
     name: str = param(unit="text", source="setting", description="name of the segment (unique)")
-    share: Annotated[float, Field(gt=0.0, le=1.0)] = param(
+    share: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] = param(
         1.0, "share of population", "D6; setting", "share of the population in this segment (shares sum to 1)"
     )
     value_weights: ValueWeights = section(ValueWeights(), "D6", "weights on total customer value")
     cost_weights: CostWeights = section(CostWeights(), "D6", "weights on total customer cost")
-    basket: Annotated[float, Field(gt=0.0)] = param(
+    basket: Annotated[float, Field(gt=0.0, le=MAX_AMOUNT, allow_inf_nan=False)] = param(
         40.0, "currency per purchase", _A, "spend per purchase at price index 1", (10.0, 100.0)
     )
     purchase_rate: Prob = param(0.5, "probability per step", _A, "probability of a purchase per step", (0.2, 0.9))
@@ -79,17 +95,18 @@ class Population(Strict):
         source="D6",
         description="customer segments (D6: weights differ by segment)",
         default_factory=lambda: [Segment(name="all")],
+        max_length=MAX_SEGMENTS,
     )
-    wallet_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = param(
+    wallet_sigma: Annotated[float, Field(ge=0.0, le=3.0, allow_inf_nan=False)] = param(
         1.0, "log-sd", f"F7; {_A}", "lognormal spend dispersion (F7: a minority carries most value)", (0.5, 1.5)
     )
-    budget_reference: Annotated[int, Field(ge=1)] = param(
+    budget_reference: Annotated[int, Field(ge=1, le=200_000_000)] = param(
         100_000,
         "people",
         "setting",
         "market size the money amounts per step are written for; they scale with size / budget_reference",
     )
-    frequency_gamma: Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=2, max_length=2)] | None = param(
+    frequency_gamma: Pair | None = param(
         None,
         "[shape, rate]",
         "Fader et al. 2005; setting",
@@ -117,7 +134,9 @@ class Offer(Strict):
     service: Unit = param(0.5, "score 0-1", "D6; setting", "service value")
     personnel: Unit = param(0.5, "score 0-1", "D6; setting", "personnel value")
     image: Unit = param(0.5, "score 0-1", "D6; setting", "image value")
-    price: Annotated[float, Field(gt=0.0, le=10.0)] = param(1.0, "price index (1 = market)", "D6; setting", "price")
+    price: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)] = param(
+        1.0, "price index (1 = market)", "D6; setting", "price"
+    )
     time: Unit = param(0.4, "score 0-1", "D6; setting", "time cost")
     energy: Unit = param(0.4, "score 0-1", "D6; setting", "energy cost")
     psychic: Unit = param(0.3, "score 0-1", "D6; setting", "psychic cost")
@@ -138,7 +157,7 @@ class FirmConfig(Strict):
         0.2, "share of population", "setting", "share of the population that are its customers at step 0"
     )
     offer: Offer = section(Offer(), "D6, D7", "the offer: value components, price and non-price costs")
-    unit_cost: Annotated[float, Field(ge=0.0, lt=1.0)] = param(
+    unit_cost: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = param(
         0.6, "share of revenue", _A, "cost of goods as a share of revenue", (0.4, 0.8)
     )
     cost_to_serve: NonNeg = param(0.5, "currency per customer-step", _A, "cost of serving one customer per step", (0.1, 2.0))
@@ -180,11 +199,15 @@ class Scenario(Strict):
 
     name: str = param("unnamed", "text", "setting", "name of the scenario")
     description: str = param("", "text", "setting", "what the scenario shows")
-    steps: Annotated[int, Field(ge=1, le=100_000)] = param(104, "steps", "setting", "horizon; one step = one week")
-    discount_rate: Annotated[float, Field(ge=0.0, le=1.0)] = param(
+    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = param(
+        104, "steps", "setting", "horizon; one step = one week; at most 200 years (steps / steps_per_year)"
+    )
+    discount_rate: Annotated[float, Field(ge=0.001, le=1.0, allow_inf_nan=False)] = param(  # 0: infinite CLV
         0.1, "per year", f"Gupta & Lehmann 2003; {_A}", "discount rate for customer lifetime value", (0.05, 0.15)
     )
-    steps_per_year: Annotated[float, Field(gt=0.0)] = param(52.0, "steps per year", "setting", "one step = one week")
+    steps_per_year: Annotated[float, Field(ge=1.0, le=8760.0, allow_inf_nan=False)] = param(
+        52.0, "steps per year", "setting", "one step = one week; 1 (a year) to 8760 (an hour)"
+    )
     population: Population = section(Population(), "D6, F7", "the market's people")
     firms: list[FirmConfig] = section(
         source="D1",
@@ -199,6 +222,8 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _check_firms(self) -> Scenario:
+        if self.steps > MAX_YEARS * self.steps_per_year:  # interest compounds on debt: keep it finite
+            raise ValueError(f"steps: a horizon of at most {MAX_YEARS} years ({self.steps} steps is longer)")
         if not 1 <= len(self.firms) <= 100:
             raise ValueError("needs between 1 and 100 firms")
         names = [f.name for f in self.firms]
