@@ -120,7 +120,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     try:
         _run_with_progress(args, scenario, out)
-    except OutputError as err:
+    except (ScenarioError, OutputError) as err:  # e.g. a population that cannot fit in memory
         return _fail(str(err))
     if not args.quiet:
         _print_summary(out)

@@ -410,10 +410,6 @@ sys.exit(main(["run", "baseline", "--quiet", "--out", sys.argv[1], "--set", "pop
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sim/cli.py (not this branch's file) must catch ScenarioError from run_scenario; then drop this mark",
-)
 def test_cli_under_an_address_space_limit_refuses_in_one_line(tmp_path):
     """A real fault at a small size: 300 MB of address space left, 5 M people need ~1.1 GB."""
     out = tmp_path / "out"
