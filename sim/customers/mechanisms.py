@@ -7,8 +7,9 @@ are selects because numba's ``min``/``max``/``abs`` are calls. Parameters are re
 ``fp[firm]``, ``sf[segment, firm]`` and ``seg[segment]`` by the helpers themselves; inside the pass they
 are loop-invariant loads of non-aliasing arrays, which LLVM hoists out of the loop.
 
-The same mechanisms in numpy, under the same names, are in ``sim.customers.reference``; every helper is
-also plain Python (``helper.py_func``), which tests/test_kernel_helpers.py exercises.
+The same mechanisms in numpy, under the same names, are in ``sim.customers.reference_mechanisms`` (used
+by ``sim.customers.reference``); every helper is also plain Python (``helper.py_func``), which
+tests/test_kernel_helpers.py exercises.
 
 An edit here recompiles the pass: its disk cache is stamped with every module of the floor
 (``sim/customers/cache.py``).
