@@ -4,12 +4,26 @@
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_parsers", "cmd_experiment", "cmd_results"]
+__all__ = ["add_parsers", "cmd_experiment", "cmd_results", "MAX_RUNS", "count_runs"]
+
+MAX_RUNS = 10_000  # larger experiments need --yes: a typo in samples: must not start hours of silent work
+
+
+def count_runs(exp: Any) -> tuple[int, str]:
+    """How many runs an experiment means, and how that number arises — without expanding it."""
+    if exp.kind == "compare":
+        arms, what = 1 + len(exp.strategies), "strategies"
+    else:
+        from sim.experiments.design import size
+
+        arms, what = size(exp), "design points"
+    runs = arms * exp.replications
+    return runs, f"{arms:,} {what} x {exp.replications:,} replications = {runs:,} runs"
 
 
 def add_parsers(sub: Any) -> None:
@@ -42,6 +56,14 @@ def add_parsers(sub: Any) -> None:
             metavar="KEY=VALUE",
             help="scenario override applied to every run, e.g. --set population.size=10000",
         )
+        p.add_argument(
+            "--max-runs",
+            type=int,
+            default=MAX_RUNS,
+            metavar="N",
+            help=f"refuse an experiment of more than N runs unless --yes (default: {MAX_RUNS:,})",
+        )
+        p.add_argument("--yes", action="store_true", help="run an experiment larger than --max-runs")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
     r = sub.add_parser("results", help="summarise a finished or partial experiment folder")
     r.add_argument("folder")
@@ -56,20 +78,48 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
         exp, base = load_experiment(args.experiment, parse_set_options(args.sets), args.replications)
         if exp.kind != kind:
             raise ScenarioError(f"{args.experiment}: kind: this is a {exp.kind} experiment; use sim {exp.kind}")
+        if args.max_runs < 1:
+            raise ScenarioError(f"--max-runs {args.max_runs}: must be at least 1")
+        runs, size = count_runs(exp)
+        if runs > args.max_runs and not args.yes:
+            raise ScenarioError(
+                f"{args.experiment}: {size}, over the cap of {args.max_runs:,} (--max-runs); "
+                "pass --yes to run them all, or shrink the design"
+            )
+        print(f"{exp.name}: {size}", flush=True)  # before expanding: a large design takes a while to resolve
         specs, design = expand(exp, base, args.experiment)
         if args.workers is not None and args.workers < 1:
             raise ScenarioError(f"--workers {args.workers}: must be at least 1")
         if args.workers is not None and args.scheduler not in (None, "local"):
             raise ScenarioError("--workers: the cluster at --scheduler decides its own workers")
         meta = _meta(exp)
-        folder, resuming = store.prepare(
-            Path(args.out) if args.out else None, Path("results") / exp.name, experiment_hash(exp, specs), meta
-        )
-    except (ScenarioError, store.ExperimentExists) as err:
+    except ScenarioError as err:
         return fail(str(err))
-    from sim.experiments.execute import default_workers, execute
+    from sim.experiments.execute import SchedulerUnavailable, connect
 
-    done = store.completed(folder)
+    with contextlib.ExitStack() as stack:
+        try:  # reach the cluster before writing anything; then lock the folder for this process alone
+            client = stack.enter_context(connect(args.scheduler, args.workers or 1)) if args.scheduler else None
+            folder, _, lock = store.prepare(
+                Path(args.out) if args.out else None, Path("results") / exp.name, experiment_hash(exp, specs), meta
+            )
+            stack.enter_context(lock)
+        except (SchedulerUnavailable, store.FolderError) as err:
+            return fail(str(err))
+        return _run(kind, args, exp, specs, design, meta, folder, client)
+
+
+def _run(
+    kind: str, args: argparse.Namespace, exp: Any, specs: list, design: Any, meta: dict, folder: Path, client: Any
+) -> int:
+    from sim.experiments import store
+    from sim.experiments.execute import default_workers, execute, expected_rows
+
+    done, damaged = store.check_runs(folder, {s.key: expected_rows(s) for s in specs})
+    if damaged:
+        print(f"{len(damaged)} damaged run files (unreadable or incomplete) are redone", flush=True)
+        for p in damaged:
+            p.unlink(missing_ok=True)
     todo = [s for s in specs if s.key not in done]
     workers = args.workers or default_workers()
     backend = f"Dask {args.scheduler}" if args.scheduler else (f"{workers} worker processes" if workers > 1 else "serial")
@@ -93,7 +143,7 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
             store.write_run(folder, spec.key, table)
 
     if args.quiet or not todo:
-        execute(todo, record, workers, args.scheduler)
+        execute(todo, record, workers, args.scheduler, client)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -111,7 +161,7 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
                 record(spec, table, err)
                 bar.advance(task)
 
-            execute(todo, step, workers, args.scheduler)
+            execute(todo, step, workers, args.scheduler, client)
     elapsed = time.perf_counter() - t0
     keys = {s.key for s in specs}
     from sim.experiments import report
@@ -154,10 +204,11 @@ def cmd_results(args: argparse.Namespace, fail: Any) -> int:
 
     folder = Path(args.folder)
     try:
-        meta = json.loads((folder / "experiment.json").read_text())
-    except (OSError, ValueError):
-        return fail(f"{folder}: not an experiment results folder (no experiment.json)")
-    n = len(store.completed(folder))
+        meta = store.read_meta(folder)
+    except store.NotAnExperiment as err:
+        return fail(str(err))
+    keys = store.completed(folder)  # damaged run files are left out
+    n = len(keys)
     failed = (folder / "failures.csv").exists()
     print(
         f"{meta['name']} ({meta['kind']}), created {meta.get('created', '?')}: {n} runs on disk"
@@ -166,7 +217,6 @@ def cmd_results(args: argparse.Namespace, fail: Any) -> int:
     if meta["kind"] == "compare" and n:
         from sim.experiments import report
 
-        keys = store.completed(folder)
         out = report.compare_report(folder, meta, keys)
         _print_ranking(out.get("ranking"))
         print(f"report: {folder}/report.md")

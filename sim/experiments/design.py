@@ -9,17 +9,31 @@ SALib.analyze.morris: mu*, sigma).
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
 
-__all__ = ["problem_of", "sample", "analyze"]
+__all__ = ["problem_of", "size", "sample", "analyze"]
 
 
 def problem_of(exp: Any) -> dict[str, Any]:
     params = exp.parameters
     bounds = [[p.low, p.high] if p.low is not None else [min(p.values), max(p.values)] for p in params]
     return {"num_vars": len(params), "names": [p.name for p in params], "bounds": bounds}
+
+
+def size(exp: Any) -> int:
+    """The number of design points ``sample`` would return, computed without sampling (a 10**7-point grid
+    or a Sobol design of N = 10**6 is counted in microseconds, so it can be told and capped up front)."""
+    d, k = exp.design, len(exp.parameters)
+    if d.method == "grid":
+        return math.prod(len(p.values) for p in exp.parameters)
+    if d.method == "lhs":
+        return d.samples
+    if d.method == "sobol":  # Saltelli: N (2k + 2) with second-order indices, N (k + 2) without
+        return d.samples * (2 * k + 2 if d.second_order else k + 2)
+    return d.samples * (k + 1)  # morris: trajectories of k + 1 points
 
 
 def sample(exp: Any) -> tuple[dict[str, Any], np.ndarray]:

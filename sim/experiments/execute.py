@@ -3,15 +3,19 @@ identical per-run results — serial, a local process pool, and a Dask distribut
 
 Workers only compute; the parent process is the only writer. It stores each result as it arrives
 (``store.write_run``, atomically) and keeps nothing else in memory, so memory stays bounded whatever the
-number of runs. A run that raises is retried once, then reported as a failure while the rest continue.
+number of runs. A run that raises is retried once, then reported as a failure while the rest continue. A
+pool worker that dies (kill -9, out of memory) breaks the pool: it is replaced and the lost runs retried.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -19,7 +23,7 @@ import pandas as pd
 
 from sim.experiments.spec import RunSpec
 
-__all__ = ["run_one", "execute", "TS_COLUMNS"]
+__all__ = ["run_one", "expected_rows", "execute", "connect", "SchedulerUnavailable", "TS_COLUMNS"]
 
 # the per-step columns kept in every run file (all firms)
 TS_COLUMNS = (
@@ -87,6 +91,11 @@ def run_one(spec: RunSpec) -> pd.DataFrame:
     return table
 
 
+def expected_rows(spec: RunSpec) -> int:
+    """Rows of ``run_one(spec)``'s table: steps 0..steps, one row per firm (checks a run file on resume)."""
+    return (int(spec.scenario["steps"]) + 1) * len(spec.scenario["firms"])
+
+
 def _attempt(spec: RunSpec) -> tuple[str, pd.DataFrame | None, str]:
     """Run with one retry; never raises (the error text comes back instead)."""
     err = ""
@@ -103,49 +112,103 @@ def execute(
     on_result: Callable[[RunSpec, pd.DataFrame | None, str], None],
     workers: int = 1,
     scheduler: str | None = None,
+    client: Any = None,
+    attempt: Callable[[RunSpec], tuple[str, pd.DataFrame | None, str]] = _attempt,
 ) -> None:
     """Run ``specs``; call ``on_result(spec, table_or_None, error)`` in the parent as each finishes.
 
     workers=1 and no scheduler: serial, in this process. workers>1: a process pool. scheduler:
-    "local" starts a Dask LocalCluster with ``workers`` workers; "tcp://host:port" uses an existing one.
+    "local" starts a Dask LocalCluster with ``workers`` workers; "tcp://host:port" uses an existing one
+    (or pass an open ``client``, see :func:`connect`). ``attempt`` runs one spec (default: ``run_one``
+    with one retry); it must be picklable for the pool and Dask.
     """
     specs = list(specs)
     by_key = {s.key: s for s in specs}
-    if scheduler:
-        _execute_dask(specs, by_key, on_result, workers, scheduler)
+    if client is not None:
+        _execute_dask(specs, by_key, on_result, client, attempt)
+    elif scheduler:
+        with connect(scheduler, workers) as cl:
+            _execute_dask(specs, by_key, on_result, cl, attempt)
     elif workers <= 1:
         for s in specs:
-            _, table, err = _attempt(s)
+            _, table, err = attempt(s)
             on_result(s, table, err)
     else:
-        _execute_pool(specs, by_key, on_result, workers)
+        _execute_pool(specs, by_key, on_result, workers, attempt)
 
 
-def _execute_pool(specs: list[RunSpec], by_key: dict[str, RunSpec], on_result: Callable, workers: int) -> None:
+SOLO_RETRIES = 2  # a run lost with a dead worker is retried alone this many times, then reported
+
+
+def _execute_pool(
+    specs: list[RunSpec], by_key: dict[str, RunSpec], on_result: Callable, workers: int, attempt: Callable
+) -> None:
+    """A process pool; when a worker dies (kill -9, out of memory) the pool breaks and every run in flight
+    is lost. The lost runs are then retried alone, each in a fresh one-worker pool (so a death names its
+    run), up to ``SOLO_RETRIES`` times, then reported as failed; the rest go on in a fresh pool."""
+    queue: deque[RunSpec] = deque(specs)
+    while queue:
+        lost = _run_pool(queue, by_key, on_result, workers, attempt)
+        for spec in lost:
+            for _ in range(SOLO_RETRIES):
+                if not _run_pool(deque([spec]), by_key, on_result, 1, attempt):
+                    break
+            else:
+                on_result(
+                    spec,
+                    None,
+                    f"worker process died (killed or out of memory), also when retried alone {SOLO_RETRIES} times",
+                )
+
+
+def _run_pool(
+    queue: deque[RunSpec], by_key: dict[str, RunSpec], on_result: Callable, workers: int, attempt: Callable
+) -> list[RunSpec]:
+    """Run from ``queue`` in one pool until it is empty or the pool breaks; return the runs lost in a break."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")  # clean workers: no inherited numba threads or open files
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
-        pending: set[Future] = set()
-        queue = iter(specs)
-        for s in queue:  # keep at most 2 per worker in flight: bounded memory, early progress
-            pending.add(pool.submit(_attempt, s))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        pending: dict[Future, RunSpec] = {}
+        while queue or pending:
+            while queue and len(pending) < 2 * workers:  # at most 2 per worker in flight: bounded memory
+                spec = queue.popleft()
+                pending[pool.submit(attempt, spec)] = spec
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            lost: list[RunSpec] = []
             for fut in done:
-                key, table, err = fut.result()
+                spec = pending.pop(fut)
+                try:
+                    key, table, err = fut.result()
+                except BrokenProcessPool:
+                    lost.append(spec)
+                    continue
                 on_result(by_key[key], table, err)
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.add(pool.submit(_attempt, nxt))
+            if lost:  # the pool is broken: every run still in flight is lost too
+                for fut in wait(pending).done:
+                    spec = pending.pop(fut)
+                    if fut.exception() is None:
+                        key, table, err = fut.result()
+                        on_result(by_key[key], table, err)
+                    else:
+                        lost.append(spec)
+                return lost
+    return []
 
 
-def _execute_dask(
-    specs: list[RunSpec], by_key: dict[str, RunSpec], on_result: Callable, workers: int, scheduler: str
-) -> None:
-    from dask.distributed import Client, LocalCluster, as_completed
+class SchedulerUnavailable(ConnectionError):
+    """``--scheduler ADDRESS`` cannot be reached (one-line message naming the address)."""
+
+
+CONNECT_TIMEOUT = 5  # seconds to reach a --scheduler before giving up (Dask's default is 30)
+
+
+@contextmanager
+def connect(scheduler: str, workers: int = 1) -> Iterator[Any]:
+    """A Dask client: ``"local"`` starts a LocalCluster of ``workers`` single-threaded worker processes
+    without a dashboard (no port opened); an address connects to a running scheduler within
+    :data:`CONNECT_TIMEOUT` seconds or raises :class:`SchedulerUnavailable`."""
+    from dask.distributed import Client, LocalCluster
 
     cluster = None
     if scheduler == "local":
@@ -153,29 +216,46 @@ def _execute_dask(
             n_workers=max(1, workers),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # Dask's scheduler always serves HTTP (health routes); no dashboard on it, and on a random
+            # loopback port instead of 8787 on every interface (dashboard_address=None alone keeps 8787)
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
             env={"NUMBA_NUM_THREADS": "1"},
         )
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError, ValueError, TypeError) as err:
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise SchedulerUnavailable(
+                f"--scheduler {scheduler}: cannot connect within {CONNECT_TIMEOUT} s ({reason})"
+            ) from None
     try:
-        client.run(_worker_init)
-        window = max(2 * sum(client.nthreads().values()), 2)
-        queue = iter(specs)
-        futures = [client.submit(_attempt, s, pure=False, key=f"run-{s.key}") for s in _take(queue, window)]
-        ac = as_completed(futures)
-        for fut in ac:
-            key, table, err = fut.result()
-            fut.release()
-            on_result(by_key[key], table, err)
-            nxt = next(queue, None)
-            if nxt is not None:
-                ac.add(client.submit(_attempt, nxt, pure=False, key=f"run-{nxt.key}"))
+        yield client
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _execute_dask(
+    specs: list[RunSpec], by_key: dict[str, RunSpec], on_result: Callable, client: Any, attempt: Callable
+) -> None:
+    from dask.distributed import as_completed
+
+    client.run(_worker_init)
+    window = max(2 * sum(client.nthreads().values()), 2)
+    queue = iter(specs)
+    futures = [client.submit(attempt, s, pure=False, key=f"run-{s.key}") for s in _take(queue, window)]
+    ac = as_completed(futures)
+    for fut in ac:
+        key, table, err = fut.result()
+        fut.release()
+        on_result(by_key[key], table, err)
+        nxt = next(queue, None)
+        if nxt is not None:
+            ac.add(client.submit(attempt, nxt, pure=False, key=f"run-{nxt.key}"))
 
 
 def _take(it: Any, n: int) -> list:

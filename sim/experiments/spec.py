@@ -55,7 +55,7 @@ class SweepParameter(Strict):
     name: str  # dotted scenario path, e.g. firms.focal.levers.structural.spend
     low: float | None = None  # range (lhs, sobol, morris)
     high: float | None = None
-    values: list[float] | None = None  # levels (grid)
+    values: Annotated[list[float], Field(min_length=1)] | None = None  # levels (grid); an empty list has no runs
     integer: bool = False  # round sampled values (for integer fields)
 
     @model_validator(mode="after")
@@ -93,6 +93,16 @@ class Experiment(Strict):
     parameters: list[SweepParameter] = Field(default_factory=list)
     design: Design = Design()
     outputs: list[str] = Field(default_factory=lambda: ["profit_total", "annual_retention"])
+
+    @field_validator("parameters")
+    @classmethod
+    def _each_parameter_once(cls, value: list[SweepParameter]) -> list[SweepParameter]:
+        # SALib needs distinct names; checked here, before any run, not after the whole design ran
+        names = [p.name for p in value]
+        twice = next((n for n in names if names.count(n) > 1), None)
+        if twice is not None:
+            raise ValueError(f"{twice!r} is swept twice (name each parameter once)")
+        return value
 
     @field_validator("metrics", "outputs")
     @classmethod
@@ -148,13 +158,15 @@ def load_experiment(
             path = library.experiment_path(str(path))
         except library.UnknownName as err:
             raise ScenarioError(str(err)) from None
-    data = read_yaml_file(path)
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: (top level): expected a mapping of keys")
     try:
+        data = read_yaml_file(path, "experiment file")
+        if not isinstance(data, dict):
+            raise ScenarioError(f"{path}: (top level): expected a mapping of keys")
         exp = Experiment.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(describe_error(err, data, str(path))) from None
+    except RecursionError:  # PyYAML's composer recurses once per nesting level
+        raise ScenarioError(f"{path}: (parse): malformed YAML (nested too deeply)") from None
     if overrides:
         exp = exp.model_copy(update={"set": {**exp.set, **overrides}})
     if replications is not None:
