@@ -37,9 +37,7 @@ def engine(n: int, impl: str, scenario: str, reps: int, steps: int) -> dict:
     numba.set_num_threads(threads)
     base_rss = _current_rss_mb()
     t0 = time.perf_counter()
-    m = RelationshipMarket(
-        ROOT / "scenarios" / f"{scenario}.yaml", rng=1, overrides={"population.size": n, "steps": 100_000}
-    )
+    m = RelationshipMarket(ROOT / "scenarios" / f"{scenario}.yaml", rng=1, overrides={"population.size": n, "steps": 10_000})
     build = time.perf_counter() - t0
     out = {
         "impl": impl,
@@ -99,7 +97,7 @@ def markets_pair(n: int, reps: int, steps: int) -> dict:
 
     numba.set_num_threads(1)
     models = {
-        sc: RelationshipMarket(ROOT / "scenarios" / f"{sc}.yaml", rng=1, overrides={"population.size": n, "steps": 100_000})
+        sc: RelationshipMarket(ROOT / "scenarios" / f"{sc}.yaml", rng=1, overrides={"population.size": n, "steps": 10_000})
         for sc in ("baseline", "full_relationship_marketing")
     }
     for m in models.values():

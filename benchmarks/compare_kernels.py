@@ -115,25 +115,23 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         old = load_old_kernel(args.old_rev, Path(tmp))
         m = RelationshipMarket(
-            ROOT / "scenarios" / f"{args.scenario}.yaml", rng=1, overrides={"population.size": args.n, "steps": 100_000}
+            ROOT / "scenarios" / f"{args.scenario}.yaml", rng=1, overrides={"population.size": args.n, "steps": 10_000}
         )
         m.run(3)
-        cfg = m.config.dynamics.wom
-        key = step_key(99, 0)
-        wom = m.population.deliver_wom(key, cfg.positive_reach, cfg.negative_reach, m.n_firms)
-        fp, sf, seg = m._market_arrays(wom)
-        key = step_key(99, 0, 1)
+        wom = m.deliver_wom(step_key(99, 0))
+        inputs = m.step_inputs(wom, step_key(99, 0, 1))
+        key, p, fp, sf, seg = inputs.key, inputs.p, inputs.fp, inputs.sf, inputs.seg
         base = _state(m.population)
         kernels = {"old": old, "new": new}
         for k in kernels.values():  # compile (or load from the cache) and warm up
-            _run(k, _state_copy(base), key, m._p, fp, sf, seg)
+            _run(k, _state_copy(base), key, p, fp, sf, seg)
         times: dict[str, list[float]] = {name: [] for name in kernels}
         for r in range(args.reps):
             order = ("old", "new") if r % 2 == 0 else ("new", "old")
             results = {}
             for name in order:
                 st = _state_copy(base)
-                dt, tot = _run(kernels[name], st, key, m._p, fp, sf, seg)
+                dt, tot = _run(kernels[name], st, key, p, fp, sf, seg)
                 times[name].append(dt)
                 results[name] = (st, tot)
             (s_old, t_old), (s_new, t_new) = results["old"], results["new"]
