@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim import library
 from sim.scenario import ScenarioError, describe_error, load_scenario
-from sim.scenario.fields import Strict
+from sim.scenario.fields import Name, Strict
 from sim.scenario.loading import locate_scenario, read_yaml_file
 
 __all__ = ["Experiment", "Strategy", "SweepParameter", "Design", "RunSpec", "load_experiment", "expand", "METRICS"]
@@ -76,7 +76,7 @@ class Design(Strict):
 
 
 class Experiment(Strict):
-    name: str
+    name: Name  # names the default output folder: one plain path component
     description: str = ""
     kind: Literal["compare", "sweep"] = "compare"
     firm: str = "focal"  # whose metrics are reported

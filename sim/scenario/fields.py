@@ -35,6 +35,7 @@ __all__ = [
     "NonNeg",
     "Pos",
     "Step",
+    "Name",
     "Money",
     "PosMoney",
     "SignedMoney",
@@ -85,6 +86,8 @@ MAX_STEPS = 100_000
 MAX_TENURE = 32_767
 MAX_SEGMENTS = 127
 Step = Annotated[int, Field(ge=0, le=MAX_STEPS)]
+# a name that becomes part of an output path: one plain path component (no "/", not hidden, not "..")
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")]
 Money = Annotated[float, Field(ge=0.0, le=MAX_MONEY, allow_inf_nan=False), MONEY]
 PosMoney = Annotated[float, Field(gt=0.0, le=MAX_MONEY, allow_inf_nan=False), MONEY]
 # the two parameters of a Gamma or Beta distribution: far enough from 0 and inf that numpy's draws stay finite

@@ -19,6 +19,7 @@ from sim.scenario.fields import (
     MAX_SEGMENTS,
     MAX_STEPS,
     Money,
+    Name,
     NonNeg,
     Pair,
     Prob,
@@ -197,7 +198,9 @@ class Network(Strict):
 class Scenario(Strict):
     """One market: its people, firms and their strategies, network, dynamics, stakeholders and events."""
 
-    name: str = param("unnamed", "text", "setting", "name of the scenario")
+    name: Name = param(
+        "unnamed", "text", "setting", "name of the scenario (letters, digits, _ . -: it names the default output folder)"
+    )
     description: str = param("", "text", "setting", "what the scenario shows")
     steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = param(
         104, "steps", "setting", "horizon; one step = one week; at most 200 years (steps / steps_per_year)"
