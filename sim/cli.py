@@ -207,6 +207,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     from sim.scenario.loading import locate_scenario
 
     env = dict(os.environ)
+    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"  # no telemetry from a classroom machine (issue 23)
     if args.scenario is not None:
         try:
             load_scenario(args.scenario)
@@ -233,6 +234,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         str(args.port),
         "--production",
         "--no-open",
+        "--no-check-version",  # solara would ask the package index for its latest version
     ]
     try:
         return subprocess.call(cmd, env=env)

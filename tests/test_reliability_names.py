@@ -36,3 +36,18 @@ def test_plain_names_still_work(tmp_path, monkeypatch) -> None:
     (tmp_path / "s.yaml").write_text("extends: baseline\nname: my-scenario_2.v1\n")
     assert main(["run", "s.yaml", "--steps", "1", "--set", "population.size=300", "--quiet"]) == 0
     assert (tmp_path / "results" / "my-scenario_2.v1-seed0" / "summary.json").exists()
+
+
+def test_the_dashboard_sends_no_telemetry_and_checks_no_version(monkeypatch) -> None:
+    import subprocess
+
+    seen = {}
+
+    def fake_call(cmd, env):
+        seen["cmd"], seen["env"] = cmd, env
+        return 0
+
+    monkeypatch.setattr(subprocess, "call", fake_call)
+    assert main(["dashboard", "--port", "8799"]) == 0
+    assert "--no-check-version" in seen["cmd"]
+    assert seen["env"]["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
