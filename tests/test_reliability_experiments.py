@@ -343,3 +343,34 @@ def test_a_local_cluster_opens_no_dashboard():
             with pytest.raises(urllib.error.HTTPError) as err:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=5)
             assert err.value.code == 404
+
+
+# ---------------------------------------------------------------- a full disk during sim compare
+def test_a_full_disk_during_compare_is_one_line_keeps_the_complete_runs_and_resumes(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import pandas as pd
+
+    from sim.experiments import store
+
+    path = _compare(tmp_path)
+    out = tmp_path / "out"
+    real = pd.DataFrame.to_parquet
+    written = []
+
+    def fills_up(self, target, *args, **kwargs):  # the third run file hits a full disk half-way
+        if len(written) == 2:
+            Path(target).write_bytes(b"PAR1 half a file")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(target)
+        return real(self, target, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", fills_up)
+    assert main(["compare", str(path), "--quiet", "--workers", "1", "--out", str(out)]) == 2
+    err = _one_line(capsys)
+    assert "No space left on device" in err and "run again to resume" in err
+    assert len(_runs(out)) == 2  # the complete runs; no half-written file, visible or hidden
+    assert not [p for p in (out / "runs").iterdir() if p.name.startswith(".")]
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", real)
+    assert main(["compare", str(path), "--quiet", "--workers", "1", "--out", str(out)]) == 0
+    assert len(_runs(out)) == 4 and store.read_runs(out)["replication"].nunique() == 2

@@ -106,7 +106,11 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
             stack.enter_context(lock)
         except (SchedulerUnavailable, store.FolderError) as err:
             return fail(str(err))
-        return _run(kind, args, exp, specs, design, meta, folder, client)
+        try:
+            return _run(kind, args, exp, specs, design, meta, folder, client)
+        except OSError as err:  # a full disk, a folder gone read-only: run files are atomic, so resuming is safe
+            reason = err.strerror or err.__class__.__name__
+            return fail(f"{folder}: cannot write the results ({reason}); the complete runs are kept, run again to resume")
 
 
 def _run(
