@@ -154,12 +154,17 @@ def prepare(out: Path | None, default: Path, identity: str, meta: dict[str, Any]
     holds this experiment. A folder another process is writing is refused (``FolderInUse``)."""
     candidates = [out] if out is not None else [default] + [default.with_name(f"{default.name}-{k}") for k in range(2, 1000)]
     for folder in candidates:
+        # an existing folder is locked before it is judged: another process may be half-way through
+        # initialising it (then this one is refused as "in use", not as holding other files)
+        held = FolderLock(folder) if out is not None and folder.is_dir() else None
         if _usable(folder, identity):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as err:
+                if held is not None:
+                    held.release()
                 raise FolderError(f"{folder}: cannot create the results folder ({err.strerror})") from None
-            lock = FolderLock(folder)
+            lock = held or FolderLock(folder)
             # checked again under the lock: another process may have taken the folder meanwhile
             if _identity(folder) == identity:
                 return folder, True, lock
@@ -169,6 +174,8 @@ def prepare(out: Path | None, default: Path, identity: str, meta: dict[str, Any]
                 write_text_atomically(folder / "experiment.json", json.dumps(meta, indent=2, default=str) + "\n")
                 return folder, False, lock
             lock.release()
+        elif held is not None:
+            held.release()
         if out is not None:
             found = _identity(folder)
             what = "a different experiment (the experiment file or --set changed)" if found else "other files"
