@@ -237,11 +237,11 @@ class RelationshipMarket(mesa.Model):
             firm.book(totals, wom, n, outside)
         self.prospects = totals.outside("ST_PROSPECT")
         self.lapsed_customers = totals.outside("ST_LAPSED")
-        # the influence market reacts to this step's outcomes (M12); rivals are watched (M6)
+        # the influence market reacts to this step's outcomes (M12)
         self.media.react(self.firms)
         self.consumer_group.react(self.firms)
-        for firm in self.firms:
-            firm.observe_rivals(self.firms)
+        for firm in self.firms:  # rivals react to what they saw (D1, M6: sim.market.rivals)
+            firm.observe_rivals(self.firms, now)
         if self.debug:
             self.check()
         self.datacollector.collect(self)
