@@ -12,7 +12,7 @@ import pytest
 
 from sim import RelationshipMarket
 from sim.experiments.execute import execute, run_one
-from sim.experiments.reactions import rank_changes, rank_pivot, reaction_tables
+from sim.experiments.reactions import profits, rank_changes, rank_pivot, reaction_tables
 from sim.experiments.spec import Experiment, expand, experiment_hash
 from sim.market.rivals import BestResponse, Match, Undercut
 from sim.scenario import Reaction, ScenarioError, scenario_from_dict
@@ -193,6 +193,18 @@ def test_the_report_names_the_strategies_whose_rank_changes():
         "loyal is 1st when rivals ignore, 2nd when rivals match.",
         "price is 2nd when rivals ignore, 1st when rivals match.",
     ]
+    # with the runs: the swap is beyond noise (the paired change is -1.5 in every replication) ...
+    said = rank_changes(rank_pivot(ranking, ["ignore", "match"], META["arms"]), ["ignore", "match"], profits(runs, META))
+    assert said[0] == (
+        "loyal is 1st when rivals ignore, 2nd when rivals match. Beyond noise when rivals match (vs price); "
+        "paired 95% intervals."
+    )
+    # ... and within noise when the order flips by less than the replications scatter
+    noisy = runs.copy()
+    noisy.loc[noisy["strategy"] == "loyal@match", "profit_total"] = [2.4, 1.0, 2.4]
+    _, ranking = reaction_tables(noisy, META)
+    said = rank_changes(rank_pivot(ranking, ["ignore", "match"], META["arms"]), ["ignore", "match"], profits(noisy, META))
+    assert said[0].endswith("Within noise: no swap's paired 95% interval excludes 0.")
 
 
 def test_the_report_says_so_when_no_rank_changes():

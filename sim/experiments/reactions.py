@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.experiments import stats
 from sim.experiments.spec import label_of
 
-__all__ = ["reaction_tables", "rank_pivot", "rank_changes", "report_lines", "ordinal"]
+__all__ = ["reaction_tables", "rank_pivot", "rank_changes", "profits", "clear_swap", "report_lines", "ordinal"]
 
 
 def ordinal(n: int) -> str:
@@ -58,20 +59,58 @@ def rank_pivot(ranking: pd.DataFrame, reactions: list[str], arms: list[str]) -> 
     return pd.DataFrame(rows)
 
 
-def rank_changes(pivot: pd.DataFrame, reactions: list[str]) -> list[str]:
-    """A sentence per strategy whose rank differs between reactions; one sentence saying so when none does."""
+def profits(runs: pd.DataFrame, meta: dict[str, Any]) -> dict[tuple[str, str], pd.Series]:
+    """Cumulative profit per replication of each (strategy, reaction)."""
+    out = {}
+    for r in meta["reaction_names"]:
+        for a in meta["arms"]:
+            g = runs[runs["strategy"] == label_of(a, r)]
+            out[(a, r)] = g.set_index("replication")["profit_total"]
+    return out
+
+
+def clear_swap(p: dict[tuple[str, str], pd.Series], s: str, t: str, r0: str, r: str) -> bool:
+    """True when ``s`` and ``t`` change order between reactions ``r0`` and ``r`` beyond noise: the change in
+    their paired profit difference (the same seed k under every reaction and strategy: common random
+    numbers) has a 95% t-interval excluding 0."""
+    d0, d = p[(s, r0)] - p[(t, r0)], p[(s, r)] - p[(t, r)]
+    change = (d - d0).dropna().to_numpy()
+    if change.size < 2 or np.sign(d0.mean()) == np.sign(d.mean()):
+        return False
+    _, lo, hi = stats.mean_ci(change)
+    return bool(lo > 0 or hi < 0)
+
+
+def _noise(row: Any, pivot: pd.DataFrame, reactions: list[str], p: dict) -> str:
+    """Which of a strategy's rank changes (against the first reaction) are beyond noise."""
+    s, r0 = row["strategy"], reactions[0]
+    clear = []
+    for r in reactions[1:]:
+        for _, other in pivot.iterrows():
+            t = other["strategy"]
+            if t != s and (t, r) in p and (s, r) in p and clear_swap(p, s, t, r0, r):
+                clear.append(f"when rivals {r} (vs {t})")
+    if clear:
+        return " Beyond noise " + ", ".join(clear) + "; paired 95% intervals."
+    return " Within noise: no swap's paired 95% interval excludes 0."
+
+
+def rank_changes(pivot: pd.DataFrame, reactions: list[str], p: dict[tuple[str, str], pd.Series] | None = None) -> list[str]:
+    """A sentence per strategy whose rank differs between reactions (with ``p``, the per-replication
+    profits, whether each swap against the first reaction is beyond noise); one sentence when none does."""
     out = []
     for _, row in pivot.iterrows():
         ranks = [(r, row[f"rank:{r}"]) for r in reactions if pd.notna(row[f"rank:{r}"])]
         if len({k for _, k in ranks}) > 1:
             parts = [f"{ordinal(int(k))} when rivals {r}" for r, k in ranks]
-            out.append(f"{row['strategy']} is " + ", ".join(parts) + ".")
+            noise = _noise(row, pivot, reactions, p) if p is not None else ""
+            out.append(f"{row['strategy']} is " + ", ".join(parts) + "." + noise)
     if not out and len(reactions) > 1:
         out.append("No strategy's rank changes with the rivals' reaction.")
     return out
 
 
-def report_lines(ranking: pd.DataFrame, meta: dict[str, Any], n_reps: str) -> list[str]:
+def report_lines(ranking: pd.DataFrame, meta: dict[str, Any], n_reps: str, runs: pd.DataFrame) -> list[str]:
     """The report.md section: the rank-change sentences, then profit and rank under each reaction."""
     reactions, arms = meta["reaction_names"], meta["arms"]
     pivot = rank_pivot(ranking, reactions, arms)
@@ -83,7 +122,7 @@ def report_lines(ranking: pd.DataFrame, meta: dict[str, Any], n_reps: str) -> li
         "cumulative profit of the reported firm (currency) within each reaction; the 95% intervals are in "
         "`ranking.csv`.",
         "",
-        *[f"- {s}" for s in rank_changes(pivot, reactions)],
+        *[f"- {s}" for s in rank_changes(pivot, reactions, profits(runs, meta))],
         "",
         "| strategy | " + " | ".join(f"profit when rivals {r} (rank)" for r in reactions) + " |",
         "|---|" + "---|" * len(reactions),

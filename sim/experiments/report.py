@@ -59,7 +59,7 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
         from sim.experiments.reactions import reaction_tables, report_lines
 
         table, ranking = reaction_tables(runs, meta)
-        reacting = report_lines(ranking, meta, reps) if len(ranking) else []
+        reacting = report_lines(ranking, meta, reps, runs) if len(ranking) else []
     else:
         table = stats.compare_table(runs, baseline, meta["metrics"], order)
         ranking, reacting = stats.rank(table), []
