@@ -54,7 +54,8 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
     order = [s for s in meta["strategies"] if s in set(df["strategy"])]
     runs = stats.per_run(df)
     n_reps = runs.groupby("strategy")["replication"].nunique()
-    reps = f"{int(n_reps.min())}–{int(n_reps.max())}"
+    lo, hi = int(n_reps.min()), int(n_reps.max())
+    reps = f"{lo}" if lo == hi else f"{lo}–{hi}"
     if meta.get("reaction_names"):  # every strategy under each reaction of the rivals (issue 16)
         from sim.experiments.reactions import reaction_tables, report_lines
 
