@@ -247,6 +247,9 @@ def test_an_experiment_runs_every_strategy_under_every_reaction_with_the_same_se
     assert experiment_hash(plain, plain_specs) != experiment_hash(exp, specs)
     with pytest.raises(ValueError, match="reactions: names must be unique"):
         _experiment(reactions=["match", "match"])
+    nobody = _experiment(reactions=[{"name": "x", "firms": ["nobody"], "reaction": {"policy": "match"}}])
+    with pytest.raises(ScenarioError, match="strategy base under reaction x: reactions: x: no firm named 'nobody'$"):
+        expand(nobody, tmp_path)
 
 
 def test_runs_under_reactions_are_the_same_serial_and_in_a_process_pool(tmp_path):

@@ -240,8 +240,9 @@ def _resolve(
         raise ScenarioError(f"{where}: firm {exp.firm!r} is not in {path.name}")
     if reaction is not None:  # the same scenario with the rivals reacting (sim.market.rivals)
         where = f"{where} under reaction {reaction.name}"
+        reacting = _reaction_overrides(exp, sc.firm_names, reaction, where)
         try:
-            sc = load_scenario(path, {**over, **_reaction_overrides(exp, sc.firm_names, reaction, where)})
+            sc = load_scenario(path, {**over, **reacting})
         except ScenarioError as err:
             raise ScenarioError(f"{where}: {err}") from None
     return sc.to_dict()
