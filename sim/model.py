@@ -34,6 +34,7 @@ from sim.market.employees import EmployeePool
 from sim.market.firm import Firm
 from sim.market.influencers import ConsumerGroup, FinancialInstitution, Government, Media
 from sim.market.inputs import MarketInputs
+from sim.market.rivals import policy_for
 from sim.market.shocks import EventSchedule
 from sim.market.supplier import Supplier
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
@@ -130,6 +131,7 @@ class RelationshipMarket(mesa.Model):
             firm.supplier = Supplier(self, firm.config.supplier, firm.name)
             firm.distributor = Distributor(self, firm.config.distributor, firm.name)
             firm.employees = EmployeePool(self, firm.config.employees, firm.name)
+            firm.reaction = policy_for(firm.config)  # how it reacts to rivals (D1, M6)
         st = cfg.stakeholders
         self.media = Media(self, st, cfg.dynamics.levers)
         self.consumer_group = ConsumerGroup(self, st)

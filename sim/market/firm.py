@@ -9,14 +9,13 @@ supplier input quality (M9), employee satisfaction (M8), distributor convenience
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import mesa
 import numpy as np
 
 from sim.customers import registry as L
 from sim.market.columns import BOOK_MEANS, BOOK_SUMS, BOOK_WOM, COST_COLUMNS, FIRM_COLUMNS, SPEND_COLUMNS
-from sim.market.rivals import policy_for
 from sim.scenario import FirmConfig, Offer
 from sim.scenario.markets import RELATIONSHIP_LEVELS, LeverEffects
 
@@ -28,6 +27,12 @@ if TYPE_CHECKING:
     from sim.market.supplier import Supplier
 
 __all__ = ["Firm"]
+
+
+class Reaction(Protocol):
+    """A reaction policy of ``sim.market.rivals`` (which imports this module, not the other way round)."""
+
+    def react(self, firm: Firm, firms: list[Firm], now: int) -> None: ...
 
 
 def _saturating(x: float, unit: float) -> float:
@@ -58,7 +63,7 @@ class Firm(mesa.Agent):
         self.price_cut_for = 0
         # how it reacts to rivals (D1, M6; sim.market.rivals) and the lever settings its reaction chose:
         # budgets ("acquisition", "retention") replace the scenario's; relationship levers only raise them
-        self.reaction = policy_for(config)
+        self.reaction: Reaction | None = None  # set by the model (sim.market.rivals.policy_for)
         self.adjust: dict[str, float] = {}
         self.fin_rebate = 0.0
         self.fin_per_customer = 0.0

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from sim.market.firm import Firm
     from sim.scenario import FirmConfig
 
-__all__ = ["policy_for", "lever_settings", "CopyFinancial", "Match", "Undercut", "BestResponse", "ShareWatch"]
+__all__ = ["Policy", "policy_for", "lever_settings", "CopyFinancial", "Match", "Undercut", "BestResponse", "ShareWatch"]
 
 
 def lever_settings(firm: Firm, lever: str) -> dict[str, float]:
@@ -215,7 +215,10 @@ def _extra_cost(firm: Firm, key: str, own: float, new: float) -> float:
     return new - own  # a spend per step
 
 
-def policy_for(config: FirmConfig) -> CopyFinancial | Match | Undercut | BestResponse | None:
+Policy = CopyFinancial | Match | Undercut | BestResponse
+
+
+def policy_for(config: FirmConfig) -> Policy | None:
     """The reaction policy of a firm, or None when it ignores its rivals."""
     r = config.reaction
     if config.levers.copy_financial.enabled:  # the older switch (it cannot be combined with a reaction)
