@@ -34,6 +34,7 @@ from sim.market.employees import EmployeePool
 from sim.market.firm import Firm
 from sim.market.influencers import ConsumerGroup, FinancialInstitution, Government, Media
 from sim.market.inputs import MarketInputs
+from sim.market.rivals import policy_for
 from sim.market.shocks import EventSchedule
 from sim.market.supplier import Supplier
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
@@ -130,6 +131,7 @@ class RelationshipMarket(mesa.Model):
             firm.supplier = Supplier(self, firm.config.supplier, firm.name)
             firm.distributor = Distributor(self, firm.config.distributor, firm.name)
             firm.employees = EmployeePool(self, firm.config.employees, firm.name)
+            firm.reaction = policy_for(firm.config)  # how it reacts to rivals (D1, M6)
         st = cfg.stakeholders
         self.media = Media(self, st, cfg.dynamics.levers)
         self.consumer_group = ConsumerGroup(self, st)
@@ -237,11 +239,11 @@ class RelationshipMarket(mesa.Model):
             firm.book(totals, wom, n, outside)
         self.prospects = totals.outside("ST_PROSPECT")
         self.lapsed_customers = totals.outside("ST_LAPSED")
-        # the influence market reacts to this step's outcomes (M12); rivals are watched (M6)
+        # the influence market reacts to this step's outcomes (M12)
         self.media.react(self.firms)
         self.consumer_group.react(self.firms)
-        for firm in self.firms:
-            firm.observe_rivals(self.firms)
+        for firm in self.firms:  # rivals react to what they saw (D1, M6: sim.market.rivals)
+            firm.observe_rivals(self.firms, now)
         if self.debug:
             self.check()
         self.datacollector.collect(self)

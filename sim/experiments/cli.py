@@ -18,6 +18,10 @@ def count_runs(exp: Any) -> tuple[int, str]:
     """How many runs an experiment means, and how that number arises — without expanding it."""
     if exp.kind == "compare":
         arms, what = 1 + len(exp.strategies), "strategies"
+        if exp.reactions:  # every strategy again under each reaction of the rivals
+            what = f"strategies x {len(exp.reactions)} rival reactions"
+            runs = arms * len(exp.reactions) * exp.replications
+            return runs, f"{arms:,} {what} x {exp.replications:,} replications = {runs:,} runs"
     else:
         from sim.experiments.design import size
 
@@ -172,7 +176,7 @@ def _run(
 
     if kind == "compare":
         out = report.compare_report(folder, meta, keys)
-        _print_ranking(out.get("ranking"))
+        _print_ranking(out.get("ranking"), out.get("rank_changes"))
     else:
         problem, X = design
         report.sweep_report(folder, meta, keys, exp, problem, X)
@@ -187,20 +191,31 @@ def _meta(exp: Any) -> dict[str, Any]:
     from sim.output.run import versions
 
     meta = exp.model_dump(mode="json")
-    meta["strategies"] = [exp.baseline.name, *[s.name for s in exp.strategies]] if exp.kind == "compare" else []
+    from sim.experiments.spec import label_of
+
+    arms = [exp.baseline.name, *[s.name for s in exp.strategies]] if exp.kind == "compare" else []
+    meta["arms"] = arms
+    meta["reaction_names"] = [r.name for r in exp.reactions]
+    # the runs' labels: strategy, or strategy@reaction when the rivals' reactions are compared
+    meta["strategies"] = [label_of(a, r) for r in (meta["reaction_names"] or [None]) for a in arms]
     meta["baseline"] = exp.baseline.name if exp.baseline else None
     meta["versions"] = versions()
     return meta
 
 
-def _print_ranking(ranking: Any) -> None:
-    if ranking is None:
+def _print_ranking(ranking: Any, changes: list[str] | None = None) -> None:
+    if ranking is None or not len(ranking):
         return
-    print(f"{'rank':>4}  {'strategy':<28}{'profit':>14}{'vs baseline':>14}{'95% CI':>28}")
+    reacting = "reaction" in ranking.columns  # ranks within each reaction of the rivals
+    print(f"{'rivals':<16}" * reacting + f"{'rank':>4}  {'strategy':<28}{'profit':>14}{'vs baseline':>14}{'95% CI':>28}")
     for _, r in ranking.iterrows():
+        if reacting:
+            print(f"{r['reaction']:<16}", end="")
         ci = f"[{r['diff_ci_low']:,.0f}, {r['diff_ci_high']:,.0f}]" if r["diff_ci_low"] == r["diff_ci_low"] else ""
         diff = f"{r['diff_vs_baseline']:,.0f}" if r["diff_vs_baseline"] == r["diff_vs_baseline"] else "baseline"
         print(f"{r['rank']:>4}  {r['strategy']:<28}{r['mean']:>14,.0f}{diff:>14}{ci:>28}")
+    for sentence in changes or []:
+        print(sentence)
 
 
 def cmd_results(args: argparse.Namespace, fail: Any) -> int:
@@ -222,7 +237,7 @@ def cmd_results(args: argparse.Namespace, fail: Any) -> int:
         from sim.experiments import report
 
         out = report.compare_report(folder, meta, keys)
-        _print_ranking(out.get("ranking"))
+        _print_ranking(out.get("ranking"), out.get("rank_changes"))
         print(f"report: {folder}/report.md")
     elif (folder / "sweep.csv").exists():
         print((folder / "sweep.csv").read_text()[:4000])

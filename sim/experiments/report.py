@@ -53,34 +53,44 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
         return {"runs": 0}
     order = [s for s in meta["strategies"] if s in set(df["strategy"])]
     runs = stats.per_run(df)
-    table = stats.compare_table(runs, baseline, meta["metrics"], order)
+    n_reps = runs.groupby("strategy")["replication"].nunique()
+    lo, hi = int(n_reps.min()), int(n_reps.max())
+    reps = f"{lo}" if lo == hi else f"{lo}–{hi}"
+    if meta.get("reaction_names"):  # every strategy under each reaction of the rivals (issue 16)
+        from sim.experiments.reactions import reaction_tables, report_lines
+
+        table, ranking = reaction_tables(runs, meta)
+        reacting = report_lines(ranking, meta, reps, runs) if len(ranking) else []
+    else:
+        table = stats.compare_table(runs, baseline, meta["metrics"], order)
+        ranking, reacting = stats.rank(table), []
     table.to_csv(folder / "comparison.csv", index=False)
-    ranking = stats.rank(table)
     ranking.to_csv(folder / "ranking.csv", index=False)
     figdir = folder / "figures"
     figdir.mkdir(exist_ok=True)
     _timeseries_figure(df, order, figdir / "timeseries.png")
-    _differences_figure(table, baseline, figdir / "differences.png")
+    _differences_figure(table[~table["strategy"].isin(_baselines(meta))], baseline, figdir / "differences.png")
     _survival_figure(df, order, figdir / "survival.png")
-    n_reps = runs.groupby("strategy")["replication"].nunique()
     lines = [
         f"# {meta['name']}: strategy comparison",
         "",
         meta.get("description", "").strip(),
         "",
         f"Firm reported: **{firm}**. Baseline: **{baseline}**. Replications per strategy: "
-        f"{int(n_reps.min())}–{int(n_reps.max())} (common random numbers: replication k of every strategy "
+        f"{reps} (common random numbers: replication k of every strategy "
         f"uses seed {meta['seed']} + k). Means with 95% t-intervals; *difference* = paired difference "
         "against the baseline with its 95% interval.",
         "",
+        *reacting,
         "## Ranking by cumulative profit",
         "",
         "| rank | strategy | profit | 95% CI | difference vs baseline | 95% CI | significant |",
         "|---|---|---|---|---|---|---|",
     ]
     for _, r in ranking.iterrows():
+        where = f" (rivals {r['reaction']})" if "reaction" in ranking.columns else ""
         lines.append(
-            f"| {r['rank']} | {r['strategy']} | {_fmt(r['mean'])} | {_fmt(r['ci_low'])} – {_fmt(r['ci_high'])}"
+            f"| {r['rank']} | {r['strategy']}{where} | {_fmt(r['mean'])} | {_fmt(r['ci_low'])} – {_fmt(r['ci_high'])}"
             f" | {_fmt(r['diff_vs_baseline'])} | {_fmt(r['diff_ci_low'])} – {_fmt(r['diff_ci_high'])} | "
             f"{'yes' if r['significant'] else 'no'} |"
         )
@@ -88,7 +98,7 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
     shown = [m for m in KEY_METRICS if m in meta["metrics"]]
     lines.append("| strategy | " + " | ".join(shown) + " |")
     lines.append("|---|" + "---|" * len(shown))
-    for s in order:
+    for s in (s for s in order if s in set(table["strategy"])):
         cells = []
         for m in shown:
             r = table[(table["strategy"] == s) & (table["metric"] == m)].iloc[0]
@@ -111,7 +121,15 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
         "",
     ]
     write_text_atomically(folder / "report.md", "\n".join(lines))
-    return {"runs": int(len(runs)), "ranking": ranking}
+    changes = [x[2:] for x in reacting if x.startswith("- ")]
+    return {"runs": int(len(runs)), "ranking": ranking, "rank_changes": changes}
+
+
+def _baselines(meta: dict[str, Any]) -> set[str]:
+    """The baseline's labels: one per reaction of the rivals, or the baseline alone."""
+    from sim.experiments.spec import label_of
+
+    return {label_of(meta["baseline"], r) for r in meta.get("reaction_names") or [None]}
 
 
 def _band(df: pd.DataFrame, col: str) -> pd.DataFrame:

@@ -22,7 +22,18 @@ from sim.scenario import ScenarioError, describe_error, load_scenario
 from sim.scenario.fields import Name, Strict
 from sim.scenario.loading import locate_scenario, read_yaml_file
 
-__all__ = ["Experiment", "Strategy", "SweepParameter", "Design", "RunSpec", "load_experiment", "expand", "METRICS"]
+__all__ = [
+    "Experiment",
+    "Strategy",
+    "RivalReaction",
+    "label_of",
+    "SweepParameter",
+    "Design",
+    "RunSpec",
+    "load_experiment",
+    "expand",
+    "METRICS",
+]
 
 # per-run metrics of the focal firm (computed in sim.experiments.metrics)
 METRICS = (
@@ -49,6 +60,25 @@ class Strategy(Strict):
     scenario: str  # library scenario name, or path relative to the experiment file
     set: dict[str, Any] = Field(default_factory=dict)  # dotted-key overrides, as --set
     description: str = ""
+
+
+class RivalReaction(Strict):
+    """One way the rivals react (``firms[].reaction``, sim.market.rivals), under which every strategy runs."""
+
+    name: Name  # names the policy in the report ("... when rivals match")
+    reaction: dict[str, Any] = Field(default_factory=dict)  # fields of firms[].reaction (policy, lag, ...)
+    firms: list[str] | None = None  # the firms that react; default: every firm but the reported one
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        # ``reactions: [ignore, match]``: a policy's name stands for that policy with its defaults
+        return {"name": data, "reaction": {"policy": data}} if isinstance(data, str) else data
+
+
+def label_of(strategy: str, reaction: str | None) -> str:
+    """The label of a strategy's runs under one reaction of the rivals (the runs' ``strategy`` column)."""
+    return strategy if reaction is None else f"{strategy}@{reaction}"
 
 
 class SweepParameter(Strict):
@@ -88,6 +118,8 @@ class Experiment(Strict):
     # compare
     baseline: Strategy | None = None
     strategies: list[Strategy] = Field(default_factory=list)
+    # compare: every strategy again under each way the rivals react (common random numbers throughout)
+    reactions: list[RivalReaction] = Field(default_factory=list)
     # sweep
     scenario: str | None = None
     parameters: list[SweepParameter] = Field(default_factory=list)
@@ -120,7 +152,14 @@ class Experiment(Strict):
             names = [self.baseline.name, *[s.name for s in self.strategies]]
             if len(set(names)) != len(names):
                 raise ValueError("strategy names must be unique (the baseline's too)")
+            if any("@" in n for n in names) and self.reactions:
+                raise ValueError("strategy names cannot hold '@' when reactions are listed")
+            rnames = [r.name for r in self.reactions]
+            if len(set(rnames)) != len(rnames):
+                raise ValueError("reactions: names must be unique")
         else:
+            if self.reactions:
+                raise ValueError("reactions: only a compare experiment runs strategies under rivals' reactions")
             if self.scenario is None or not self.parameters:
                 raise ValueError("a sweep needs a scenario and parameters")
             if self.design.method == "grid" and any(p.values is None for p in self.parameters):
@@ -176,7 +215,18 @@ def load_experiment(
     return exp, path.parent
 
 
-def _resolve(exp: Experiment, base: Path, scenario: str, extra: dict[str, Any], where: str) -> dict[str, Any]:
+def _reaction_overrides(exp: Experiment, firms: list[str], r: RivalReaction, where: str) -> dict[str, Any]:
+    """``firms.<name>.reaction`` for every firm that reacts under ``r`` (default: all but the reported one)."""
+    who = r.firms if r.firms is not None else [f for f in firms if f != exp.firm]
+    bad = [f for f in who if f not in firms]
+    if bad:
+        raise ScenarioError(f"{where}: reactions: {r.name}: no firm named {bad[0]!r}")
+    return {f"firms.{f}.reaction": dict(r.reaction) for f in who}
+
+
+def _resolve(
+    exp: Experiment, base: Path, scenario: str, extra: dict[str, Any], where: str, reaction: RivalReaction | None = None
+) -> dict[str, Any]:
     over = {**exp.set, **extra}
     if exp.steps is not None:
         over["steps"] = exp.steps
@@ -188,6 +238,13 @@ def _resolve(exp: Experiment, base: Path, scenario: str, extra: dict[str, Any], 
         raise ScenarioError(f"{where}: {err}") from None
     if exp.firm not in sc.firm_names:
         raise ScenarioError(f"{where}: firm {exp.firm!r} is not in {path.name}")
+    if reaction is not None:  # the same scenario with the rivals reacting (sim.market.rivals)
+        where = f"{where} under reaction {reaction.name}"
+        reacting = _reaction_overrides(exp, sc.firm_names, reaction, where)
+        try:
+            sc = load_scenario(path, {**over, **reacting})
+        except ScenarioError as err:
+            raise ScenarioError(f"{where}: {err}") from None
     return sc.to_dict()
 
 
@@ -201,12 +258,18 @@ def expand(exp: Experiment, base: Path, source: str = "experiment") -> tuple[lis
     specs: list[RunSpec] = []
     if exp.kind == "compare":
         arms = [exp.baseline, *exp.strategies]
-        resolved = [(s, _resolve(exp, base, s.scenario, s.set, f"{source}: strategy {s.name}")) for s in arms]
+        resolved = [
+            (s, r, _resolve(exp, base, s.scenario, s.set, f"{source}: strategy {s.name}", r))
+            for r in (exp.reactions or [None])
+            for s in arms
+        ]
         for k in range(exp.replications):  # replication-major: partial results cover every strategy
-            for s, sc in resolved:
-                seed = exp.seed + k
-                over = json.dumps({"scenario": s.scenario, **exp.set, **s.set}, sort_keys=True, default=str)
-                specs.append(RunSpec(_key(exp.name, s.name, sc, seed), s.name, k, seed, sc, {}, exp.firm, overrides=over))
+            for s, r, sc in resolved:
+                seed = exp.seed + k  # the same seeds under every reaction too (common random numbers)
+                label = label_of(s.name, None if r is None else r.name)
+                extra = {} if r is None else {"reaction": r.model_dump(mode="json")}
+                over = json.dumps({"scenario": s.scenario, **exp.set, **s.set, **extra}, sort_keys=True, default=str)
+                specs.append(RunSpec(_key(exp.name, label, sc, seed), label, k, seed, sc, {}, exp.firm, overrides=over))
         return specs, None
     from sim.experiments.design import sample
 
@@ -228,4 +291,5 @@ def experiment_hash(exp: Experiment, specs: list[RunSpec]) -> str:
     """Identity of an experiment's content (not comments, and not the number of replications: more
     replications extend the same results folder, since every run is stored under its own content hash)."""
     first = sorted({s.key for s in specs if s.replication == 0})
-    return _key(exp.model_dump(mode="json", exclude={"description", "replications"}), first)
+    skip = {"description", "replications"} | (set() if exp.reactions else {"reactions"})  # older folders stay valid
+    return _key(exp.model_dump(mode="json", exclude=skip), first)

@@ -9,8 +9,7 @@ supplier input quality (M9), employee satisfaction (M8), distributor convenience
 
 from __future__ import annotations
 
-from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import mesa
 import numpy as np
@@ -28,6 +27,12 @@ if TYPE_CHECKING:
     from sim.market.supplier import Supplier
 
 __all__ = ["Firm"]
+
+
+class Reaction(Protocol):
+    """A reaction policy of ``sim.market.rivals`` (which imports this module, not the other way round)."""
+
+    def react(self, firm: Firm, firms: list[Firm], now: int) -> None: ...
 
 
 def _saturating(x: float, unit: float) -> float:
@@ -56,8 +61,10 @@ class Firm(mesa.Agent):
         self.cash = model.config.stakeholders.initial_cash
         self.price_cut = 0.0
         self.price_cut_for = 0
-        self.copied = (0.0, 0.0)  # (rebate, financial spend per customer) copied from rivals (M6)
-        self._seen: deque[tuple[float, float]] = deque(maxlen=config.levers.copy_financial.lag)
+        # how it reacts to rivals (D1, M6; sim.market.rivals) and the lever settings its reaction chose:
+        # budgets ("acquisition", "retention") replace the scenario's; relationship levers only raise them
+        self.reaction: Reaction | None = None  # set by the model (sim.market.rivals.policy_for)
+        self.adjust: dict[str, float] = {}
         self.fin_rebate = 0.0
         self.fin_per_customer = 0.0
         self.level = 0  # relationship level (D4), set by plan()
@@ -74,29 +81,32 @@ class Firm(mesa.Agent):
         cfg, lv = self.config, self.config.levers
         n = max(self.customers, 1.0)
         self.customers_at_start = self.customers
-        self.acquisition_spend = cfg.budget.acquisition
-        self.retention_spend = cfg.budget.retention
+        adj, up = self.adjust, self._raised
+        self.acquisition_spend = adj.get("acquisition", cfg.budget.acquisition)
+        self.retention_spend = adj.get("retention", cfg.budget.retention)
         # level-1 financial bond (D3), possibly copied from rivals (M6)
         fin_on = lv.financial.active(now)
-        rebate = lv.financial.rebate if fin_on else 0.0
-        fin_pc = lv.financial.spend / n if fin_on else 0.0
-        if lv.copy_financial.enabled:
-            rebate, fin_pc = max(rebate, self.copied[0]), max(fin_pc, self.copied[1])
+        rebate = up("rebate", lv.financial.rebate if fin_on else 0.0)
+        fin_pc = up("financial_per_customer", lv.financial.spend / n if fin_on else 0.0)
+        spend_fin = fin_pc * n
+        if adj.get("financial", 0.0) > spend_fin:  # a matched programme: the rival's spend per step (M6)
+            spend_fin = adj["financial"]
+            fin_pc = spend_fin / n
         self.fin_rebate, self.fin_per_customer = rebate, fin_pc
         self.rebate = rebate
-        self.spend_financial = fin_pc * n
-        self.spend_social = lv.social.spend if lv.social.active(now) else 0.0
-        self.spend_structural = lv.structural.spend if lv.structural.active(now) else 0.0
-        self.level = RELATIONSHIP_LEVELS.index(lv.relationship_level)
+        self.spend_financial = spend_fin
+        self.spend_social = up("social", lv.social.spend if lv.social.active(now) else 0.0)
+        self.spend_structural = up("structural", lv.structural.spend if lv.structural.active(now) else 0.0)
+        self.level = int(up("relationship_level", RELATIONSHIP_LEVELS.index(lv.relationship_level)))
         self.spend_relationship_level = effects.level_cost[self.level] * self.customers_at_start
-        self.spend_one_to_one = lv.one_to_one.spend if lv.one_to_one.active(now) else 0.0
+        self.spend_one_to_one = up("one_to_one", lv.one_to_one.spend if lv.one_to_one.active(now) else 0.0)
         self.spend_database = lv.database.spend if lv.database.active(now) else 0.0
         self.spend_tiering = lv.tiered_service.cost
         self.spend_internal = self.employees.spend
         self.spend_supplier = self.supplier.spend
         self.spend_distributor = self.distributor.spend
         self.spend_pr = lv.public_relations.spend if lv.public_relations.active(now) else 0.0
-        self.spend_poaching = lv.poaching.spend if lv.poaching.active(now) else 0.0
+        self.spend_poaching = up("poaching", lv.poaching.spend if lv.poaching.active(now) else 0.0)
         self.spend_alliance = sum(a.spend_per_member() for a in self.alliances)
         self.relationship_spend = 0.0
         for col in SPEND_COLUMNS:  # fixed order: the money identity is checked exactly
@@ -166,15 +176,16 @@ class Firm(mesa.Agent):
         row[L.FP_RISK] = e.database_risk_care * _saturating(self.spend_database, e.database_unit)
         self.lockin = lockin
 
-    def observe_rivals(self, firms: list[Firm]) -> None:
-        """Remember the largest rival level-1 incentive; copy what was seen ``lag`` steps ago (M6)."""
-        if not self.config.levers.copy_financial.enabled:
-            return
-        rivals = [f for f in firms if f is not self]
-        seen = (max((f.fin_rebate for f in rivals), default=0.0), max((f.fin_per_customer for f in rivals), default=0.0))
-        if len(self._seen) == self._seen.maxlen:
-            self.copied = self._seen[0]
-        self._seen.append(seen)
+    def _raised(self, lever: str, own: float) -> float:
+        """A relationship lever's setting: the scenario's, raised (never lowered) by the firm's reaction."""
+        adj = self.adjust
+        return max(own, adj[lever]) if lever in adj else own
+
+    def observe_rivals(self, firms: list[Firm], now: int) -> None:
+        """React to the rivals after this step's accounts (D1, M6): the policy of ``config.reaction``
+        (or the older ``levers.copy_financial``) sets ``adjust`` or starts a price cut for the next steps."""
+        if self.reaction is not None:
+            self.reaction.react(self, firms, now)
 
     # ------------------------------------------------------------------ accounts
     def book(self, totals: Totals, wom: Totals, population_size: int, non_customer_share: float = 0.0) -> None:

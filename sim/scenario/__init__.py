@@ -11,6 +11,7 @@ from sim.scenario.loading import (
     parse_set_options,
     scenario_from_dict,
 )
+from sim.scenario.reactions import MATCHABLE_LEVERS, REACTION_POLICIES, Reaction
 from sim.scenario.schema import FirmConfig, Network, Offer, Scenario, ScenarioError, Segment
 
 __all__ = [
@@ -19,6 +20,9 @@ __all__ = [
     "FirmConfig",
     "Offer",
     "Segment",
+    "Reaction",
+    "REACTION_POLICIES",
+    "MATCHABLE_LEVERS",
     "Network",
     "load_scenario",
     "scenario_from_dict",

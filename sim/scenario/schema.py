@@ -38,6 +38,7 @@ from sim.scenario.markets import (
     Stakeholders,
     SupplierConfig,
 )
+from sim.scenario.reactions import Reaction
 
 __all__ = ["Scenario", "ScenarioError", "FirmConfig", "Offer", "Segment", "Network", "Population", "Dynamics"]
 
@@ -171,6 +172,14 @@ class FirmConfig(Strict):
     supplier: SupplierConfig = section(SupplierConfig(), "D5, M9", "the firm's main supplier")
     distributor: DistributorConfig = section(DistributorConfig(), "M10", "the firm's distributor")
     employees: EmployeeConfig = section(EmployeeConfig(), "M8", "the firm's employees (internal market)")
+    reaction: Reaction = section(Reaction(), "D1, M6, M11", "how the firm reacts to its rivals' strategies")
+
+    @model_validator(mode="after")
+    def _one_reaction(self) -> FirmConfig:
+        # levers.copy_financial is the older form of a financial-lever match (kept; see sim.market.rivals)
+        if self.levers.copy_financial.enabled and self.reaction.policy != "ignore":
+            raise ValueError("levers.copy_financial and reaction: use one (reaction.policy match copies levers too)")
+        return self
 
 
 # ---------------------------------------------------------------- contact network (M5)
