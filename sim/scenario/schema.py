@@ -174,21 +174,21 @@ class FirmConfig(Strict):
         0.2, "share of population", "setting", "share of the population that are its customers at step 0"
     )
     offer: Offer = section(Offer(), "D6, D7", "the offer: value components, price and non-price costs")
-    cost_per_unit: Annotated[float, Field(ge=0.0, le=MAX_AMOUNT, allow_inf_nan=False)] | None = param(
-        None,
+    cost_per_unit: Annotated[float, Field(ge=0.0, le=MAX_AMOUNT, allow_inf_nan=False)] = param(
+        DEFAULT_UNIT_COST_SHARE,
         "currency per unit",
         _A,
-        "cost of goods per unit sold (a unit sells for offer.price currency: one unit of basket at price index 1); "
-        "fixed whatever the price, so rebates and price cuts lower the margin per unit; none: unit_cost x offer.price",
+        "cost of goods per unit sold (a unit sells for the price paid: one unit of basket at price index 1); "
+        "fixed whatever the price, so rebates and price cuts lower the margin per unit; when not given: "
+        "0.6 x offer.price (or unit_cost x offer.price)",
         (0.4, 0.8),
     )
     unit_cost: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] | None = param(
         None,
         "share of revenue at the base price",
-        _A,
-        "the cost of goods stated the older way, as a share of revenue at the base price: cost_per_unit = unit_cost x "
-        "offer.price (give one of the two; none of them: 0.6)",
-        (0.4, 0.8),
+        "setting: the older way to give cost_per_unit",
+        "cost of goods as a share of revenue at the base price: cost_per_unit = unit_cost x offer.price "
+        "(give one of the two)",
     )
     cost_to_serve: NonNeg = param(0.5, "currency per customer-step", _A, "cost of serving one customer per step", (0.1, 2.0))
     budget: Budget = section(Budget(), "L", "acquisition and retention budgets")
@@ -204,12 +204,14 @@ class FirmConfig(Strict):
     @model_validator(mode="after")
     def _cost_of_goods(self) -> FirmConfig:
         """One cost of goods per unit sold: ``cost_per_unit``, or the older ``unit_cost`` (a share of revenue at the
-        base price) converted to it, so a file written before unit costs keeps its meaning at the base price."""
-        if self.cost_per_unit is not None and self.unit_cost is not None:
+        base price) converted to it, so a file written before unit costs keeps its meaning at the base price;
+        neither: the former default share, 0.6, of the base price."""
+        given = "cost_per_unit" in self.model_fields_set
+        if given and self.unit_cost is not None:
             raise ValueError(
                 "give cost_per_unit (currency per unit) or unit_cost (share of revenue at the base price), not both"
             )
-        if self.cost_per_unit is None:
+        if not given:
             share = DEFAULT_UNIT_COST_SHARE if self.unit_cost is None else self.unit_cost
             self.cost_per_unit = share * self.offer.price
             self.unit_cost = None
