@@ -208,7 +208,7 @@ class RelationshipMarket(mesa.Model):
             for k, column in enumerate(_STAGE_COLUMNS):  # the registry's stage totals, in STAGES order
                 if column is not None:
                     setattr(firm, column, float(stages[k]))
-            firm.unit_cost_effective = firm.config.unit_cost
+            firm.unit_cost_effective = firm.config.cost_per_unit
             firm._record_markets()  # the other markets' state at step 0
         self.prospects = float(counts[0])
         self.lapsed_customers = 0.0

@@ -131,6 +131,8 @@ def _at(end: int) -> dict[str, Any]:
         assert value is not None and math.isfinite(value), (path, value)
         if path == "events.0.rate":  # an event has a step or a rate
             continue
+        if path == "events.0.severity" and end == 1:  # a price war's cut is below 1 (a price of 0 sells no units)
+            value = float(np.nextafter(1.0, 0.0))
         out[path] = _bad_value(field, value)
     out["population.segments.all.share"] = 1.0
     for firm in ("focal", "rival_1", "rival_2"):

@@ -179,8 +179,9 @@ def churn_kind(u, h_dis, h_comp, h_staff):
 
 @_inline
 def churn_damping(p, fp, uf, bf, bt):
-    """M7 switching costs from structural bonds, D3 level-1 damping by financial bonds, M16 lock-in: the factor
-    on the dissatisfaction and competition hazards (a lock-in of 1 zeroes them)."""
+    """M7 switching costs from structural bonds, D3 level-1 damping by financial bonds, M16 the cost of leaving a
+    licensed monopoly (``stakeholders.monopoly_lockin``, below 1: it damps, not zeroes): the factor on the
+    dissatisfaction and competition hazards. (A monopolist's customers have no rival to switch to: ``competition``.)"""
     return (1.0 - p[L.P_SWITCH_COST] * bt) * (1.0 - p[L.P_FIN_DAMP] * bf) * (1.0 - fp[uf, L.FP_LOCKIN])
 
 
@@ -199,7 +200,8 @@ def referral_pull(p, npos, posf, f):
 @_inline
 def competition(p, sf, us, uf, pull):
     """D12 competition term: the best rival's value gap, a praised rival's pull (``referral_pull``), rivals'
-    pull (alliances, channels) and poaching offers aimed at the firm's customers; 0 without a rival."""
+    pull (alliances, channels) and poaching offers aimed at the firm's customers; 0 without a rival (as for a
+    licensed monopolist's customers, M16)."""
     base = p[L.P_CH_COMP] * sf[us, uf, L.SF_GAP] + pull + sf[us, uf, L.SF_PULL] + sf[us, uf, L.SF_POACH]
     return base if np.int64(sf[us, uf, L.SF_BEST]) >= 0 else 0.0
 

@@ -142,8 +142,8 @@ def churn_kind(u: A, h_dis: A, h_comp: A, h_staff: A) -> A:
 
 
 def churn_damping(p: A, fp: A, uf: A, bf: A, bt: A) -> A:
-    """M7 switching costs (structural bonds), D3 damping by financial bonds, M16 lock-in: the factor on the
-    dissatisfaction and competition hazards (a lock-in of 1 zeroes them)."""
+    """M7 switching costs (structural bonds), D3 damping by financial bonds, M16 the cost of leaving a licensed
+    monopoly (damps, not zeroes): the factor on the dissatisfaction and competition hazards."""
     return (1.0 - p[L.P_SWITCH_COST] * bt) * (1.0 - p[L.P_FIN_DAMP] * bf) * (1.0 - fp[uf, L.FP_LOCKIN])
 
 
@@ -159,7 +159,8 @@ def referral_pull(p: A, npos: A, posf: A, f: A) -> A:
 
 def competition(p: A, sf: A, us: A, uf: A, pull: A) -> A:
     """D12 competition term: the best rival's value gap, a praised rival's pull, rivals' pull (alliances,
-    channels) and poaching offers aimed at the firm's customers; 0 without a rival."""
+    channels) and poaching offers aimed at the firm's customers; 0 without a rival (as for a
+    licensed monopolist's customers, M16)."""
     base = p[L.P_CH_COMP] * sf[us, uf, L.SF_GAP] + pull + sf[us, uf, L.SF_PULL] + sf[us, uf, L.SF_POACH]
     return np.where(sf[us, uf, L.SF_BEST].astype(np.int64) >= 0, base, 0.0)
 

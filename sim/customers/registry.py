@@ -144,7 +144,7 @@ PARAMS: tuple[tuple[str, Source], ...] = (
 FIRM_INPUTS = (  # fp[f, :], filled by Firm.kernel_row
     "CARE",  # care per customer: retention spend, relationship level, one-to-one (M14, D4, D11)
     "RECOVERY",  # probability a complaint is recovered (D10, M5)
-    "MARGIN",  # 1 - effective unit cost
+    "MARGIN",  # margin rate at this step's price: 1 - unit cost / price (negative below cost)
     "PRICE",  # price as customers pay it
     "SERVE",  # cost to serve per purchase
     "INV_FIN",  # bond investment rates (D3)

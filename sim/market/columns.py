@@ -71,7 +71,8 @@ MARKET_SPEND = {
 MARKET_STATE = (
     "price",
     "rebate",
-    "unit_cost_effective",
+    "unit_cost_effective",  # cost of goods per unit sold, currency per unit
+    "gross_margin_per_unit",  # price - unit cost, currency per unit
     "product_quality",
     "service_quality",
     "personnel_quality",
@@ -112,6 +113,7 @@ FIRM_COLUMNS = (
     _fed("TRUST"),
     _fed("LOYALTY"),
     _fed("REVENUE"),
+    "units_sold",  # revenue / price: units of basket sold (currency at price index 1)
     "cost",
     "profit",
     _fed("CLV"),

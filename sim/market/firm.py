@@ -134,10 +134,12 @@ class Firm(mesa.Agent):
             energy=clip(o.energy * dis.convenience_factor()),
             psychic=o.psychic,
         )
-        unit = cfg.unit_cost * sup.unit_cost_factor(sup.config.rung)
+        # cost of goods per unit sold (currency per unit), whatever the price: a supplier squeeze or partnership
+        # (M9) and a purchasing alliance (M11) move it; rebates and price cuts do not
+        unit = cfg.cost_per_unit * sup.unit_cost_factor(sup.config.rung)
         for a in self.alliances:
             unit *= a.unit_cost_factor()
-        self.unit_cost_effective = float(min(0.99, max(0.0, unit)))
+        self.unit_cost_effective = float(max(0.0, unit))
 
     def contact_cost_factor(self) -> float:
         out = 1.0
@@ -159,7 +161,8 @@ class Firm(mesa.Agent):
             + e.one_to_one_value * _saturating(self.spend_one_to_one / n, e.one_to_one_unit)
         )
         row[L.FP_RECOVERY] = min(1.0, cfg.recovery_rate + e.level_recovery[lvl])
-        row[L.FP_MARGIN] = 1.0 - self.unit_cost_effective
+        # margin rate at this step's price, (price - unit cost) / price: negative when a price war sells below cost
+        row[L.FP_MARGIN] = 1.0 - self.unit_cost_effective / self.current.price
         row[L.FP_PRICE] = self.current.price
         row[L.FP_SERVE] = cfg.cost_to_serve
         row[L.FP_INV_FIN] = e.financial_rate * _saturating(self.fin_per_customer, e.financial_unit)
@@ -192,7 +195,8 @@ class Firm(mesa.Agent):
         """Record this step's totals (by the registry's names: ``registry.TOTALS``) and close the accounts.
 
         profit = revenue - (cogs + cost to serve + acquisition + retention + recovery + relationship
-        spend + financing), exactly.
+        spend + financing), exactly. Every buyer of the firm pays this step's price per unit of basket, so
+        the units sold are the revenue / price, and the cost of goods is units sold x unit cost.
         """
         cfg = self.config
         t = totals.array[self.index].tolist()
@@ -211,7 +215,8 @@ class Firm(mesa.Agent):
         # F4's potential deals: praised people who buy from nobody yet (random contacts pro rata)
         self.positive_deals = w[L.T_POS_DEALS] + w[L.T_POS_RANDOM] * non_customer_share
         # money
-        self.cogs = self.revenue * self.unit_cost_effective
+        self.units_sold = self.revenue / self.current.price
+        self.cogs = self.units_sold * self.unit_cost_effective
         self.serve_cost = t[L.T_SERVED] * cfg.cost_to_serve
         self.recovery_cost = self.recoveries * cfg.recovery_cost
         cost = 0.0
@@ -225,6 +230,7 @@ class Firm(mesa.Agent):
     def _record_markets(self) -> None:
         c = self.current
         self.price, self.product_quality, self.service_quality = c.price, c.product, c.service
+        self.gross_margin_per_unit = c.price - self.unit_cost_effective  # before the cost to serve
         self.personnel_quality = c.personnel
         self.supplier_rung = self.supplier.rung
         self.input_quality = self.supplier.input_quality

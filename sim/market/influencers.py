@@ -8,8 +8,11 @@ institutions and government, one Mesa agent each, acting on all firms.
   customers' complaints further (more well-mixed negative word of mouth).
 - ``FinancialInstitution`` charges interest on a firm's negative cash balance, cheaper for a firm
   with a good image (banks read reputation).
-- ``Government`` grants monopolies (M16: customers cannot switch, whatever their satisfaction) and
-  changes regulations, which breaks structural bonds (M7).
+- ``Government`` grants monopolies (M16, D9) and changes regulations, which breaks structural bonds (M7).
+  Under a licence no rival may serve the monopolist's customers (they see no rival to switch to:
+  ``MarketInputs.build``), and leaving the category altogether is costly: the lock-in damps, without
+  zeroing, their dissatisfaction hazard (``stakeholders.monopoly_lockin``). Their loyalty is then the
+  "false" monopoly loyalty of D9: kept whatever their satisfaction.
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ class Government(mesa.Agent):
     def __init__(self, model: mesa.Model, config: Stakeholders) -> None:
         super().__init__(model)
         self.licensed = set(config.monopoly)
+        self.switching_cost = config.monopoly_lockin
         self.temporary: dict[str, int] = {}  # firm -> steps left of an event-granted monopoly
 
     def grant(self, firm_name: str, duration: int) -> None:
@@ -96,7 +100,8 @@ class Government(mesa.Agent):
         self.temporary = {k: v - 1 for k, v in self.temporary.items() if v > 1}
 
     def lockin(self, firm_name: str) -> float:
-        return 1.0 if firm_name in self.licensed or firm_name in self.temporary else 0.0
+        """The share by which a licensed monopoly damps its customers' hazard of leaving (M16); 0 without one."""
+        return self.switching_cost if firm_name in self.licensed or firm_name in self.temporary else 0.0
 
     def regulation_change(self, bond_str: np.ndarray, severity: float) -> None:
         """A legal or technical change makes structural bonds obsolete (M7)."""

@@ -109,6 +109,9 @@ class MarketInputs:
         sf[:, :, L.SF_ATTRACT] = attract
         sf[:, :, L.SF_GAP] = gap
         sf[:, :, L.SF_BEST] = best
+        locked = lockin > 0.0  # M16: no rival may serve a licensed monopolist's customers (no switching)
+        sf[:, locked, L.SF_GAP] = 0.0
+        sf[:, locked, L.SF_BEST] = -1.0
         sf[:, :, L.SF_PULL] = d.wom.referral_pull * (pos_rate.sum() - pos_rate)
         # poaching: a firm's acquisition offers aimed at its rivals' customers (M6)
         for g in firms:

@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim import library
-from sim.scenario.schema import Scenario, ScenarioError
+from sim.scenario.schema import ALTERNATIVE_KEYS, Scenario, ScenarioError
 
 __all__ = [
     "load_scenario",
@@ -93,6 +93,7 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], source: str
             elif isinstance(node, dict):
                 if last:
                     node[key] = value
+                    node.pop(ALTERNATIVE_KEYS.get(key, ""), None)  # the same quantity said the other way
                 else:
                     node = node.setdefault(key, {})
             else:
@@ -125,11 +126,14 @@ def scenario_from_dict(data: Any, source: str = "<dict>", overrides: dict[str, A
 
 def merge(base: Any, over: Any) -> Any:
     """Deep-merge ``over`` onto ``base``: mappings key by key, lists of named items (firms, segments,
-    alliances) item by item by name, anything else replaced."""
+    alliances) item by item by name, anything else replaced. A key of ``schema.ALTERNATIVE_KEYS`` in
+    ``over`` replaces its alternative in ``base``."""
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for k, v in over.items():
             out[k] = merge(base[k], v) if k in base else v
+            if (alt := ALTERNATIVE_KEYS.get(k)) is not None and alt not in over:
+                out.pop(alt, None)  # the same quantity said the other way (unit_cost, cost_per_unit)
         return out
     named = lambda xs: isinstance(xs, list) and all(isinstance(x, dict) and "name" in x for x in xs)  # noqa: E731
     if named(base) and named(over) and over:

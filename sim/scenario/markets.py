@@ -190,7 +190,18 @@ class Stakeholders(Strict):
     )
     initial_cash: SignedMoney = param(0.0, "currency", "setting", "each firm's cash at step 0 (negative cash pays interest)")
     monopoly: list[str] = param(
-        unit="firm names", source="M16; setting", description="firms whose customers cannot switch", default_factory=list
+        unit="firm names",
+        source="M16; setting",
+        description="licensed monopolies: no rival may serve their customers (they cannot switch)",
+        default_factory=list,
+    )
+    monopoly_lockin: Prob = param(
+        0.8,
+        "share of hazard",
+        "M16, D9; assumption (no published magnitude used)",
+        "cost of leaving a licensed monopoly's category: the dissatisfaction hazard of its customers x (1 - this); "
+        "1 = nobody ever leaves",
+        (0.5, 0.95),
     )
 
 
@@ -243,4 +254,6 @@ class EventConfig(Strict):
     def _when(self) -> EventConfig:
         if (self.step is None) == (self.rate is None):
             raise ValueError("give exactly one of step (scheduled) or rate (random)")
+        if self.kind == "price_war" and self.severity >= 1.0:  # a price of 0 sells no measurable units
+            raise ValueError("price_war: severity (the price cut) must be below 1")
         return self

@@ -40,12 +40,28 @@ from sim.scenario.markets import (
 )
 from sim.scenario.reactions import Reaction
 
-__all__ = ["Scenario", "ScenarioError", "FirmConfig", "Offer", "Segment", "Network", "Population", "Dynamics"]
+__all__ = [
+    "ALTERNATIVE_KEYS",
+    "Scenario",
+    "ScenarioError",
+    "FirmConfig",
+    "Offer",
+    "Segment",
+    "Network",
+    "Population",
+    "Dynamics",
+]
 
 _A = "assumption"
 
 
-MAX_YEARS = 200  # the longest horizon, in years (steps / steps_per_year)
+MAX_YEARS = 200
+DEFAULT_UNIT_COST_SHARE = 0.6  # cost of goods per unit / base price when a firm gives neither cost field (assumption)
+# keys that say the same thing in two ways: a file (or --set) that gives one replaces the other it extends
+ALTERNATIVE_KEYS = {
+    "cost_per_unit": "unit_cost",
+    "unit_cost": "cost_per_unit",
+}  # the longest horizon, in years (steps / steps_per_year)
 
 
 class ScenarioError(ValueError):
@@ -159,8 +175,21 @@ class FirmConfig(Strict):
         0.2, "share of population", "setting", "share of the population that are its customers at step 0"
     )
     offer: Offer = section(Offer(), "D6, D7", "the offer: value components, price and non-price costs")
-    unit_cost: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = param(
-        0.6, "share of revenue", _A, "cost of goods as a share of revenue", (0.4, 0.8)
+    cost_per_unit: Annotated[float, Field(ge=0.0, le=MAX_AMOUNT, allow_inf_nan=False)] = param(
+        DEFAULT_UNIT_COST_SHARE,
+        "currency per unit",
+        _A,
+        "cost of goods per unit sold (a unit sells for the price paid: one unit of basket at price index 1); "
+        "fixed whatever the price, so rebates and price cuts lower the margin per unit; when not given: "
+        "0.6 x offer.price (or unit_cost x offer.price)",
+        (0.4, 0.8),
+    )
+    unit_cost: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] | None = param(
+        None,
+        "share of revenue at the base price",
+        "setting: the older way to give cost_per_unit",
+        "cost of goods as a share of revenue at the base price: cost_per_unit = unit_cost x offer.price "
+        "(give one of the two)",
     )
     cost_to_serve: NonNeg = param(0.5, "currency per customer-step", _A, "cost of serving one customer per step", (0.1, 2.0))
     budget: Budget = section(Budget(), "L", "acquisition and retention budgets")
@@ -179,6 +208,22 @@ class FirmConfig(Strict):
         # levers.copy_financial is the older form of a financial-lever match (kept; see sim.market.rivals)
         if self.levers.copy_financial.enabled and self.reaction.policy != "ignore":
             raise ValueError("levers.copy_financial and reaction: use one (reaction.policy match copies levers too)")
+        return self
+
+    @model_validator(mode="after")
+    def _cost_of_goods(self) -> FirmConfig:
+        """One cost of goods per unit sold: ``cost_per_unit``, or the older ``unit_cost`` (a share of revenue at the
+        base price) converted to it, so a file written before unit costs keeps its meaning at the base price;
+        neither: the former default share, 0.6, of the base price."""
+        given = "cost_per_unit" in self.model_fields_set
+        if given and self.unit_cost is not None:
+            raise ValueError(
+                "give cost_per_unit (currency per unit) or unit_cost (share of revenue at the base price), not both"
+            )
+        if not given:
+            share = DEFAULT_UNIT_COST_SHARE if self.unit_cost is None else self.unit_cost
+            self.cost_per_unit = share * self.offer.price
+            self.unit_cost = None
         return self
 
 
