@@ -238,4 +238,4 @@ def test_without_a_start_state_keys_are_unchanged():
     from sim.experiments.spec import _content, _key
 
     sc = load_scenario("baseline").to_dict()
-    assert _content(sc) == () and _key("e", "s", sc, 0, *_content(sc)) == _key("e", "s", sc, 0)
+    assert _content(sc, {}) == () and _key("e", "s", sc, 0, *_content(sc, {})) == _key("e", "s", sc, 0)

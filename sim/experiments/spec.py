@@ -176,7 +176,9 @@ def load_experiment(
     return exp, path.parent
 
 
-def _resolve(exp: Experiment, base: Path, scenario: str, extra: dict[str, Any], where: str) -> dict[str, Any]:
+def _resolve(
+    exp: Experiment, base: Path, scenario: str, extra: dict[str, Any], where: str, seen: set[Any] | None = None
+) -> dict[str, Any]:
     over = {**exp.set, **extra}
     if exp.steps is not None:
         over["steps"] = exp.steps
@@ -190,34 +192,34 @@ def _resolve(exp: Experiment, base: Path, scenario: str, extra: dict[str, Any], 
         raise ScenarioError(f"{where}: firm {exp.firm!r} is not in {path.name}")
     if sc.population.start_state is not None:  # checked here, before any run starts or anything is written
         try:
-            _check_start_state(sc)
+            _check_start_state(sc, set() if seen is None else seen)
         except ScenarioError as err:
             raise ScenarioError(f"{where}: {err}") from None
     return sc.to_dict()
 
 
-_CHECKED: set[tuple[Any, ...]] = set()
-
-
-def _check_start_state(sc: Any) -> None:
-    """Read and check a scenario's start-state file, once per (file version, firms, segments, size)."""
+def _check_start_state(sc: Any, seen: set[Any]) -> None:
+    """Read and check a scenario's start-state file, once per (file, firms, segments, size) in one expansion."""
     from sim.customers.start_state import read_start_state
 
-    path = Path(sc.population.start_state)
-    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else None
-    seen = (str(path), stamp, tuple(sc.firm_names), tuple(s.name for s in sc.population.segments), sc.population.size)
-    if seen not in _CHECKED:
+    what = (sc.population.start_state, tuple(sc.firm_names), tuple(x.name for x in sc.population.segments))
+    if (*what, sc.population.size) not in seen:
         read_start_state(sc)
-        _CHECKED.add(seen)
+        seen.add((*what, sc.population.size))
 
 
-def _content(sc: dict[str, Any]) -> tuple[str, ...]:
+def _content(sc: dict[str, Any], digests: dict[str, str]) -> tuple[str, ...]:
     """What a run's content hash adds for files its scenario reads: the start state's SHA-256 (so a changed
-    Parquet file is new content and stored runs are not reused); nothing without one (keys unchanged)."""
+    Parquet file is new content and stored runs are not reused); nothing without one (keys unchanged).
+    ``digests`` holds the files already read by this expansion (a sweep's design points share one file)."""
     from sim.customers.start_state import file_digest
 
     path = (sc.get("population") or {}).get("start_state")
-    return () if path is None else (file_digest(path),)
+    if path is None:
+        return ()
+    if path not in digests:
+        digests[path] = file_digest(path)
+    return (digests[path],)
 
 
 def _key(*parts: Any) -> str:
@@ -230,8 +232,10 @@ def expand(exp: Experiment, base: Path, source: str = "experiment") -> tuple[lis
     specs: list[RunSpec] = []
     if exp.kind == "compare":
         arms = [exp.baseline, *exp.strategies]
-        resolved = [(s, _resolve(exp, base, s.scenario, s.set, f"{source}: strategy {s.name}")) for s in arms]
-        digests = {s.name: _content(sc) for s, sc in resolved}
+        seen: set[Any] = set()
+        resolved = [(s, _resolve(exp, base, s.scenario, s.set, f"{source}: strategy {s.name}", seen)) for s in arms]
+        files: dict[str, str] = {}
+        digests = {s.name: _content(sc, files) for s, sc in resolved}
         for k in range(exp.replications):  # replication-major: partial results cover every strategy
             for s, sc in resolved:
                 seed = exp.seed + k
@@ -242,13 +246,15 @@ def expand(exp: Experiment, base: Path, source: str = "experiment") -> tuple[lis
     from sim.experiments.design import sample
 
     problem, X = sample(exp)
+    files: dict[str, str] = {}
+    seen = set()
     for i, row in enumerate(X):
         params = {p.name: (int(round(x)) if p.integer else float(x)) for p, x in zip(exp.parameters, row, strict=True)}
         try:
-            sc = _resolve(exp, base, exp.scenario, params, f"{source}: design point {i}")
+            sc = _resolve(exp, base, exp.scenario, params, f"{source}: design point {i}", seen)
         except ScenarioError as err:
             raise ScenarioError(str(err)) from None
-        content = _content(sc)
+        content = _content(sc, files)
         for k in range(exp.replications):
             seed = exp.seed + k
             over = json.dumps({"scenario": exp.scenario, **exp.set, **params}, sort_keys=True, default=str)
