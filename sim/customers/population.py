@@ -29,6 +29,7 @@ from sim.customers import registry as L
 from sim.customers.kernel import adoption_bound, customer_pass, customer_scratch
 from sim.customers.network import ContactNetwork, build_network
 from sim.customers.registry import kernel_params
+from sim.customers.start_state import BYTES_PER_CELL, read_start_state, start_state_rows
 from sim.customers.wom import wom_pass
 from sim.scenario import Scenario, ScenarioError
 
@@ -55,6 +56,7 @@ class StepInputs:
     sf: np.ndarray  # [S, F, len(SF)] per segment and firm (``registry.SEGMENT_FIRM_INPUTS``)
     seg: np.ndarray  # [S, len(SEG)] per segment (``registry.SEGMENT_INPUTS``)
     wom: Totals | None = None  # the word of mouth delivered this step, which the arrays were built from
+    step: int = 0  # this step's number (1 = the first); a purchase records it in ``last_purchase``
 
     @property
     def n_firms(self) -> int:
@@ -88,7 +90,7 @@ class Totals:
 
 class Engine(NamedTuple):
     """An implementation of the two passes: ``wom(pop, key, reach_pos, reach_neg, n_firms)`` and
-    ``customers(pop, key, p, fp, sf, seg)``, each returning the raw totals array."""
+    ``customers(pop, key, p, fp, sf, seg, now)`` (``now``: the step's number), each returning the raw totals array."""
 
     name: str
     wom: Callable[..., np.ndarray]
@@ -116,11 +118,11 @@ def _wom_numba(pop: CustomerPopulation, key: np.uint64, reach_pos: float, reach_
 
 
 def _customers_numba(
-    pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray
+    pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray, now: int = 0
 ) -> np.ndarray:
     out = np.zeros((L.n_chunks_for(pop.n), fp.shape[0] + 1, len(L.T)), dtype=np.float64)
     state = [getattr(pop, name) for name, _ in L.STATE]  # the kernel takes the columns in registry order
-    customer_pass(key, *state, p, fp, sf, seg, adoption_bound(sf), out, *customer_scratch())
+    customer_pass(key, *state, np.int64(now), p, fp, sf, seg, adoption_bound(sf), out, *customer_scratch())
     return out.sum(axis=0)  # fixed chunk order: the same sum whatever the thread count
 
 
@@ -135,12 +137,14 @@ BUILD_FACTOR = 2.0
 
 def memory_needed(sc: Scenario) -> int:
     """Bytes the build of ``sc``'s population needs at its peak: :data:`BUILD_FACTOR` x its arrays, which are
-    the columns of ``registry.STATE`` (61 B per person) and the contact network (the CSR row index, 8 B per
-    person, and 4 B per contact: 109 B per person in all at degree 10, as ``CustomerPopulation.nbytes``)."""
+    the columns of ``registry.STATE`` (65 B per person) and the contact network (the CSR row index, 8 B per
+    person, and 4 B per contact: 113 B per person in all at degree 10, as ``CustomerPopulation.nbytes``), plus
+    a start state's table while it is read."""
     state = sum(np.dtype(dtype).itemsize for _, dtype in L.STATE)
     contacts = 0 if sc.network.kind == "none" else sc.network.degree
     per_person = state + np.dtype(np.int64).itemsize + contacts * np.dtype(np.int32).itemsize
-    return int(BUILD_FACTOR * per_person * sc.population.size)
+    rows, columns = start_state_rows(sc)  # a start state's table and its conversion, while building
+    return int(BUILD_FACTOR * per_person * sc.population.size) + rows * columns * BYTES_PER_CELL
 
 
 def _meminfo_available() -> int | None:
@@ -196,7 +200,7 @@ def _check_memory(sc: Scenario) -> None:
 
 @dataclass
 class CustomerPopulation:
-    """The arrays of every person in the market (see module docstring). ~60 bytes per person."""
+    """The arrays of every person in the market (see module docstring). ~65 bytes per person."""
 
     # the columns, names and dtypes of ``registry.STATE`` (checked at import and on construction)
     firm: np.ndarray
@@ -206,6 +210,7 @@ class CustomerPopulation:
     voice: np.ndarray
     tenure: np.ndarray
     n_purchases: np.ndarray
+    last_purchase: np.ndarray
     expectation: np.ndarray
     satisfaction: np.ndarray
     trust: np.ndarray
@@ -223,6 +228,8 @@ class CustomerPopulation:
     wom_neg_firm: np.ndarray
     wom_neg_n: np.ndarray
     network: ContactNetwork = field(repr=False, default=None)  # type: ignore[assignment]
+    # a start state's own ids of its rows (not a field: set by ``start_state.StartState.apply``), or None
+    customer_ids = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -231,6 +238,7 @@ class CustomerPopulation:
         which new and initial customers expect (M1). A population that does not fit in the memory available
         is refused (:class:`ScenarioError`) before anything is allocated."""
         _check_memory(sc)
+        state = read_start_state(sc)  # a start state (None without): the first rows are the firms' customers
         n = sc.population.size
         n_firms = len(sc.firms)
         if n_firms > 127:
@@ -241,6 +249,8 @@ class CustomerPopulation:
         u = rng.random(n)
         firm = np.searchsorted(np.cumsum(init), u, side="right")
         firm = np.where(firm >= n_firms, -1, firm).astype(np.int8)
+        if state is not None:  # its firm and segment columns; firms[].initial_share is not used
+            state.first(firm, segment)
         is_cust = firm >= 0
         sigma = sc.population.wallet_sigma
         wallet = rng.lognormal(-0.5 * sigma * sigma, sigma, size=n).astype(np.float32)
@@ -269,6 +279,7 @@ class CustomerPopulation:
             voice=np.zeros(n, dtype=np.int8),
             tenure=tenure,
             n_purchases=is_cust.astype(np.uint16),
+            last_purchase=np.where(is_cust, 0, L.NEVER_BOUGHT).astype(np.int32),  # a customer bought just before
             expectation=expectation,
             satisfaction=np.full(n, d.satisfaction.initial, dtype=np.float32),
             trust=np.full(n, d.trust.initial, dtype=np.float32),
@@ -287,6 +298,8 @@ class CustomerPopulation:
             wom_neg_n=np.zeros(n, dtype=np.uint8),
         )
         pop.network = build_network(sc.network, n, rng)
+        if state is not None:
+            state.apply(pop, new_steps)
         return pop
 
     # ------------------------------------------------------------------ the two kernel passes
@@ -310,7 +323,7 @@ class CustomerPopulation:
 
     def step(self, inputs: StepInputs, engine: Engine = NUMBA) -> Totals:
         """Advance every customer one step (the customer pass); per-firm totals by name."""
-        return Totals(engine.customers(self, inputs.key, inputs.p, inputs.fp, inputs.sf, inputs.seg))
+        return Totals(engine.customers(self, inputs.key, inputs.p, inputs.fp, inputs.sf, inputs.seg, inputs.step))
 
     # ------------------------------------------------------------------ views and checks
     @property
@@ -322,7 +335,7 @@ class CustomerPopulation:
         ``copy=False`` returns views of the live arrays (no second copy of 10 M rows); they change
         when the model steps on."""
         firm_labels = np.array([*firm_names, "none"], dtype=object)
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "firm": pd.Categorical.from_codes(
                     np.where(self.firm < 0, len(firm_names), self.firm), categories=firm_labels
@@ -336,6 +349,7 @@ class CustomerPopulation:
                 "cumulative_margin": self.cum_margin,
                 "cumulative_revenue": self.cum_revenue,
                 "purchases": self.n_purchases,
+                "last_purchase": self.last_purchase,  # step of the last purchase; registry.NEVER_BOUGHT: none
                 "wallet": self.wallet,
                 "bond_financial": self.bond_fin,
                 "bond_social": self.bond_soc,
@@ -343,6 +357,12 @@ class CustomerPopulation:
             },
             copy=copy,
         )
+        ids = self.customer_ids
+        if ids is not None:  # a start state's own ids first; the people after its rows have none
+            col = pd.Series(pd.NA, index=table.index, dtype="string" if ids.dtype == object else "Int64")
+            col.iloc[: len(ids)] = ids
+            table.insert(0, "customer", col)
+        return table
 
     def check_invariants(self, n_firms: int) -> None:
         """Raise AssertionError if any customer is in an impossible state (used in debug mode and tests)."""

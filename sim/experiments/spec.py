@@ -225,7 +225,13 @@ def _reaction_overrides(exp: Experiment, firms: list[str], r: RivalReaction, whe
 
 
 def _resolve(
-    exp: Experiment, base: Path, scenario: str, extra: dict[str, Any], where: str, reaction: RivalReaction | None = None
+    exp: Experiment,
+    base: Path,
+    scenario: str,
+    extra: dict[str, Any],
+    where: str,
+    reaction: RivalReaction | None = None,
+    seen: set[Any] | None = None,
 ) -> dict[str, Any]:
     over = {**exp.set, **extra}
     if exp.steps is not None:
@@ -245,7 +251,36 @@ def _resolve(
             sc = load_scenario(path, {**over, **reacting})
         except ScenarioError as err:
             raise ScenarioError(f"{where}: {err}") from None
+    if sc.population.start_state is not None:  # checked here, before any run starts or anything is written
+        try:
+            _check_start_state(sc, set() if seen is None else seen)
+        except ScenarioError as err:
+            raise ScenarioError(f"{where}: {err}") from None
     return sc.to_dict()
+
+
+def _check_start_state(sc: Any, seen: set[Any]) -> None:
+    """Read and check a scenario's start-state file, once per (file, firms, segments, size) in one expansion."""
+    from sim.customers.start_state import read_start_state
+
+    what = (sc.population.start_state, tuple(sc.firm_names), tuple(x.name for x in sc.population.segments))
+    if (*what, sc.population.size) not in seen:
+        read_start_state(sc)
+        seen.add((*what, sc.population.size))
+
+
+def _content(sc: dict[str, Any], digests: dict[str, str]) -> tuple[str, ...]:
+    """What a run's content hash adds for files its scenario reads: the start state's SHA-256 (so a changed
+    Parquet file is new content and stored runs are not reused); nothing without one (keys unchanged).
+    ``digests`` holds the files already read by this expansion (a sweep's design points share one file)."""
+    from sim.customers.start_state import file_digest
+
+    path = (sc.get("population") or {}).get("start_state")
+    if path is None:
+        return ()
+    if path not in digests:
+        digests[path] = file_digest(path)
+    return (digests[path],)
 
 
 def _key(*parts: Any) -> str:
@@ -258,32 +293,39 @@ def expand(exp: Experiment, base: Path, source: str = "experiment") -> tuple[lis
     specs: list[RunSpec] = []
     if exp.kind == "compare":
         arms = [exp.baseline, *exp.strategies]
+        seen: set[Any] = set()
         resolved = [
-            (s, r, _resolve(exp, base, s.scenario, s.set, f"{source}: strategy {s.name}", r))
+            (s, r, _resolve(exp, base, s.scenario, s.set, f"{source}: strategy {s.name}", r, seen))
             for r in (exp.reactions or [None])
             for s in arms
         ]
+        files: dict[str, str] = {}
+        digests = [_content(sc, files) for _, _, sc in resolved]
         for k in range(exp.replications):  # replication-major: partial results cover every strategy
-            for s, r, sc in resolved:
+            for (s, r, sc), digest in zip(resolved, digests, strict=True):
                 seed = exp.seed + k  # the same seeds under every reaction too (common random numbers)
                 label = label_of(s.name, None if r is None else r.name)
                 extra = {} if r is None else {"reaction": r.model_dump(mode="json")}
                 over = json.dumps({"scenario": s.scenario, **exp.set, **s.set, **extra}, sort_keys=True, default=str)
-                specs.append(RunSpec(_key(exp.name, label, sc, seed), label, k, seed, sc, {}, exp.firm, overrides=over))
+                key = _key(exp.name, label, sc, seed, *digest)
+                specs.append(RunSpec(key, label, k, seed, sc, {}, exp.firm, overrides=over))
         return specs, None
     from sim.experiments.design import sample
 
     problem, X = sample(exp)
+    files: dict[str, str] = {}
+    seen = set()
     for i, row in enumerate(X):
         params = {p.name: (int(round(x)) if p.integer else float(x)) for p, x in zip(exp.parameters, row, strict=True)}
         try:
-            sc = _resolve(exp, base, exp.scenario, params, f"{source}: design point {i}")
+            sc = _resolve(exp, base, exp.scenario, params, f"{source}: design point {i}", seen=seen)
         except ScenarioError as err:
             raise ScenarioError(str(err)) from None
+        content = _content(sc, files)
         for k in range(exp.replications):
             seed = exp.seed + k
             over = json.dumps({"scenario": exp.scenario, **exp.set, **params}, sort_keys=True, default=str)
-            specs.append(RunSpec(_key(exp.name, i, sc, seed), f"p{i}", k, seed, sc, params, exp.firm, i, over))
+            specs.append(RunSpec(_key(exp.name, i, sc, seed, *content), f"p{i}", k, seed, sc, params, exp.firm, i, over))
     return specs, (problem, X)
 
 
