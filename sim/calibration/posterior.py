@@ -43,29 +43,39 @@ def start_state(
     dt: float = 1.0,
     firm: str = "focal",
     basket: float = 1.0,
+    replication: int = 0,
+    replications: int = 1,
 ) -> pd.DataFrame:
     """One row per calibration customer, in the columns of ``population.start_state``: alive customers are
     the firm's (``firm``), dead ones lapsed (``last_firm``); ``freq`` = lambda dt, ``own_churn`` = the
     dropout probability (per purchase for BG/NBD, per step for Pareto/NBD), ``wallet`` = posterior mean
-    spend / ``basket``; tenure and the last purchase in steps before the start (the calibration end)."""
+    spend / ``basket``; tenure and the last purchase in steps before the start (the calibration end).
+
+    Draws are by inversion of uniforms (``seed``) shifted by ``replication / replications`` modulo 1: each
+    replication is a posterior draw, and over ``replications`` of them every customer's draws are stratified
+    (alive in a share P(alive) of them to within 1 / replications), so the mean over replications has much
+    less Monte-Carlo noise than independent draws."""
+    from scipy import stats
+
     if process not in PROCESSES:
         raise ValueError(f"process must be one of {PROCESSES}")
-    rng = np.random.default_rng(seed)
     c = summary.customers
     x, tx, T = (c[k].to_numpy(dtype=np.float64) for k in ("frequency", "recency", "T"))
     n = len(c)
+    u = (np.random.default_rng(seed).random((3, n)) + replication / replications) % 1.0
+    u = np.clip(u, 1e-12, 1.0 - 1e-12)
     if process == "bgnbd":
         pr = fits.bgnbd.params_
         p_alive = np.asarray(fits.bgnbd.conditional_probability_alive(x, tx, T), dtype=float)
-        lam = rng.gamma(pr["r"] + x, 1.0 / (pr["alpha"] + T))
-        own = rng.beta(pr["a"], pr["b"] + x)
+        lam = stats.gamma.ppf(u[1], pr["r"] + x, scale=1.0 / (pr["alpha"] + T))
+        own = stats.beta.ppf(u[2], pr["a"], pr["b"] + x)
     else:
         pr = fits.pareto.params_
         p_alive = np.asarray(fits.pareto.conditional_probability_alive(x, tx, T), dtype=float)
-        lam = rng.gamma(pr["r"] + x, 1.0 / (pr["alpha"] + T))
-        mu = rng.gamma(pr["s"], 1.0 / (pr["beta"] + T))
+        lam = stats.gamma.ppf(u[1], pr["r"] + x, scale=1.0 / (pr["alpha"] + T))
+        mu = stats.gamma.ppf(u[2], pr["s"], scale=1.0 / (pr["beta"] + T))
         own = -np.expm1(-mu * dt)
-    alive = rng.random(n) < p_alive
+    alive = u[0] < p_alive
     spend = mean_spend(fits, summary)
     wallet = np.ones(n) if spend is None else np.maximum(spend.to_numpy() / basket, 1e-6)
     last = -np.round((T - tx) / dt).astype(np.int64)
@@ -75,7 +85,7 @@ def start_state(
             "firm": pd.array(np.where(alive, firm, None), dtype="string"),
             "last_firm": pd.array(np.where(alive, None, firm), dtype="string"),
             "stage": np.where(alive, np.where(x > 0, "growing", "new"), "lapsed"),
-            "tenure": np.round(T / dt).astype(np.int64),
+            "tenure": np.where(alive, np.round(T / dt), 0).astype(np.int64),
             "n_purchases": (x + 1).astype(np.int64),
             "last_purchase": last,
             "freq": np.clip(lam * dt, 0.0, 1e6),
