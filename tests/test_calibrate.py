@@ -17,7 +17,7 @@ from sim.calibration.logs import read_log, summarise
 from sim.cli import main
 
 CDNOW = importlib.resources.files("lifetimes") / "datasets" / "CDNOW_sample.txt"
-CDNOW_ARGS = ["--names", "id,date,cds,dollars", "--customer", "id", "--amount", "dollars", "--date-format", "%Y%m%d"]
+CDNOW_ARGS = ["--names", "master_id,id,date,cds,dollars", "--customer", "id", "--amount", "dollars", "--date-format", "%Y%m%d"]
 
 # Fader, Hardie & Lee (2005), CDNOW sample, calibration weeks 1-39
 PUBLISHED = {
@@ -29,7 +29,7 @@ PUBLISHED = {
 
 @pytest.fixture(scope="module")
 def cdnow():
-    log = read_log(Path(str(CDNOW)), "id", "date", "dollars", ["id", "date", "cds", "dollars"], "%Y%m%d")
+    log = read_log(Path(str(CDNOW)), "id", "date", "dollars", ["master_id", "id", "date", "cds", "dollars"], "%Y%m%d")
     summary = summarise(log, "1997-09-30")
     return summary, fit_models(summary)
 

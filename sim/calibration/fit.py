@@ -91,15 +91,34 @@ def fit_models(summary: LogSummary, source: str = "log") -> Fits:
     c = summary.customers
     if int((c["frequency"] > 0).sum()) < 2:
         raise CalibrationError(f"{source}: --calibration-end: fewer than 2 repeat buyers in the calibration period")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        bg = BetaGeoFitter(penalizer_coef=0.0).fit(c["frequency"], c["recency"], c["T"])
-        pn = ParetoNBDFitter(penalizer_coef=0.0).fit(c["frequency"], c["recency"], c["T"])
-        gg = None
-        rep = c[(c["frequency"] > 0) & (c["monetary_value"] > 0)]
-        if summary.has_amounts and len(rep) >= 10:
-            gg = GammaGammaFitter(penalizer_coef=0.0).fit(rep["frequency"], rep["monetary_value"])
+    f, r, T = c["frequency"], c["recency"], c["T"]
+    bg = _fit(BetaGeoFitter, "BG/NBD", source, f, r, T)
+    pn = _fit(ParetoNBDFitter, "Pareto/NBD", source, f, r, T, tols=(1e-4, 1e-3))  # lifetimes' default 1e-4
+    gg = None
+    rep = c[(c["frequency"] > 0) & (c["monetary_value"] > 0)]
+    if summary.has_amounts and len(rep) >= 10:
+        gg = _fit(GammaGammaFitter, "Gamma-Gamma", source, rep["frequency"], rep["monetary_value"])
     return Fits(bg, pn, gg)
+
+
+def _fit(cls: Any, label: str, source: str, *data: Any, tols: tuple[float, ...] = (1e-7, 1e-5, 1e-4)) -> Any:
+    """Fit a lifetimes model by maximum likelihood, loosening the optimiser's tolerance if scipy stops on
+    "precision loss" at the optimum (seen with Gamma-Gamma on the CDNOW master file); lifetimes prints the
+    failed optimiser result, which is kept off the terminal."""
+    import contextlib
+    import io
+
+    from lifetimes.utils import ConvergenceError
+
+    last = ""
+    for tol in tols:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            try:
+                return cls(penalizer_coef=0.0).fit(*data, tol=tol)
+            except ConvergenceError as err:
+                last = str(err).strip()
+    raise CalibrationError(f"{source}: {label} fit did not converge ({last[:80]})")
 
 
 def holdout_forecasts(fits: Fits, summary: LogSummary) -> pd.DataFrame:

@@ -38,8 +38,13 @@ def _read_table(path: Path, names: list[str] | None) -> pd.DataFrame:
         with path.open("r", encoding="utf-8") as fh:
             first = fh.readline()
         sep = "," if "," in first else (";" if ";" in first else ("\t" if "\t" in first else r"\s+"))
-        header = None if names else "infer"
-        return pd.read_csv(path, sep=sep, header=header, names=names, dtype=str, skipinitialspace=True)
+        if not names:
+            return pd.read_csv(path, sep=sep, dtype=str, skipinitialspace=True, index_col=False)
+        df = pd.read_csv(path, sep=sep, header=None, dtype=str, skipinitialspace=True, index_col=False)
+        if df.shape[1] != len(names):
+            raise CalibrationError(f"{path}: --names: {len(names)} names for {df.shape[1]} columns")
+        df.columns = names
+        return df
     except CalibrationError:
         raise
     except UnicodeDecodeError:

@@ -30,12 +30,13 @@ def cdnow_options(reps: int = 30, master: bool = False) -> Any:
 
     name = "CDNOW_master.txt" if master else "CDNOW_sample.txt"
     path = Path(str(importlib.resources.files("lifetimes") / "datasets" / name))
+    # the sample has no header: master id, sample id, date, CDs, dollars; the master has one
     return Options(
         log=path,
-        customer="id",
+        customer="customer_id" if master else "id",
         date="date",
-        amount="dollars",
-        names=["id", "date", "cds", "dollars"],
+        amount="dollar_value" if master else "dollars",
+        names=None if master else ["master_id", "id", "date", "cds", "dollars"],
         date_format="%Y%m%d",
         calibration_end="1997-09-30",
         reps=reps,
