@@ -208,8 +208,9 @@ class RelationshipMarket(mesa.Model):
                     setattr(firm, column, float(stages[k]))
             firm.unit_cost_effective = firm.config.unit_cost
             firm._record_markets()  # the other markets' state at step 0
-        self.prospects = float(counts[0])
-        self.lapsed_customers = 0.0
+        outside = pop.stage[pop.firm < 0]  # a start state may begin with lapsed customers (D10)
+        self.prospects = float(np.count_nonzero(outside == L.PROSPECT))
+        self.lapsed_customers = float(np.count_nonzero(outside == L.LAPSED))
         self.population_size = n
 
     # ------------------------------------------------------------------ the step

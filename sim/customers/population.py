@@ -29,6 +29,7 @@ from sim.customers import registry as L
 from sim.customers.kernel import adoption_bound, customer_pass, customer_scratch
 from sim.customers.network import ContactNetwork, build_network
 from sim.customers.registry import kernel_params
+from sim.customers.start_state import BYTES_PER_CELL, read_start_state, start_state_rows
 from sim.customers.wom import wom_pass
 from sim.scenario import Scenario, ScenarioError
 
@@ -140,7 +141,8 @@ def memory_needed(sc: Scenario) -> int:
     state = sum(np.dtype(dtype).itemsize for _, dtype in L.STATE)
     contacts = 0 if sc.network.kind == "none" else sc.network.degree
     per_person = state + np.dtype(np.int64).itemsize + contacts * np.dtype(np.int32).itemsize
-    return int(BUILD_FACTOR * per_person * sc.population.size)
+    rows, columns = start_state_rows(sc)  # a start state's table and its conversion, while building
+    return int(BUILD_FACTOR * per_person * sc.population.size) + rows * columns * BYTES_PER_CELL
 
 
 def _meminfo_available() -> int | None:
@@ -223,6 +225,7 @@ class CustomerPopulation:
     wom_neg_firm: np.ndarray
     wom_neg_n: np.ndarray
     network: ContactNetwork = field(repr=False, default=None)  # type: ignore[assignment]
+    customer_ids: np.ndarray | None = field(repr=False, default=None)  # a start state's own ids of its rows
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -231,6 +234,7 @@ class CustomerPopulation:
         which new and initial customers expect (M1). A population that does not fit in the memory available
         is refused (:class:`ScenarioError`) before anything is allocated."""
         _check_memory(sc)
+        state = read_start_state(sc)  # a start state (None without): the first rows are the firms' customers
         n = sc.population.size
         n_firms = len(sc.firms)
         if n_firms > 127:
@@ -241,6 +245,8 @@ class CustomerPopulation:
         u = rng.random(n)
         firm = np.searchsorted(np.cumsum(init), u, side="right")
         firm = np.where(firm >= n_firms, -1, firm).astype(np.int8)
+        if state is not None:  # its firm and segment columns; firms[].initial_share is not used
+            state.first(firm, segment)
         is_cust = firm >= 0
         sigma = sc.population.wallet_sigma
         wallet = rng.lognormal(-0.5 * sigma * sigma, sigma, size=n).astype(np.float32)
@@ -287,6 +293,8 @@ class CustomerPopulation:
             wom_neg_n=np.zeros(n, dtype=np.uint8),
         )
         pop.network = build_network(sc.network, n, rng)
+        if state is not None:
+            state.apply(pop, new_steps)
         return pop
 
     # ------------------------------------------------------------------ the two kernel passes
@@ -322,7 +330,7 @@ class CustomerPopulation:
         ``copy=False`` returns views of the live arrays (no second copy of 10 M rows); they change
         when the model steps on."""
         firm_labels = np.array([*firm_names, "none"], dtype=object)
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "firm": pd.Categorical.from_codes(
                     np.where(self.firm < 0, len(firm_names), self.firm), categories=firm_labels
@@ -343,6 +351,12 @@ class CustomerPopulation:
             },
             copy=copy,
         )
+        ids = self.customer_ids
+        if ids is not None:  # a start state's own ids first; the people after its rows have none
+            col = pd.Series(pd.NA, index=table.index, dtype="string" if ids.dtype == object else "Int64")
+            col.iloc[: len(ids)] = ids
+            table.insert(0, "customer", col)
+        return table
 
     def check_invariants(self, n_firms: int) -> None:
         """Raise AssertionError if any customer is in an impossible state (used in debug mode and tests)."""
@@ -359,5 +373,5 @@ class CustomerPopulation:
         assert (self.wom_pos_n == 0).all() and (self.wom_neg_n == 0).all(), "undelivered word of mouth"
 
 
-if [f.name for f in fields(CustomerPopulation) if f.name != "network"] != [name for name, _ in L.STATE]:
+if [f.name for f in fields(CustomerPopulation) if f.name not in ("network", "customer_ids")] != [n for n, _ in L.STATE]:
     raise ImportError("CustomerPopulation's columns must be registry.STATE, in its order")

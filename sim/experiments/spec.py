@@ -188,7 +188,36 @@ def _resolve(exp: Experiment, base: Path, scenario: str, extra: dict[str, Any], 
         raise ScenarioError(f"{where}: {err}") from None
     if exp.firm not in sc.firm_names:
         raise ScenarioError(f"{where}: firm {exp.firm!r} is not in {path.name}")
+    if sc.population.start_state is not None:  # checked here, before any run starts or anything is written
+        try:
+            _check_start_state(sc)
+        except ScenarioError as err:
+            raise ScenarioError(f"{where}: {err}") from None
     return sc.to_dict()
+
+
+_CHECKED: set[tuple[Any, ...]] = set()
+
+
+def _check_start_state(sc: Any) -> None:
+    """Read and check a scenario's start-state file, once per (file version, firms, segments, size)."""
+    from sim.customers.start_state import read_start_state
+
+    path = Path(sc.population.start_state)
+    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else None
+    seen = (str(path), stamp, tuple(sc.firm_names), tuple(s.name for s in sc.population.segments), sc.population.size)
+    if seen not in _CHECKED:
+        read_start_state(sc)
+        _CHECKED.add(seen)
+
+
+def _content(sc: dict[str, Any]) -> tuple[str, ...]:
+    """What a run's content hash adds for files its scenario reads: the start state's SHA-256 (so a changed
+    Parquet file is new content and stored runs are not reused); nothing without one (keys unchanged)."""
+    from sim.customers.start_state import file_digest
+
+    path = (sc.get("population") or {}).get("start_state")
+    return () if path is None else (file_digest(path),)
 
 
 def _key(*parts: Any) -> str:
@@ -202,11 +231,13 @@ def expand(exp: Experiment, base: Path, source: str = "experiment") -> tuple[lis
     if exp.kind == "compare":
         arms = [exp.baseline, *exp.strategies]
         resolved = [(s, _resolve(exp, base, s.scenario, s.set, f"{source}: strategy {s.name}")) for s in arms]
+        digests = {s.name: _content(sc) for s, sc in resolved}
         for k in range(exp.replications):  # replication-major: partial results cover every strategy
             for s, sc in resolved:
                 seed = exp.seed + k
                 over = json.dumps({"scenario": s.scenario, **exp.set, **s.set}, sort_keys=True, default=str)
-                specs.append(RunSpec(_key(exp.name, s.name, sc, seed), s.name, k, seed, sc, {}, exp.firm, overrides=over))
+                key = _key(exp.name, s.name, sc, seed, *digests[s.name])
+                specs.append(RunSpec(key, s.name, k, seed, sc, {}, exp.firm, overrides=over))
         return specs, None
     from sim.experiments.design import sample
 
@@ -217,10 +248,11 @@ def expand(exp: Experiment, base: Path, source: str = "experiment") -> tuple[lis
             sc = _resolve(exp, base, exp.scenario, params, f"{source}: design point {i}")
         except ScenarioError as err:
             raise ScenarioError(str(err)) from None
+        content = _content(sc)
         for k in range(exp.replications):
             seed = exp.seed + k
             over = json.dumps({"scenario": exp.scenario, **exp.set, **params}, sort_keys=True, default=str)
-            specs.append(RunSpec(_key(exp.name, i, sc, seed), f"p{i}", k, seed, sc, params, exp.firm, i, over))
+            specs.append(RunSpec(_key(exp.name, i, sc, seed, *content), f"p{i}", k, seed, sc, params, exp.firm, i, over))
     return specs, (problem, X)
 
 

@@ -220,10 +220,39 @@ def _parent_file(path: Path, parent: Any) -> Path:
     raise ScenarioError(f"{path}: extends: file not found ({parent}), nor a library scenario (names: {names})")
 
 
+START_STATE = "population.start_state"
+
+
+def _start_state_path(path: Path, value: Any) -> Any:
+    """Where ``population.start_state`` of the scenario file ``path`` points, as an absolute path: a relative
+    path is taken from the file's folder and must stay inside it (as ``extends:``); an absolute one is kept.
+    Anything but a non-empty string is left for the schema to refuse."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    if Path(value).is_absolute():
+        return value
+    folder = path.parent.resolve()
+    candidate = (folder / value).resolve()
+    if not candidate.is_relative_to(folder):
+        raise ScenarioError(
+            f"{path}: {START_STATE}: {value!r} is outside the file's folder (name a file beside it, or an absolute path)"
+        )
+    return str(candidate)
+
+
+def _resolve_start_state(path: Path, data: Any) -> Any:
+    """``data`` with its ``population.start_state`` (if any) resolved from the folder of ``path``."""
+    pop = data.get("population") if isinstance(data, dict) else None
+    if isinstance(pop, dict) and "start_state" in pop:
+        data = {**data, "population": {**pop, "start_state": _start_state_path(path, pop["start_state"])}}
+    return data
+
+
 def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> Any:
-    """Read one scenario file, resolving ``extends:`` (see :func:`_parent_file`) recursively."""
+    """Read one scenario file, resolving ``extends:`` (see :func:`_parent_file`) recursively, and each file's
+    ``population.start_state`` from that file's own folder."""
     data = read_yaml_file(path)
-    data = {} if data is None else data
+    data = _resolve_start_state(path, {} if data is None else data)
     if not isinstance(data, dict) or "extends" not in data:
         return data
     parent = data.pop("extends")
@@ -244,4 +273,6 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     :class:`ScenarioError` with a one-line message. A file may start from another with ``extends: baseline``
     and change only what differs."""
     path = locate_scenario(path)
+    if overrides and START_STATE in overrides:  # a --set path is taken from the scenario file's folder too
+        overrides = {**overrides, START_STATE: _start_state_path(path, overrides[START_STATE])}
     return scenario_from_dict(_read_yaml(path), str(path), overrides)

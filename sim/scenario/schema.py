@@ -113,6 +113,13 @@ class Population(Strict):
         "Fader et al. 2005; setting",
         "per-customer purchase-frequency multiplier ~ Gamma(shape, rate) (NBD heterogeneity); none: all 1",
     )
+    start_state: str | None = param(
+        None,
+        "path",
+        "setting",
+        "Parquet file of the firms' own customers (one row each; docs/model.md, start state), relative to the"
+        " scenario file that names it; the other people are prospects and firms[].initial_share is not used",
+    )
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Population:
