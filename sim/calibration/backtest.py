@@ -85,6 +85,17 @@ def engine_replications(
     run's simulated path ``[reps, customers]`` (Rao-Blackwellised: the purchase draw averaged out)."""
     import tempfile
 
+    import numba
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)  # a few thousand customers: thread start-up per step costs more than it saves
+    try:
+        return _replications(scenario, fits, summary, process, reps, dt, basket, progress, tempfile)
+    finally:
+        numba.set_num_threads(threads)
+
+
+def _replications(scenario, fits, summary, process, reps, dt, basket, progress, tempfile):  # noqa: ANN001, ANN202
     steps = scenario.steps
     firm = scenario.firms[0].name
     n = len(summary.customers)
