@@ -55,7 +55,15 @@ def calibrated_overrides(
             "frequency_gamma": [float(fits.bgnbd.params_["r"]), float(fits.bgnbd.params_["alpha"]) / dt],
             "segments": [{"name": s["name"], "basket": float(basket), "purchase_rate": 1.0} for s in segs],
         },
-        "firms": [{"name": f["name"], "employees": {"follow": 0.0}, "supplier": {"disruption_rate": 0.0}} for f in firms],
+        "firms": [  # no arrivals are modelled, so no acquisition budget is spent on them
+            {
+                "name": f["name"],
+                "budget": {"acquisition": 0.0},
+                "employees": {"follow": 0.0},
+                "supplier": {"disruption_rate": 0.0},
+            }
+            for f in firms
+        ],
         "network": {"kind": "none"},
         "dynamics": neutral,
     }
