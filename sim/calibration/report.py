@@ -168,7 +168,7 @@ def report_markdown(bt: Backtest, metrics: dict[str, Any], fit: dict[str, Any], 
         "| calibration transactions | customers | actual | BG/NBD | Pareto/NBD | engine |",
         "|---|---|---|---|---|---|",
         *[
-            f"| {i} | {r.customers:,} | {r.actual:.3f} | {r.bgnbd:.3f} | {r.pareto_nbd:.3f} | {r.engine:.3f} |"
+            f"| {i} | {int(r.customers):,} | {r.actual:.3f} | {r.bgnbd:.3f} | {r.pareto_nbd:.3f} | {r.engine:.3f} |"
             for i, r in ce.iterrows()
         ],
         "",
