@@ -278,7 +278,7 @@ def check_figures(full: bool) -> list[Check]:
 def check_cdnow(full: bool) -> list[Check]:
     from sim.validation.cdnow import check_cdnow as cdnow  # the calibration backtest (issue 17), --full only
 
-    return cdnow(full)
+    return [Check(**row) for row in cdnow(full)]
 
 
 CHECKS = {
