@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import statistics
 import subprocess
 import sys
@@ -76,21 +77,12 @@ def _run(kernel: ModuleType, state: dict[str, np.ndarray], key, p, fp, sf, seg) 
 
     n = state["firm"].shape[0]
     out = np.zeros((L.n_chunks_for(n), fp.shape[0] + 1, len(L.T)))
-    s = state
-    args = (
-        key,
-        *(s[name] for name in ("firm", "segment", "stage", "last_firm", "voice", "tenure", "n_purchases")),
-        *(s[name] for name in ("expectation", "satisfaction", "trust", "loyalty", "bond_fin", "bond_soc", "bond_str")),
-        *(s[name] for name in ("cum_margin", "cum_revenue", "wallet", "freq", "own_churn")),
-        *(s[name] for name in ("wom_pos_firm", "wom_pos_n", "wom_neg_firm", "wom_neg_n")),
-        p,
-        fp,
-        sf,
-        seg,
-        kernel.adoption_bound(sf),
-        out,
-        *kernel.customer_scratch(),
-    )
+    # the arguments by the kernel's own parameter names, so kernels with different state columns compare
+    named = {"key": key, "now": 1, "p": p, "fp": fp, "sf": sf, "seg": seg, "acq_bound": kernel.adoption_bound(sf)}
+    named["out"] = out
+    params = list(inspect.signature(kernel.customer_pass.py_func).parameters)
+    scratch = kernel.customer_scratch()
+    args = (*(state[k] if k in state else named[k] for k in params[: -len(scratch)]), *scratch)
     t0 = time.perf_counter()
     kernel.customer_pass(*args)
     return time.perf_counter() - t0, out.sum(axis=0)

@@ -79,9 +79,9 @@ def adoption_bound(sf: np.ndarray) -> np.ndarray:
 # fmt: off
 @numba.njit(parallel=True, cache=True, fastmath=True, error_model="numpy")
 def customer_pass(
-    key, firm, segment, stage, last_firm, voice, tenure, n_purchases, expectation, satisfaction, trust, loyalty,
-    bond_fin, bond_soc, bond_str, cum_margin, cum_revenue, wallet, freq, own_churn,
-    wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n, p, fp, sf, seg, acq_bound, out,
+    key, firm, segment, stage, last_firm, voice, tenure, n_purchases, last_purchase, expectation, satisfaction,
+    trust, loyalty, bond_fin, bond_soc, bond_str, cum_margin, cum_revenue, wallet, freq, own_churn,
+    wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n, now, p, fp, sf, seg, acq_bound, out,
     ev_of, flags_of, rev_of, margin_of, clv_of,
 ):
     # fmt: on
@@ -173,6 +173,7 @@ def customer_pass(
                 cum_revenue[ui] = np.float64(cum_revenue[ui]) + revenue if buys else cum_revenue[ui]
                 npur = np.int64(n_purchases[ui])
                 n_purchases[ui] = M._min(npur + (1 if bought else 0), 65535) if buys else npur
+                last_purchase[ui] = now if buys and bought else last_purchase[ui]  # this step's number (RFM recency)
                 ten1 = ten + 1 if ten < 32767 else ten
                 tenure[ui] = ten1 if stay else ten
                 own_voice = M.voice(f, unrecovered, M.praises(p, delighted, r6))

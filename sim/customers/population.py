@@ -56,6 +56,7 @@ class StepInputs:
     sf: np.ndarray  # [S, F, len(SF)] per segment and firm (``registry.SEGMENT_FIRM_INPUTS``)
     seg: np.ndarray  # [S, len(SEG)] per segment (``registry.SEGMENT_INPUTS``)
     wom: Totals | None = None  # the word of mouth delivered this step, which the arrays were built from
+    step: int = 0  # this step's number (1 = the first); a purchase records it in ``last_purchase``
 
     @property
     def n_firms(self) -> int:
@@ -89,7 +90,7 @@ class Totals:
 
 class Engine(NamedTuple):
     """An implementation of the two passes: ``wom(pop, key, reach_pos, reach_neg, n_firms)`` and
-    ``customers(pop, key, p, fp, sf, seg)``, each returning the raw totals array."""
+    ``customers(pop, key, p, fp, sf, seg, now)`` (``now``: the step's number), each returning the raw totals array."""
 
     name: str
     wom: Callable[..., np.ndarray]
@@ -117,11 +118,11 @@ def _wom_numba(pop: CustomerPopulation, key: np.uint64, reach_pos: float, reach_
 
 
 def _customers_numba(
-    pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray
+    pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray, now: int = 0
 ) -> np.ndarray:
     out = np.zeros((L.n_chunks_for(pop.n), fp.shape[0] + 1, len(L.T)), dtype=np.float64)
     state = [getattr(pop, name) for name, _ in L.STATE]  # the kernel takes the columns in registry order
-    customer_pass(key, *state, p, fp, sf, seg, adoption_bound(sf), out, *customer_scratch())
+    customer_pass(key, *state, np.int64(now), p, fp, sf, seg, adoption_bound(sf), out, *customer_scratch())
     return out.sum(axis=0)  # fixed chunk order: the same sum whatever the thread count
 
 
@@ -136,8 +137,9 @@ BUILD_FACTOR = 2.0
 
 def memory_needed(sc: Scenario) -> int:
     """Bytes the build of ``sc``'s population needs at its peak: :data:`BUILD_FACTOR` x its arrays, which are
-    the columns of ``registry.STATE`` (61 B per person) and the contact network (the CSR row index, 8 B per
-    person, and 4 B per contact: 109 B per person in all at degree 10, as ``CustomerPopulation.nbytes``)."""
+    the columns of ``registry.STATE`` (65 B per person) and the contact network (the CSR row index, 8 B per
+    person, and 4 B per contact: 113 B per person in all at degree 10, as ``CustomerPopulation.nbytes``), plus
+    a start state's table while it is read."""
     state = sum(np.dtype(dtype).itemsize for _, dtype in L.STATE)
     contacts = 0 if sc.network.kind == "none" else sc.network.degree
     per_person = state + np.dtype(np.int64).itemsize + contacts * np.dtype(np.int32).itemsize
@@ -198,7 +200,7 @@ def _check_memory(sc: Scenario) -> None:
 
 @dataclass
 class CustomerPopulation:
-    """The arrays of every person in the market (see module docstring). ~60 bytes per person."""
+    """The arrays of every person in the market (see module docstring). ~65 bytes per person."""
 
     # the columns, names and dtypes of ``registry.STATE`` (checked at import and on construction)
     firm: np.ndarray
@@ -208,6 +210,7 @@ class CustomerPopulation:
     voice: np.ndarray
     tenure: np.ndarray
     n_purchases: np.ndarray
+    last_purchase: np.ndarray
     expectation: np.ndarray
     satisfaction: np.ndarray
     trust: np.ndarray
@@ -225,7 +228,8 @@ class CustomerPopulation:
     wom_neg_firm: np.ndarray
     wom_neg_n: np.ndarray
     network: ContactNetwork = field(repr=False, default=None)  # type: ignore[assignment]
-    customer_ids: np.ndarray | None = field(repr=False, default=None)  # a start state's own ids of its rows
+    # a start state's own ids of its rows (not a field: set by ``start_state.StartState.apply``), or None
+    customer_ids = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -275,6 +279,7 @@ class CustomerPopulation:
             voice=np.zeros(n, dtype=np.int8),
             tenure=tenure,
             n_purchases=is_cust.astype(np.uint16),
+            last_purchase=np.where(is_cust, 0, L.NEVER_BOUGHT).astype(np.int32),  # a customer bought just before
             expectation=expectation,
             satisfaction=np.full(n, d.satisfaction.initial, dtype=np.float32),
             trust=np.full(n, d.trust.initial, dtype=np.float32),
@@ -318,7 +323,7 @@ class CustomerPopulation:
 
     def step(self, inputs: StepInputs, engine: Engine = NUMBA) -> Totals:
         """Advance every customer one step (the customer pass); per-firm totals by name."""
-        return Totals(engine.customers(self, inputs.key, inputs.p, inputs.fp, inputs.sf, inputs.seg))
+        return Totals(engine.customers(self, inputs.key, inputs.p, inputs.fp, inputs.sf, inputs.seg, inputs.step))
 
     # ------------------------------------------------------------------ views and checks
     @property
@@ -344,6 +349,7 @@ class CustomerPopulation:
                 "cumulative_margin": self.cum_margin,
                 "cumulative_revenue": self.cum_revenue,
                 "purchases": self.n_purchases,
+                "last_purchase": self.last_purchase,  # step of the last purchase; registry.NEVER_BOUGHT: none
                 "wallet": self.wallet,
                 "bond_financial": self.bond_fin,
                 "bond_social": self.bond_soc,
@@ -373,5 +379,5 @@ class CustomerPopulation:
         assert (self.wom_pos_n == 0).all() and (self.wom_neg_n == 0).all(), "undelivered word of mouth"
 
 
-if [f.name for f in fields(CustomerPopulation) if f.name not in ("network", "customer_ids")] != [n for n, _ in L.STATE]:
+if [f.name for f in fields(CustomerPopulation) if f.name != "network"] != [name for name, _ in L.STATE]:
     raise ImportError("CustomerPopulation's columns must be registry.STATE, in its order")

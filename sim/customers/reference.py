@@ -68,7 +68,7 @@ def _draws(ck: np.uint64, count: int) -> np.ndarray:
 
 
 def customer_pass_ref(
-    pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray
+    pop: CustomerPopulation, key: np.uint64, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray, now: int = 0
 ) -> np.ndarray:
     """One customer step in numpy; returns the totals ``[F + 1, len(T)]`` like ``CustomerPopulation.advance``.
 
@@ -84,6 +84,7 @@ def customer_pass_ref(
     _add(tot, L.T_COMPLAINTS, r.f[r.complained])  # D10: churners complain too
     _add(tot, L.T_RECOVERIES, r.f[r.recovered])
     _purchases_and_stayers(tot, pop, r, p, fp, seg)
+    pop.last_purchase[r.c[r.bought & ((r.ev == R.EV_STAY) | (r.ev == R.EV_DROPOUT))]] = now  # this step's number
     _events(tot, pop, r, p, sf)
     _adoption(tot, pop, q, ck[q], wom, p, sf, seg)
     _tally_end_of_step(tot, pop)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "STAGES",
     "STATE",
+    "NEVER_BOUGHT",
     "PARAMS",
     "FIRM_INPUTS",
     "SEGMENT_INPUTS",
@@ -61,6 +62,7 @@ STATE: tuple[tuple[str, str], ...] = (
     ("voice", "int8"),  # word of mouth to deliver next step: +(f+1) praise, -(f+1) complaint (M5)
     ("tenure", "int16"),  # steps with the current firm
     ("n_purchases", "uint16"),
+    ("last_purchase", "int32"),  # step of the last purchase (0 = the step before step 1), NEVER_BOUGHT if none
     ("expectation", "float32"),  # (M1)
     ("satisfaction", "float32"),  # [0, 1] (M1)
     ("trust", "float32"),  # [0, 1] (M4)
@@ -78,6 +80,9 @@ STATE: tuple[tuple[str, str], ...] = (
     ("wom_neg_firm", "int8"),
     ("wom_neg_n", "uint8"),
 )
+
+
+NEVER_BOUGHT = -(2**31)  # ``last_purchase`` of a person who never bought (int32's minimum)
 
 
 # ----------------------------------------------------------------- scalar kernel parameters ``p``

@@ -46,7 +46,7 @@ from sim.scenario import Scenario, ScenarioError
 
 __all__ = ["StartState", "read_start_state", "start_state_rows", "file_digest", "NEVER", "COLUMNS"]
 
-NEVER = int(np.iinfo(np.int32).min)  # ``last_purchase`` of a person who never bought
+NEVER = L.NEVER_BOUGHT  # ``last_purchase`` of a person who never bought
 # name -> (kind, low, high, low inclusive); kinds: "name" (a firm / segment / stage name), "int", "float"
 COLUMNS: dict[str, tuple[str, float, float, bool]] = {
     "customer": ("id", 0, 0, True),

@@ -126,4 +126,4 @@ class MarketInputs:
             firm.kernel_row(fp[firm.index], e, b.care_effect, b.care_unit, neg_rate[firm.index], lockin[firm.index])
         seg = self.seg.copy()
         seg[:, L.SEG_REF] = ref[:, 0]
-        return StepInputs(key, self.p, fp, sf, seg, wom)
+        return StepInputs(key, self.p, fp, sf, seg, wom, model.steps)
