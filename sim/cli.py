@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     from sim.experiments.cli import add_parsers
 
     add_parsers(sub)
+    from sim.calibration.cli import add_parser as add_calibrate
+
+    add_calibrate(sub)
     d = sub.add_parser("dashboard", help="the interactive classroom dashboard (Mesa SolaraViz) in the browser")
     d.add_argument(
         "scenario", nargs="?", default=None, help="library scenario name or scenario YAML file (default: baseline)"
@@ -89,6 +92,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_experiment(args.command, args, _fail)
     if args.command == "dashboard":
         return _cmd_dashboard(args)
+    if args.command == "calibrate":
+        from sim.calibration.cli import cmd_calibrate
+
+        return cmd_calibrate(args, _fail)
     if args.command == "results":
         from sim.experiments.cli import cmd_results
 

@@ -40,7 +40,7 @@ def test_names_list_the_shipped_files():
 
 @pytest.mark.parametrize("name", ["nope", "../scenarios/baseline", "..", "", "retention_strategies"])
 def test_only_listed_names_resolve(name):
-    with pytest.raises(library.UnknownName, match="baseline, coopetition"):
+    with pytest.raises(library.UnknownName, match="baseline, cdnow, coopetition"):
         library.scenario_path(name)
 
 

@@ -103,6 +103,8 @@ def test_the_wheel_ships_the_library_and_imports_from_the_venv(installed):
     assert Path(baseline).is_relative_to(installed["purelib"]) and Path(baseline).is_file()
     assert scenarios == sorted(p.stem for p in (ROOT / "sim/library/scenarios").glob("*.yaml"))
     assert experiments == sorted(p.stem for p in (ROOT / "sim/library/experiments").glob("*.yaml"))
+    # a calibrated scenario's start state (issue 17) is package data too
+    assert (Path(baseline).parent / "cdnow_start.parquet").is_file()
 
 
 def test_run_by_name(installed):

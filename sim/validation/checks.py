@@ -275,7 +275,20 @@ def check_figures(full: bool) -> list[Check]:
     return out
 
 
-CHECKS = {"clv": check_clv, "sbg": check_sbg, "bass": check_bass, "bgnbd": check_bgnbd, "figures": check_figures}
+def check_cdnow(full: bool) -> list[Check]:
+    from sim.validation.cdnow import check_cdnow as cdnow  # the calibration backtest (issue 17), --full only
+
+    return [Check(**row) for row in cdnow(full)]
+
+
+CHECKS = {
+    "clv": check_clv,
+    "sbg": check_sbg,
+    "bass": check_bass,
+    "bgnbd": check_bgnbd,
+    "figures": check_figures,
+    "cdnow": check_cdnow,
+}
 
 
 def run_checks(full: bool = False, only: list[str] | None = None, progress: Any = None) -> list[Check]:
