@@ -134,3 +134,23 @@ def test_worker_processes_inherit_the_parents_choice() -> None:
     code = "import sim.customers; from sim import codegen; print(codegen.choice().line())"
     line = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert codegen.choice().width in line.stdout
+
+
+def test_the_probe_is_not_part_of_the_kernels_stamp(tmp_path, monkeypatch) -> None:
+    """Editing the calibration probe neither recompiles the kernels nor measures again; editing a kernel does."""
+    import shutil
+
+    floor = tmp_path / "customers"
+    shutil.copytree(codegen.FLOOR, floor, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(codegen, "FLOOR", floor)
+    codegen.floor_digest.cache_clear()
+    try:
+        before = codegen.floor_digest()
+        (floor / "calibration.py").write_text("# another probe\n")
+        codegen.floor_digest.cache_clear()
+        assert codegen.floor_digest() == before
+        (floor / "tallies.py").write_text((floor / "tallies.py").read_text() + "\n# an edit\n")
+        codegen.floor_digest.cache_clear()
+        assert codegen.floor_digest() != before
+    finally:
+        codegen.floor_digest.cache_clear()
