@@ -219,7 +219,11 @@ def measure_widths(flat: str, pairs: int = PAIRS, passes: int = PASSES) -> dict[
         for child in children.values():
             if child.stdin is not None:
                 child.stdin.close()
-            child.wait(timeout=60)
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # a probe still compiling after the other failed
+                child.kill()
+                child.wait()
     return {w: round(statistics.median(t), 3) for w, t in times.items()}
 
 
