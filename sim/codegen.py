@@ -3,26 +3,30 @@
 LLVM tunes most of Intel's AVX-512 processors (Skylake-X to Sapphire Rapids, Rocket Lake) to *prefer*
 256-bit vectors (its ``prefer-256-bit`` tuning), so numba compiles the customer pass for 4 doubles per
 instruction where the CPU has 8. Which is faster depends on the host: 512-bit was 1.3x faster on one
-2-core Intel Xeon (Rocket Lake) and 14-16% slower on another (AVX-512 with bf16); see
-docs/performance.md. So the width is measured, not assumed from the vendor:
+2-core Intel Xeon (Rocket Lake), while on another (AVX-512 with bf16) the forced 512-bit build with the
+CPU's own tuning was 14-16% slower than ``NUMBA_CPU_NAME=host`` (which LLVM does not recognise: its
+generic tuning, with the host's features); see docs/performance.md. So the setting is measured, not
+assumed from the vendor:
 
 - a user's ``NUMBA_CPU_NAME`` or ``NUMBA_CPU_FEATURES`` always wins (nothing here runs);
-- ``SIM_VECTOR_WIDTH=256`` or ``512`` forces a width; ``auto`` (the default) chooses:
+- ``SIM_VECTOR_WIDTH=256`` or ``512`` (or ``512-generic``) forces a setting; ``auto`` (the default) chooses:
 - without AVX-512 there is nothing to choose: LLVM's default;
 - with AVX-512 the choice is looked up in ``sim-vector-width.json`` beside numba's cache of the kernels
   (``NUMBA_CACHE_DIR``, else ``sim/customers/__pycache__``), keyed by the CPU's name and features, the
   numba and llvmlite versions and the digest of the customer floor's sources (an edit to the kernels
-  measures again). If it is not there, two child processes compile the customer pass, one at each width,
-  in parallel, and are timed alternately on a small in-cache population (``sim/customers/calibration.py``;
-  7 alternating pairs, medians): the faster width is chosen and stored. This adds the compile of one
-  customer pass and about a second to the first compile on a CPU model (the winner's compiled pass
-  stays in numba's cache and is reused).
+  measures again). If it is not there, three child processes compile the customer pass, one per setting
+  (256-bit; 512-bit; 512-bit with LLVM's generic tuning instead of the CPU's), in parallel, and are timed
+  in turn on a small in-cache population (``sim/customers/calibration.py``; 7 rounds in alternating
+  order, medians): the fastest setting is chosen and stored. This adds the compile of two customer
+  passes and about a second to the first compile on a CPU model (the winner's compiled pass stays in
+  numba's cache and is reused).
 
 The choice is applied by setting ``NUMBA_CPU_FEATURES`` (the host's features with ``+prefer-256-bit`` or
-``-prefer-256-bit``) before numba builds its code generator, and recorded in ``SIM_VECTOR_WIDTH_CHOICE``.
-Both are inherited by worker processes (process pools, Dask workers started from the parent), which
-therefore never measure and compile the same code: the same seed gives the same bits in every process.
-``python -m sim.codegen`` prints the choice.
+``-prefer-256-bit``; for the generic tuning also ``NUMBA_CPU_NAME=generic``) before numba builds its
+code generator, and recorded in ``SIM_VECTOR_WIDTH_CHOICE``. Both are inherited by worker processes
+(process pools, Dask workers started from the parent), which therefore never measure and compile the
+same code: the same seed gives the same bits in every process. ``python -m sim.codegen`` prints the
+choice.
 """
 
 from __future__ import annotations
@@ -47,7 +51,9 @@ CACHE_FILE = "sim-vector-width.json"
 PROBE = "sim.customers.calibration"  # run as a child process (a module name, not an import)
 PAIRS = 7  # alternating timed pairs
 PASSES = 40  # customer passes per timing (~10 ms at 8 k customers)
-FEATURE = {"256": "+prefer-256-bit", "512": "-prefer-256-bit"}
+FEATURE = {"256": "+prefer-256-bit", "512": "-prefer-256-bit", "512-generic": ""}  # appended to the host's
+# "512-generic": LLVM's generic tuning (scheduling model) with the host's features; it has no 256-bit preference
+GENERIC = "512-generic"
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class Choice:
 
     def line(self) -> str:
         """One line for headers: ``vector width 512-bit (measured ...)``."""
-        w = f"{self.width}-bit" if self.width in FEATURE else self.width
+        w = {"256": "256-bit", "512": "512-bit", GENERIC: "512-bit, LLVM's generic tuning"}.get(self.width, self.width)
         return f"vector width: {w} ({self.reason})"
 
 
@@ -119,7 +125,7 @@ def _decide(measure: bool) -> Choice:
             return Choice("user", f"{var}={os.environ[var][:40]} set by the user")
     want = os.environ.get(ENV_WIDTH, "auto").strip().lower() or "auto"
     if want not in ("auto", *FEATURE):
-        raise ValueError(f"{ENV_WIDTH}={want!r}: expected 256, 512 or auto")
+        raise ValueError(f"{ENV_WIDTH}={want!r}: expected 256, 512, 512-generic or auto")
     try:
         import llvmlite.binding as ll
 
@@ -139,12 +145,21 @@ def _decide(measure: bool) -> Choice:
     if stored is None:
         return Choice("default", "not measured on this CPU yet: LLVM's default")
     ns = stored["ns_per_customer"]
-    return _apply(stored["width"], flat, f"measured on {cpu}: {ns['256']:.1f} vs {ns['512']:.1f} ns/customer")
+    told = ", ".join(f"{w} {t:.1f}" for w, t in ns.items())
+    return _apply(stored["width"], flat, f"measured on {cpu}, ns per customer: {told}")
 
 
 def _apply(width: str, flat: str, reason: str) -> Choice:
-    os.environ["NUMBA_CPU_FEATURES"] = f"{flat},{FEATURE[width]}"
+    os.environ.update(_setting(width, flat))
     return Choice(width, reason)
+
+
+def _setting(width: str, flat: str) -> dict[str, str]:
+    """The numba variables of a setting: the host's features with the width's tuning flag (and for
+    ``512-generic`` LLVM's generic CPU instead of the host's name)."""
+    if width == GENERIC:
+        return {"NUMBA_CPU_NAME": "generic", "NUMBA_CPU_FEATURES": flat}
+    return {"NUMBA_CPU_FEATURES": f"{flat},{FEATURE[width]}"}
 
 
 def _cache_folder() -> Path:
@@ -188,14 +203,14 @@ def _calibrate_locked(folder: Path, key: str, cpu: str, flat: str) -> dict | Non
 
 
 def measure_widths(flat: str, pairs: int = PAIRS, passes: int = PASSES) -> dict[str, float]:
-    """ns per customer of the customer pass at each width: two children compile in parallel, then are timed
-    alternately, ``pairs`` times; medians."""
+    """ns per customer of the customer pass at each setting of ``FEATURE``: one child per setting, compiled in
+    parallel, then timed in turn (the order reversed every round), ``pairs`` rounds; medians."""
     root = str(Path(__file__).resolve().parents[1])
     children = {}
-    for width, feature in FEATURE.items():
+    for width in FEATURE:
         env = {
             **os.environ,
-            "NUMBA_CPU_FEATURES": f"{flat},{feature}",
+            **_setting(width, flat),
             ENV_CHOICE: f"{width}: calibration",
             "NUMBA_NUM_THREADS": "1",
             "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),

@@ -69,7 +69,7 @@ def test_sim_vector_width_forces_a_width(clean_env, monkeypatch, width) -> None:
 
 def test_a_bad_width_is_one_line_naming_the_variable(clean_env, monkeypatch) -> None:
     monkeypatch.setenv(codegen.ENV_WIDTH, "1024")
-    with pytest.raises(ValueError, match=r"^SIM_VECTOR_WIDTH='1024': expected 256, 512 or auto$"):
+    with pytest.raises(ValueError, match=r"^SIM_VECTOR_WIDTH='1024': expected 256, 512, 512-generic or auto$"):
         codegen._decide(measure=True)
 
 
@@ -78,11 +78,11 @@ def test_a_stored_choice_is_used_without_measuring(clean_env, monkeypatch) -> No
     import llvmlite.binding as ll
 
     key = codegen.calibration_key(ll.get_host_cpu_name(), ll.get_host_cpu_features().flatten())
-    stored = {key: {"width": "256", "ns_per_customer": {"256": 10.0, "512": 12.0}, "cpu": "x"}}
+    stored = {key: {"width": "256", "ns_per_customer": {"256": 10.0, "512": 12.0, "512-generic": 11.0}, "cpu": "x"}}
     (clean_env / codegen.CACHE_FILE).write_text(json.dumps(stored))
     monkeypatch.setattr(codegen, "measure_widths", lambda *a, **k: pytest.fail("measured again"))
     ch = codegen._decide(measure=True)
-    assert ch.width == "256" and "10.0 vs 12.0" in ch.reason
+    assert ch.width == "256" and "256 10.0, 512 12.0, 512-generic 11.0" in ch.reason
     assert os.environ["NUMBA_CPU_FEATURES"].endswith(",+prefer-256-bit")
 
 
@@ -92,34 +92,36 @@ def test_without_a_stored_choice_and_no_measuring_llvm_decides(clean_env) -> Non
     assert ch.width == "default" and "NUMBA_CPU_FEATURES" not in os.environ
 
 
-def test_the_calibration_picks_the_faster_width_and_stores_it(clean_env, monkeypatch, tmp_path) -> None:
-    """The orchestration with a fake probe that reports 10 ns at 256-bit and 5 ns at 512-bit (or the reverse)."""
+def test_the_calibration_picks_the_fastest_setting_and_stores_it(clean_env, monkeypatch, tmp_path) -> None:
+    """The orchestration with a fake probe that reports the ns per customer it is told for its setting."""
     probes = tmp_path / "probes"
     probes.mkdir()
     (probes / "fake_probe.py").write_text(
-        "import os, sys\n"
-        "slow = '+prefer-256-bit' if os.environ['FAKE_SLOW'] == '256' else '-prefer-256-bit'\n"
+        "import json, os, sys\n"
+        "f = os.environ['NUMBA_CPU_FEATURES']\n"
+        "name = '512-generic' if os.environ.get('NUMBA_CPU_NAME') == 'generic' else "
+        "'256' if f.endswith('+prefer-256-bit') else '512'\n"
         "print('ready', flush=True)\n"
         "for line in sys.stdin:\n"
-        "    print(10.0 if os.environ['NUMBA_CPU_FEATURES'].endswith(slow) else 5.0, flush=True)\n"
+        "    print(json.loads(os.environ['FAKE_NS'])[name], flush=True)\n"
     )
     monkeypatch.setenv("PYTHONPATH", str(probes))
     monkeypatch.setattr(codegen, "PROBE", "fake_probe")
-    for slow, fast in (("256", "512"), ("512", "256")):
-        monkeypatch.setenv("FAKE_SLOW", slow)
-        key = f"key-{slow}"
-        stored = codegen._calibrate_locked(clean_env, key, "cpu", FLAT)
+    for fast in codegen.FEATURE:
+        ns = {w: 5.0 if w == fast else 10.0 for w in codegen.FEATURE}
+        monkeypatch.setenv("FAKE_NS", json.dumps(ns))
+        stored = codegen._calibrate_locked(clean_env, f"key-{fast}", "cpu", FLAT)
         assert stored is not None and stored["width"] == fast
-        assert stored["ns_per_customer"] == {slow: 10.0, fast: 5.0}
-        assert json.loads((clean_env / codegen.CACHE_FILE).read_text())[key] == stored
+        assert stored["ns_per_customer"] == ns
+        assert json.loads((clean_env / codegen.CACHE_FILE).read_text())[f"key-{fast}"] == stored
     monkeypatch.setattr(codegen, "PROBE", "no_such_probe")  # stored: not measured again
-    assert codegen._calibrate_locked(clean_env, "key-256", "cpu", FLAT)["width"] == "512"
+    assert codegen._calibrate_locked(clean_env, "key-256", "cpu", FLAT)["width"] == "256"
 
 
-def _worker_target() -> tuple[str | None, str | None, str]:
-    import numba.core.config
+def _worker_target() -> tuple[str | None, str | None, str | None, str]:
+    import numba.core.config as cfg
 
-    return os.environ.get("NUMBA_CPU_FEATURES"), numba.core.config.CPU_FEATURES, codegen.choice().reason
+    return os.environ.get("NUMBA_CPU_FEATURES"), cfg.CPU_FEATURES, cfg.CPU_NAME, codegen.choice().reason
 
 
 def test_worker_processes_inherit_the_parents_choice() -> None:
@@ -127,9 +129,10 @@ def test_worker_processes_inherit_the_parents_choice() -> None:
     setting and never measure."""
     parent = os.environ.get("NUMBA_CPU_FEATURES")
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-        env_features, numba_features, reason = pool.submit(_worker_target).result()
+        env_features, numba_features, numba_name, reason = pool.submit(_worker_target).result()
     assert env_features == parent and numba_features == parent
-    if codegen.choice().width in ("256", "512", "default"):
+    assert numba_name == os.environ.get("NUMBA_CPU_NAME")
+    if codegen.choice().width in (*codegen.FEATURE, "default"):
         assert reason.startswith("inherited"), reason
     code = "import sim.customers; from sim import codegen; print(codegen.choice().line())"
     line = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
