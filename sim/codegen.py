@@ -140,6 +140,8 @@ def _decide(measure: bool) -> Choice:
     key = calibration_key(cpu, flat)
     folder = _cache_folder()
     stored = _read(folder).get(key)
+    if not (isinstance(stored, dict) and stored.get("width") in FEATURE):  # none, or not one of ours
+        stored = None
     if stored is None and measure:
         stored = _calibrate_locked(folder, key, cpu, flat)
     if stored is None:
