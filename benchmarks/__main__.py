@@ -27,12 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.host import BYTES_PER_CUSTOMER_STEP, line
+
 ROOT = Path(__file__).resolve().parents[1]
 MESA_MAX = 50_000
 NUMPY_MAX = 1_000_000
-# bytes the customer pass reads and writes per customer-step (sim/population.py arrays): read every
-# column once (61 B), write back the state it changes (45 B); the word-of-mouth pass scans `voice` (1 B)
-BYTES_PER_CUSTOMER_STEP = 61 + 45 + 1
 
 
 def _case(*args: str, env: dict | None = None) -> dict:
@@ -67,6 +66,10 @@ def main() -> None:
         "quick": args.quick,
         "skipped": [],
     }
+    # the host every figure below comes from (in its own process, as a user's run would choose the width)
+    host = _case("host")
+    result["machine"]["host"] = host
+    _say(line(host))
 
     # ---- compile time: cold (empty cache dir), then cached (a second process reuses it); --quick does
     # not force a cold compile (~25 s) but uses the project's own cache, which a first run fills
@@ -254,6 +257,7 @@ def _long_run(n: int, steps: int) -> dict:
 
 
 def _report(r: dict, sizes: list[int]) -> None:
+    _say("\n" + line(r["machine"]["host"]))
     _say(
         "\nratios (target): (a)/(c) = Mesa agents vs numba 1 thread (>= 100); (b)/(c) numpy vs numba (>= 2); (d)/(c) threads"
     )
@@ -290,8 +294,8 @@ def _report(r: dict, sizes: list[int]) -> None:
             f"10 M customers x 520 weeks, measured with sim run: {t['build_and_run_minutes']:.2f} min build and run, "
             f"{t['wall_minutes']:.2f} min with import and writing the results (target < 3)"
         )
-    for line in r["skipped"]:
-        _say(f"skipped: {line}")
+    for item in r["skipped"]:
+        _say(f"skipped: {item}")
 
 
 if __name__ == "__main__":

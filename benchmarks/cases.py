@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+from benchmarks.host import bandwidth, describe, line
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -129,18 +129,6 @@ def compile_time() -> dict:
     return {"first_step_seconds": round(time.perf_counter() - t0, 3), "cache_dir": os.environ.get("NUMBA_CACHE_DIR")}
 
 
-def bandwidth() -> dict:
-    """Memory bandwidth: copying a 512 MiB array (read + write), best of 5."""
-    a = np.ones(2**26, dtype=np.float64)
-    b = np.empty_like(a)
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        np.copyto(b, a)
-        best = min(best, time.perf_counter() - t0)
-    return {"bytes_moved": 2 * a.nbytes, "seconds": best, "gb_per_second": round(2 * a.nbytes / best / 1e9, 2)}
-
-
 def sweep(runs: int, n: int, workers: int, scheduler: str | None) -> dict:
     """``runs`` runs of the baseline through the experiment runner; wall time and per-run compute time."""
     import tempfile
@@ -190,10 +178,16 @@ def main() -> None:
         out = compile_time()
     elif a.case == "bandwidth":
         out = bandwidth()
+    elif a.case == "host":
+        out = describe()
     elif a.case == "sweep":
         out = sweep(a.runs, a.n, a.workers, a.scheduler)
     else:
         sys.exit(f"unknown case {a.case}")
+    if a.case in ("engine", "markets"):  # the host beside the figure (the JSON stays the last line)
+        host = describe(measure_bandwidth=False)
+        out["host"] = host
+        print(line(host))
     print(json.dumps(out))
 
 

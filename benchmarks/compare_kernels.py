@@ -25,19 +25,10 @@ from types import ModuleType
 
 import numpy as np
 
+from benchmarks.host import describe, line
+
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL_FILES = ("kernel.py", "mechanisms.py")  # the pass and, since the split, its helpers
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo ("unknown" elsewhere)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 def load_old_kernel(rev: str, into: Path) -> ModuleType:
@@ -134,7 +125,8 @@ def main(argv: list[str] | None = None) -> None:
             if differ:
                 print(f"repetition {r}: the old and new passes DIFFER in {', '.join(differ)}")
     n = args.n
-    print(f"CPU: {cpu_model()}; threads: {numba.get_num_threads()}; customers: {n:,}; scenario: {args.scenario}")
+    print(line(describe()))
+    print(f"threads: {numba.get_num_threads()}; customers: {n:,}; scenario: {args.scenario}")
     print(f"old = {args.old_rev}, new = working tree; {args.reps} alternating repetitions, customer pass only")
     med = {}
     for name, ts in times.items():

@@ -7,10 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim import codegen
-
-codegen.configure()  # before numba compiles anything: the kernels use all of AVX-512 (sim/codegen.py)
-
 __all__ = [
     "RelationshipMarket",
     "Scenario",

@@ -8,6 +8,7 @@ import shutil
 
 import numba
 
+from sim import codegen
 from sim.customers import cache, kernel, network, wom
 
 
@@ -20,8 +21,8 @@ def test_every_cached_kernel_of_the_floor_uses_the_floor_stamp() -> None:
 
 def test_an_edit_to_any_module_of_the_floor_changes_the_stamp(tmp_path, monkeypatch) -> None:
     floor = tmp_path / "customers"
-    shutil.copytree(cache.FLOOR, floor, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(cache, "FLOOR", floor)
+    shutil.copytree(codegen.FLOOR, floor, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(codegen, "FLOOR", floor)
     cache.floor_digest.cache_clear()
     try:
         before = cache.floor_digest()

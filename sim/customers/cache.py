@@ -4,36 +4,26 @@ numba stamps a cached kernel with the source of the file that defines it, but th
 helpers from its sibling modules (``mechanisms.py``, ``tallies.py``, ``rng.py``, ``registry.py``…): an
 edit there would leave the old compiled pass in ``__pycache__`` and run it silently. The locators here
 add a digest of every module of ``sim/customers/`` to the stamp of the functions defined in it, so any
-edit in the floor recompiles its kernels. Functions elsewhere keep numba's own locators.
+edit in the floor recompiles its kernels. Functions elsewhere keep numba's own locators. The digest is
+computed in ``sim.codegen`` (the lowest floor), which also keys its choice of vector width on it.
 """
 
 from __future__ import annotations
 
-import hashlib
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from numba.core import caching
 
+from sim import codegen
+from sim.codegen import floor_digest
+
 __all__ = ["install", "floor_digest"]
-
-FLOOR = Path(__file__).resolve().parent
-
-
-@cache
-def floor_digest() -> str:
-    """sha256 over the sources of every module of the customer floor (read once per process)."""
-    h = hashlib.sha256()
-    for path in sorted(FLOOR.glob("*.py")):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 def _in_floor(py_file: str) -> bool:
     try:
-        return Path(py_file).resolve().parent == FLOOR
+        return Path(py_file).resolve().parent == codegen.FLOOR
     except OSError:
         return False
 
