@@ -16,7 +16,7 @@ assumed from the vendor:
   numba and llvmlite versions and the digest of the customer floor's sources (an edit to the kernels
   measures again). If it is not there, three child processes compile the customer pass, one per setting
   (256-bit; 512-bit; 512-bit with LLVM's generic tuning instead of the CPU's), in parallel, and are timed
-  in turn on a small in-cache population (``sim/customers/calibration.py``; 7 rounds in alternating
+  in turn on a small in-cache population (``sim/customers/width_probe.py``; 7 rounds in alternating
   order, medians): the fastest setting is chosen and stored. This adds the compile of two customer
   passes and about a second to the first compile on a CPU model (the winner's compiled pass stays in
   numba's cache and is reused).
@@ -48,7 +48,7 @@ ENV_WIDTH = "SIM_VECTOR_WIDTH"  # 256 | 512 | auto (default)
 ENV_CHOICE = "SIM_VECTOR_WIDTH_CHOICE"  # what configure() chose, for worker processes and for display
 FLOOR = Path(__file__).resolve().parent / "customers"  # the kernels' floor (sim/customers/)
 CACHE_FILE = "sim-vector-width.json"
-PROBE = "sim.customers.calibration"  # run as a child process (a module name, not an import)
+PROBE = "sim.customers.width_probe"  # run as a child process (a module name, not an import)
 PAIRS = 7  # alternating timed pairs
 PASSES = 40  # customer passes per timing (~10 ms at 8 k customers)
 FEATURE = {"256": "+prefer-256-bit", "512": "-prefer-256-bit", "512-generic": ""}  # appended to the host's
@@ -75,11 +75,11 @@ _CHOICE: Choice | None = None
 
 @cache
 def floor_digest() -> str:
-    """sha256 over the sources of every module of the customer floor but the calibration probe, which no
+    """sha256 over the sources of every module of the customer floor but the vector-width probe, which no
     kernel uses (read once per process)."""
     h = hashlib.sha256()
     for path in sorted(FLOOR.glob("*.py")):
-        if path.name == "calibration.py":
+        if path.name == "width_probe.py":
             continue
         h.update(path.name.encode())
         h.update(path.read_bytes())

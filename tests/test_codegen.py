@@ -149,7 +149,7 @@ def test_the_probe_is_not_part_of_the_kernels_stamp(tmp_path, monkeypatch) -> No
     codegen.floor_digest.cache_clear()
     try:
         before = codegen.floor_digest()
-        (floor / "calibration.py").write_text("# another probe\n")
+        (floor / "width_probe.py").write_text("# another probe\n")
         codegen.floor_digest.cache_clear()
         assert codegen.floor_digest() == before
         (floor / "tallies.py").write_text((floor / "tallies.py").read_text() + "\n# an edit\n")

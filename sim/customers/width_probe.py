@@ -1,7 +1,7 @@
 """The probe behind ``sim.codegen``'s choice of vector width: the customer pass, compiled at one setting,
 timed on a small synthetic population that stays in the caches.
 
-Run by ``sim.codegen`` as ``python -m sim.customers.calibration`` in a child process whose environment
+Run by ``sim.codegen`` as ``python -m sim.customers.width_probe`` in a child process whose environment
 holds the setting (``NUMBA_CPU_FEATURES``) and one thread. The child compiles the pass (into the
 project's numba cache, so the parent reuses the winner's code), prints ``ready`` and then, for every
 line ``k`` it reads, runs the pass ``k`` times and prints the nanoseconds per customer. The parent
