@@ -252,7 +252,8 @@ STR = {
 
 
 def test_d3_financial_bonds_damp_churn():
-    """D3 level 1: financial bonds damp churn a little. Off (``churn.financial_damping`` = 0): churn up."""
+    """D3 level 1: financial bonds damp churn a little. Off (``churn.financial_damping`` = 0): churn to
+    dissatisfaction and competition (the hazards the damping acts on) up."""
     on, off = ablate(
         "financial_bonds",
         {**FIN, **POOR, "dynamics.churn.financial_damping": 0.3},
@@ -305,7 +306,9 @@ def test_m6_loyalty_bought_with_rewards_fades():
 
 
 def test_m7_structural_bonds_are_switching_costs():
-    """M7: structural bonds hold customers as switching costs. Off (``churn.switching_cost`` = 0): churn up."""
+    """M7: structural bonds hold customers as switching costs. Off (``churn.switching_cost`` = 0): churn to
+    dissatisfaction and competition (the hazards the switching cost damps) up by at least 10%, once the bonds
+    are built (second half-year)."""
     on = {**STR, **POOR, "dynamics.churn.switching_cost": 0.8}
     on_, off_ = ablate("structural_bonds", on, {"dynamics.churn.switching_cost": 0.0}, avoidable_late)
     assert_moves(on_, off_, +1, rel=0.10)

@@ -60,6 +60,11 @@ def test_structural_bonds_cut_churn_more_than_financial_bonds_of_the_same_cost()
         assert churn_rate(s) < churn_rate(f) < churn_rate(b)
     # and structural bonds pull customers from rivals (M7)
     assert mean(f["acquired_from_rival"].sum() for f in struct) > 1.03 * mean(f["acquired_from_rival"].sum() for f in base)
+    # part of their hold is the switching cost itself (M7): without it the same bonds keep fewer customers.
+    # (Without this check the test passes with the switching-cost damping removed from the kernel.)
+    no_cost = runs({"firms.focal.levers.structural.spend": 5000, "dynamics.churn.switching_cost": 0.0})
+    for s, n in zip(struct, no_cost, strict=True):
+        assert churn_rate(n) > 1.03 * churn_rate(s)
 
 
 def test_a_stopped_loyalty_programme_loses_most_of_the_loyalty_it_bought():  # M6, F6
@@ -142,12 +147,19 @@ def test_in_a_monopoly_churn_does_not_respond_to_satisfaction():  # M16
 
 
 def test_complaint_recovery_raises_retention():  # D10
-    base = runs({"dynamics.complaints.threshold": 0.5})
-    rec = runs({"dynamics.complaints.threshold": 0.5, "firms.focal.recovery_rate": 0.9})
-    for b, f in zip(base, rec, strict=True):
+    complaints = {"dynamics.complaints.threshold": 0.5, "dynamics.complaints.recovery_boost": 0.5}
+    base = runs(complaints)
+    rec = runs({**complaints, "firms.focal.recovery_rate": 0.9})
+    no_boost = runs({**complaints, "firms.focal.recovery_rate": 0.9, "dynamics.complaints.recovery_boost": 0.0})
+    for b, f, n in zip(base, rec, no_boost, strict=True):
         assert f["recoveries"].sum() > 1.3 * b["recoveries"].sum()
         assert f["recovery_cost"].sum() > b["recovery_cost"].sum()
         assert churn_rate(f) < churn_rate(b)
+        # both channels of a recovery (D10): the complainer keeps their trust (only an unrecovered complaint
+        # costs it, M4) and regains satisfaction (the recovery boost). Without these two checks the test
+        # passes with either channel removed from the kernel.
+        assert f["trust"].mean() > b["trust"].mean() + 0.02
+        assert f["satisfaction"].mean() > n["satisfaction"].mean() + 0.01
 
 
 def test_public_relations_raise_image_and_acquisition():  # M12
