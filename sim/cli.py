@@ -183,8 +183,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     }
 
     def write(tmp: Path) -> None:
+        import csv
+
         result["figures"] = write_figures(checks, tmp)
         (tmp / "validation.json").write_text(strict_json(result, indent=2) + "\n")
+        with open(tmp / "validation.csv", "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
 
     try:
         write_atomically(out, args.force, write)
@@ -196,11 +202,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=f"sim validate ({result['mode']}) -> {out}/")
-        for col in ("check", "engine", "reference", "tolerance", "pass"):
+        from sim.validation.checks import KINDS, TABLE_NOTE
+
+        table = Table(title=f"sim validate ({result['mode']}) -> {out}/", caption=TABLE_NOTE)
+        for col in ("check", "kind", "engine", "reference", "tolerance", "pass"):
             table.add_column(col, overflow="fold")
         for c in checks:
-            table.add_row(c.check, f"{c.engine:.4g}", c.reference, c.tolerance, "[green]pass" if c.passed else "[red]FAIL")
+            verdict = ("[green]pass" if c.passed else "[red]FAIL") if c.kind in KINDS else "n/a"
+            engine = f"{c.engine:.4g}" if c.kind in KINDS else "-"
+            table.add_row(c.check, c.kind, engine, c.reference, c.tolerance, verdict)
         Console().print(table)
     return 0 if result["passed"] else 1
 

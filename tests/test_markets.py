@@ -60,6 +60,11 @@ def test_structural_bonds_cut_churn_more_than_financial_bonds_of_the_same_cost()
         assert churn_rate(s) < churn_rate(f) < churn_rate(b)
     # and structural bonds pull customers from rivals (M7)
     assert mean(f["acquired_from_rival"].sum() for f in struct) > 1.03 * mean(f["acquired_from_rival"].sum() for f in base)
+    # part of their hold is the switching cost itself (M7): without it the same bonds keep fewer customers.
+    # (Without this check the test passes with the switching-cost damping removed from the kernel.)
+    no_cost = runs({"firms.focal.levers.structural.spend": 5000, "dynamics.churn.switching_cost": 0.0})
+    for s, n in zip(struct, no_cost, strict=True):
+        assert churn_rate(n) > 1.03 * churn_rate(s)
 
 
 def test_a_stopped_loyalty_programme_loses_most_of_the_loyalty_it_bought():  # M6, F6
@@ -147,12 +152,30 @@ def test_in_a_monopoly_churn_barely_responds_to_satisfaction():  # M16, D9
 
 
 def test_complaint_recovery_raises_retention():  # D10
-    base = runs({"dynamics.complaints.threshold": 0.5})
-    rec = runs({"dynamics.complaints.threshold": 0.5, "firms.focal.recovery_rate": 0.9})
-    for b, f in zip(base, rec, strict=True):
+    complaints = {"dynamics.complaints.threshold": 0.5, "dynamics.complaints.recovery_boost": 0.5}
+    base = runs(complaints)
+    rec = runs({**complaints, "firms.focal.recovery_rate": 0.9})
+    # only the direct channel: no satisfaction boost, and complaints spread by word of mouth or the media
+    # change neither satisfaction nor image (through them recovery raises trust indirectly)
+    direct = {
+        **complaints,
+        "dynamics.complaints.recovery_boost": 0.0,
+        "dynamics.wom.negative_impact": 0.0,
+        "dynamics.wom.negative_block": 0.0,
+        "stakeholders.media_amplification": 0.0,
+        "stakeholders.consumer_group_amplification": 0.0,
+    }
+    no_boost = runs({**complaints, "firms.focal.recovery_rate": 0.9, "dynamics.complaints.recovery_boost": 0.0})
+    direct_base, direct_rec = runs(direct), runs({**direct, "firms.focal.recovery_rate": 0.9})
+    for b, f, n, db, dr in zip(base, rec, no_boost, direct_base, direct_rec, strict=True):
         assert f["recoveries"].sum() > 1.3 * b["recoveries"].sum()
         assert f["recovery_cost"].sum() > b["recovery_cost"].sum()
         assert churn_rate(f) < churn_rate(b)
+        # both channels of a recovery (D10): the complainer regains satisfaction (the recovery boost) and keeps
+        # their trust (only an unrecovered complaint costs it, M4; measured on the direct channel alone).
+        # Without these two checks the test passes with either channel removed from the kernel.
+        assert f["satisfaction"].mean() > n["satisfaction"].mean() + 0.01
+        assert dr["trust"].mean() > db["trust"].mean() + 0.02
 
 
 def test_public_relations_raise_image_and_acquisition():  # M12

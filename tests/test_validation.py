@@ -74,6 +74,31 @@ def test_sim_validate_quick_passes_and_writes_its_results(tmp_path):
     assert result["passed"] and len(result["checks"]) >= 20
     assert {"sbg_survival.png", "bass_discrete.png", "bass_continuous.png"} <= {p.name for p in out.iterdir()}
     assert main(["validate", "--json", "--out", str(out)]) == 2  # never overwritten silently
+    _every_row_says_what_its_figure_is(result["checks"], out)
+
+
+def _every_row_says_what_its_figure_is(rows: list[dict], out) -> None:
+    """Issue 16: each row is an input read back, a calibrated target or an emergent output (F9: not modelled
+    yet), in the JSON and the CSV; F1-F8 each have a row; F6 is shown both ways, and the gap shows."""
+    import csv
+
+    from sim.validation.checks import KINDS, NOT_MODELLED
+
+    for r in rows:
+        assert r["kind"] in KINDS or (r["check"].startswith("F9") and r["kind"] == NOT_MODELLED), r
+    with open(out / "validation.csv", newline="") as fh:
+        assert [r["kind"] for r in csv.DictReader(fh)] == [r["kind"] for r in rows]
+    figures = [r["check"] for r in rows if r["group"] == "figure"]
+    for claim in ("F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9"):
+        assert any(claim in c for c in figures), claim
+    f6 = {r["check"]: r for r in rows if r["check"].startswith("F6")}
+    selection = [r for c, r in f6.items() if c.startswith("F6 selection") and "visits" in c]
+    causal = [r for c, r in f6.items() if c.startswith("F6 causal") and "visits" in c]
+    assert len(selection) == 1 and len(causal) == 1
+    assert any(c.startswith("F6 causal") and "spend per visit" in c for c in f6)
+    assert selection[0]["kind"] == "calibrated target" and causal[0]["kind"] == "input read back"
+    # the programme's own effect is far smaller than the members' gap (most of which is who joins)
+    assert 1.0 < causal[0]["engine"] < 0.5 * selection[0]["engine"]
 
 
 def test_a_validation_check_fails_when_the_engine_is_wrong(monkeypatch):
