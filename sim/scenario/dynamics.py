@@ -90,9 +90,15 @@ class LoyaltyParams(Strict):
 class ComplaintParams(Strict):
     """D10 recovery stage: dissatisfied customers complain; the firm recovers some."""
 
-    threshold: Unit = param(0.35, "score 0-1", f"D10; {_A}", "satisfaction below which a customer may complain", (0.2, 0.5))
+    # 0.38 gives ~0.03 complaints per customer-year at the baseline (0.35 gave ~0.003); from ~0.4 up the
+    # baseline can tip into a cascade (unrecovered complaints -> negative word of mouth -> more complaints)
+    threshold: Unit = param(0.38, "score 0-1", f"D10; {_A}", "satisfaction below which a customer may complain", (0.3, 0.42))
     probability: Prob = param(
-        0.1, "probability per step", _A, "chance of a complaint per step when below threshold", (0.02, 0.3)
+        0.1,
+        "probability per step",
+        f"D10; Goodman (TARP): about half of consumers with a problem complain to a front-line person; {_A}",
+        "chance of a complaint per step when below threshold (0.1: half complain within 7 weeks below it)",
+        (0.05, 0.3),
     )
     recovery_boost: Prob = param(
         0.5, "share of the gap", f"D10; {_A}", "share of the gap to full satisfaction closed by a recovery", (0.2, 0.8)
@@ -167,7 +173,7 @@ class ChurnParams(Strict):
         0.8, "share of hazard", f"M7; {_A}", "damping of churn at full structural bond (switching cost)", (0.5, 0.95)
     )
     financial_damping: Prob = param(
-        0.3, "share of hazard", f"D3, M6; {_A}", "damping of churn at full financial bond", (0.1, 0.5)
+        0.2, "share of hazard", f"D3, M6; {_A}", "damping of churn at full financial bond", (0.05, 0.4)
     )
 
 
@@ -207,14 +213,18 @@ class BondParams(Strict):
         0.005, "share per step", f"M7; {_A}", "decay of the structural bond: slowest, most stable", (0.001, 0.01)
     )
     care_effect: NonNeg = param(
-        0.1, "performance score", f"M14; {_A}", "perceived-performance gain from after-sales care at saturation", (0.0, 0.2)
+        0.02,
+        "performance score",
+        f"M14; {_A}",
+        "perceived-performance gain from after-sales care at saturation",
+        (0.01, 0.1),
     )
     care_unit: Pos = param(
-        0.2,
+        0.05,
         "currency per customer-step",
         f"M14; {_A}",
         "care (retention) spend per customer-step giving half the effect",
-        (0.05, 0.5),
+        (0.02, 0.2),
     )
 
 
