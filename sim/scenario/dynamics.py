@@ -251,4 +251,6 @@ class Dynamics(Strict):
         0.4, "share of wallet", f"D11; {_A}", "share of wallet at zero loyalty (grows to 1 with loyalty)", (0.2, 0.7)
     )
     loyalty_frequency: NonNeg = param(0.5, "multiplier", f"M3; {_A}", "extra purchase frequency at full loyalty", (0.2, 1.0))
-    levers: LeverEffects = section(LeverEffects(), "L", "how strongly each lever acts (effect sizes, all assumptions)")
+    levers: LeverEffects = section(
+        LeverEffects(), "L", "how strongly each lever acts (sizes: docs/effects.md gives sources and measured effects)"
+    )

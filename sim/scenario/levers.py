@@ -1,8 +1,9 @@
 """The strategy levers of a firm (the levers L1–L14 of docs/claims.md) and how strongly each acts (``LeverEffects``).
 
-A lever's spend is a strategy *setting*; its effect sizes are *assumptions* (the documents rank the
-levers but give no numbers), each with a plausible range. Money amounts are currency per step (one
-week) and are booked as costs in the firm's profit.
+A lever's spend is a strategy *setting*; its effect sizes are anchored to published evidence where it
+exists (named in the field's source; docs/effects.md measures each lever against it) and are otherwise
+*assumptions* (the documents rank the levers but give no numbers), each with a plausible range. Money amounts are
+currency per step (one week) and are booked as costs in the firm's profit.
 """
 
 from __future__ import annotations
@@ -152,8 +153,10 @@ def _unit(what: str, claim: str, rng: tuple[float, float], default: float = 0.5)
 
 # ---------------------------------------------------------------- effect sizes of the levers (assumptions)
 class LeverEffects(Strict):
-    """How strongly each lever acts. The documents rank the levers but give no numbers: assumptions.
-    A bond stock grows by rate * x / (x + unit) per step with x the spend per customer (D3)."""
+    """How strongly each lever acts: a saturating response x / (x + unit) to the spend per customer-step x
+    (a bond stock grows by rate * x / (x + unit) per step, D3), times the size of its effect. Sizes with a
+    published source name it; the rest are assumptions with ranges (``python -m sim.experiments.effects``
+    measures them all)."""
 
     financial_unit: Pos = _unit("financial-bond spend", "D3", (0.1, 2.0))
     financial_rate: Prob = param(
