@@ -56,7 +56,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "loyalty_program",
         "loyalty_program",
-        {_F + "levers.financial.spend": 6000.0},
+        {_F + "levers.financial.spend": 10000.0},
         "financial bond, targeted by value -> purchase frequency (F6)",
         "levers.financial_rate, financial_unit, financial_frequency",
         "Leenheer et al. 2007 (IJRM): causal effect on share of wallet small, 1/7 of the naive member gap; "
