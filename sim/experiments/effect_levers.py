@@ -195,7 +195,8 @@ LEVERS: tuple[Lever, ...] = (
         "image. Goodman (TARP): about half of consumers with a problem complain to a front-line person.",
         "a recovery closes recovery_boost (assumption, 0.2-0.8) of the complainer's gap to full satisfaction and "
         "touches nothing else (no loyalty or word-of-mouth bonus: de Matos et al.); complaints start below "
-        "satisfaction 0.38, 0.1 per step (about half within 7 weeks: TARP's ~50%). recovery_only is the same "
+        "satisfaction 0.35, 0.1 per step (about half within 7 weeks: TARP's ~50%) -- rare at the baseline, "
+        "so recovery alone moves little. recovery_only is the same "
         "recovery without the accountable relationship level the scenario bundles",
         (-np.inf, 3.0),
         "satisfaction up, repurchase not beyond that (de Matos et al. 2007)",
