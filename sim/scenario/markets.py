@@ -114,20 +114,20 @@ class DistributorConfig(Strict):
         500.0, "currency per step", "M10; assumption", f"partnership spend {_HALF}", (100.0, 2000.0)
     )
     reach_gain: NonNeg = param(
-        1.0, "multiplier", "M10; assumption", "acquisition reach x (1 + this) at full partnership", (0.2, 2.0)
+        0.2, "multiplier", "M10; assumption", "acquisition reach x (1 + this) at full partnership", (0.1, 0.6)
     )
     convenience: Prob = param(
-        0.3,
+        0.1,
         "share of time and energy cost",
         "M10; assumption",
         "time and energy cost removed at full partnership",
-        (0.1, 0.5),
+        (0.05, 0.3),
     )
     pos_service: Prob = param(
-        0.1, "service score", "M10; assumption", "point-of-sale service value added at full partnership", (0.0, 0.2)
+        0.05, "service score", "M10; assumption", "point-of-sale service value added at full partnership", (0.0, 0.1)
     )
     territory: Prob = param(
-        0.3,
+        0.2,
         "share of prospects",
         "M10; assumption",
         "prospects in its territory that rivals cannot reach if exclusive",
@@ -150,7 +150,11 @@ class EmployeeConfig(Strict):
     )
     max_gain: Prob = param(0.4, "score 0-1", "M8; assumption", "employee satisfaction gain at saturating spend", (0.1, 0.5))
     service_effect: NonNeg = param(
-        0.4, "quality score per unit of satisfaction", "M8; assumption", "service and personnel quality gained", (0.1, 0.8)
+        0.1,
+        "quality score per unit of satisfaction",
+        "M8; Brown & Lam 2008 (J. Retailing): positive, mediated by service quality; size: assumption",
+        "service and personnel quality gained per unit of employee satisfaction",
+        (0.05, 0.2),
     )
     turnover: Prob = param(
         0.005, "share per step", "assumption", "staff turnover per step at baseline satisfaction (~23%/year)", (0.002, 0.01)
