@@ -11,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sim.customers  # noqa: F401  (configures this process, as any use of the kernels does)
@@ -157,3 +158,15 @@ def test_the_probe_is_not_part_of_the_kernels_stamp(tmp_path, monkeypatch) -> No
         assert codegen.floor_digest() != before
     finally:
         codegen.floor_digest.cache_clear()
+
+
+def test_the_probe_calls_the_real_customer_pass() -> None:
+    """The probe's synthetic arguments fit the customer pass as it is now (a new state column or scalar
+    argument must reach the probe too, or every first import falls back to LLVM's default)."""
+    from sim.customers.kernel import customer_pass
+    from sim.customers.width_probe import probe_inputs
+
+    args = probe_inputs(n=256)
+    customer_pass(*args)
+    out = args[-6]
+    assert out.shape[-1] > 0 and np.isfinite(out).all()

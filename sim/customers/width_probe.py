@@ -50,7 +50,8 @@ def probe_inputs(n: int = PROBE_CUSTOMERS, n_firms: int = PROBE_FIRMS) -> tuple:
     sf = rng.uniform(0.0, 0.01, (1, n_firms, len(L.SF)))
     seg = rng.uniform(0.0, 0.01, (1, len(L.SEG)))
     out = np.zeros((L.n_chunks_for(n), n_firms + 1, len(L.T)))
-    return (step_key(1, 0, 1), *state, p, fp, sf, seg, adoption_bound(sf), out, *customer_scratch())
+    now = np.int64(1)  # this step's number (the population passes it the same way)
+    return (step_key(1, 0, 1), *state, now, p, fp, sf, seg, adoption_bound(sf), out, *customer_scratch())
 
 
 def main() -> None:
