@@ -50,9 +50,14 @@ def digest(ts: Any, cust: Any) -> str:
     for df in (ts, cust):
         for col in df.columns:
             values = df[col]
-            data = values.cat.codes.to_numpy() if hasattr(values, "cat") else values.to_numpy()
+            if hasattr(values, "cat"):
+                data = values.cat.codes.to_numpy().tobytes()
+            elif values.dtype.kind == "O" or str(values.dtype).startswith("str"):  # ids: the text, not pointers
+                data = "\x1f".join("" if v is None else str(v) for v in values.to_numpy()).encode()
+            else:
+                data = values.to_numpy().tobytes()
             h.update(col.encode())
-            h.update(data.tobytes())
+            h.update(data)
     return h.hexdigest()
 
 
