@@ -39,6 +39,21 @@ LABELS = {
 }
 
 
+# what every compare report says about the economics under the numbers (issue 16)
+ECONOMICS = [
+    "## How the money is counted",
+    "",
+    "Profit is revenue (units sold x the price customers pay after rebates and price cuts) minus the cost of "
+    "goods (a cost per unit sold, so a price cut or rebate lowers the margin on every unit), the cost of "
+    "serving each customer, and every budget and lever spend. Each lever's effect saturates with its spend "
+    "and is sized from published evidence where it exists, otherwise an assumption with a stated range "
+    "(docs/effects.md in the project: source, measured effect and profit per unit of extra spend per lever). "
+    "Rivals do what their scenario's reaction policy says (by default they ignore the strategy). The "
+    "intervals cover simulation noise only, not the uncertainty of the assumed effect sizes.",
+    "",
+]
+
+
 def _fmt(x: float) -> str:
     if not np.isfinite(x):
         return "–"
@@ -111,6 +126,7 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
         "",
         "All metrics for every strategy: `comparison.csv`. Per-run data: `runs/` (Parquet).",
         "",
+        *ECONOMICS,
         "## Figures",
         "",
         "![time series](figures/timeseries.png)",
