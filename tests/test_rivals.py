@@ -15,7 +15,7 @@ from sim.experiments.execute import execute, run_one
 from sim.experiments.reactions import profits, rank_changes, rank_pivot, reaction_tables
 from sim.experiments.spec import Experiment, expand, experiment_hash
 from sim.market.rivals import BestResponse, Match, Undercut
-from sim.scenario import Reaction, ScenarioError, scenario_from_dict
+from sim.scenario import Reaction, ScenarioError, load_scenario, scenario_from_dict
 
 N = 4000
 STEPS = 60
@@ -37,13 +37,15 @@ def test_a_matching_rival_runs_the_leaders_programme_after_the_lag_and_pays_for_
     alone = _run("loyalty_program", {})
     focal, r1 = _firm(copied.timeseries(), "focal"), _firm(copied.timeseries(), "rival_1")
     r1_alone = _firm(alone.timeseries(), "rival_1")
-    # nothing for the first lag steps; then what the focal firm ran lag steps earlier, to the last bit
+    # nothing for the first lag steps; then what the focal firm ran lag steps earlier, equal to rounding
     first = int(np.argmax(r1["spend_financial"].to_numpy() > 0))
     assert lag <= first <= lag + 3 and (r1["rebate"].iloc[:first] == 0.0).all()
     later = range(first, first + lag)  # (later the leader may be rival_2, which copied it too)
-    assert [r1["spend_financial"][t] for t in later] == [focal["spend_financial"][t - lag] for t in later]
+    copied_spend = [r1["spend_financial"][t] for t in later]  # per customer x customers: equal to rounding
+    assert copied_spend == pytest.approx([focal["spend_financial"][t - lag] for t in later], rel=1e-12)
     assert (r1["rebate"].iloc[first:] == 0.02).all()
-    assert focal["spend_financial"].iloc[-1] == pytest.approx(6000 * N / 100_000)
+    programme = next(f for f in load_scenario("loyalty_program").firms if f.name == "focal").levers.financial.spend
+    assert focal["spend_financial"].iloc[-1] == pytest.approx(programme * N / 100_000)  # the scenario's spend, scaled
     # booked: it is in the rival's relationship spend, and its costs rise by exactly that much
     extra = r1["relationship_spend"] - r1_alone["relationship_spend"]
     assert (extra == r1["spend_financial"]).all()

@@ -182,6 +182,8 @@ def _timeseries_figure(df: pd.DataFrame, order: list[str], path: Path) -> None:
 
 def _differences_figure(table: pd.DataFrame, baseline: str, path: Path) -> None:
     metrics = [m for m in ("profit_total", "annual_retention", "customer_equity_final") if m in set(table["metric"])]
+    if not metrics:  # a partial folder whose complete runs give no paired metric yet: no figure
+        return
     fig, axes = plt.subplots(1, len(metrics), figsize=(6 * len(metrics), 0.45 * table["strategy"].nunique() + 2))
     axes = np.atleast_1d(axes)
     for ax, m in zip(axes, metrics, strict=True):
