@@ -122,7 +122,7 @@ LEVERS: tuple[Lever, ...] = (
         "Brown & Lam 2008 (J. Retailing meta-analysis): employee job satisfaction relates positively to customer "
         "satisfaction and perceived service quality; service quality completely mediates the link.",
         "the link runs only through service and personnel quality (Brown & Lam's mediation); its size "
-        "(service_effect) is an assumption, range 0.1-0.4.",
+        "(service_effect) is an assumption, range 0.05-0.2.",
         (-np.inf, 3.0),
         "positive satisfaction effect (Brown & Lam 2008); no profit magnitude: under the 3-per-unit cap",
     ),
