@@ -48,6 +48,14 @@ class Backtest:
         out["engine"]["holdout_band_95"] = [float(lo), float(hi)]
         out["engine"]["replications"] = len(self.engine_totals)
         out["engine"]["correlation_counts"] = float(np.corrcoef(pc["engine_counts"], pc["actual"])[0, 1])
+        # the models' unconditional forecast of the same holdout (each customer's own first purchase on, no
+        # history used): the aggregate that Fader, Hardie & Lee 2005 report (1,669 for BG/NBD on CDNOW)
+        w = self.summary.calibration_week
+        last = self.tracking.index.max()
+        for key in ("bgnbd", "pareto_nbd"):
+            tot = float(self.tracking.loc[last, key] - self.tracking.loc[w, key])
+            out[key]["holdout_unconditional"] = tot
+            out[key]["error_unconditional"] = (tot - actual) / actual
         return out
 
     def conditional(self, top: int = 7) -> pd.DataFrame:
