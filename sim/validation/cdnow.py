@@ -92,7 +92,7 @@ def check_cdnow(full: bool) -> list[dict[str, Any]]:
     bg = m["bgnbd"]
     out.append(
         Check(
-            f"CDNOW engine holdout error vs actual {ACTUAL_HOLDOUT:,} (BG/NBD: {bg['error']:+.1%}; published -11% is unconditional)",
+            f"CDNOW engine holdout error vs actual {ACTUAL_HOLDOUT:,} (BG/NBD: {bg['error']:+.1%}; paper -11% uncond.)",
             eng["error"],
             f"|error| <= BG/NBD's {abs(bg['error']):.3f} + 0.02",
             "2 points",
