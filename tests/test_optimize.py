@@ -150,7 +150,9 @@ steps: 5
 replications: 1
 trials: 4
 batch: 2
-budget: {total: 3400, levers: [firms.focal.budget.retention, firms.focal.levers.distributor.spend, firms.focal.levers.social.spend]}
+budget:
+  total: 3400
+  levers: [firms.focal.budget.retention, firms.focal.levers.distributor.spend, firms.focal.levers.social.spend]
 sampler: {method: tpe, seed: 0, startup_trials: 2}
 final: {top: 2, replications: 2, marginal_steps: [0.1], marginal_replications: 2}
 """

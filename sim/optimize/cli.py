@@ -54,6 +54,8 @@ def cmd_optimize(args: argparse.Namespace, fail: Any) -> int:
                 Path(args.out) if args.out else None, Path("results") / opt.name, identity(opt), meta_of(opt)
             )
             stack.enter_context(lock)
+            with contextlib.suppress(OSError):  # store.prepare's run folder: this folder keeps none of its own
+                (folder / "runs").rmdir()
         except (SchedulerUnavailable, store.FolderError) as err:
             return fail(str(err))
         try:

@@ -141,9 +141,9 @@ def marginal_figure(table: pd.DataFrame, path: Path, name: str) -> None:
         ax.errorbar(g["spend_change"], g["profit_diff"], yerr=[lo, hi], fmt="o-", capsize=3)
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_title(lever_label(k))
-        ax.set_xlabel("spend change (currency per week)")
+        ax.set_xlabel("spend change (currency per week at budget_reference)")
     for ax in axes[:, 0]:
-        ax.set_ylabel("profit vs optimum\n(currency, 2 years)")
+        ax.set_ylabel("profit vs optimum\n(currency over the run)")
     for ax in list(axes.flat)[len(levers) :]:
         ax.axis("off")
     fig.suptitle(f"{name}: marginal return of each lever around the optimum (others fixed; 95% paired CI)")

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sim.experiments.spec import Strategy
@@ -36,6 +35,10 @@ def _paired(runs: pd.DataFrame, a: str, b: str, metric: str) -> dict[str, float]
     common = x.index.intersection(y.index)
     m, lo, hi = mean_ci((x.loc[common] - y.loc[common]).to_numpy())
     return {"diff": m, "ci_low": lo, "ci_high": hi, "replications": int(len(common))}
+
+
+def _yes(x: bool) -> str:
+    return "yes" if x else "no"
 
 
 def _fmt(x: float) -> str:
@@ -73,7 +76,7 @@ def write_summary(
                 "weekly_spend": spend,
                 "mean": float(means[s.name]),
                 **d,
-                "better": bool(sign * d["ci_low"] > 0 if sign > 0 else d["ci_high"] < 0),
+                "better": bool(d["ci_low"] > 0 if sign > 0 else d["ci_high"] < 0),
                 "worse": bool(d["ci_high"] < 0 if sign > 0 else d["ci_low"] > 0),
             }
         )
@@ -83,7 +86,11 @@ def write_summary(
         "optimization": opt.name,
         "firm": opt.firm,
         "objective": {"metric": metric, "direction": opt.objectives[0].direction, "unit": UNITS.get(metric, "")},
-        "units": {"allocation": "currency per week (step) at population.budget_reference people", **UNITS},
+        "units": {
+            "allocation": "currency per week (step) at population.budget_reference people (scaled to the run's size)",
+            "metrics": "money at the run's population.size",
+            **UNITS,
+        },
         "budget_total": opt.budget.total if opt.budget else None,
         "best": {"candidate": best, "trial": trial, "allocation": allocation},
         "replications": opt.final.replications,
@@ -124,7 +131,8 @@ def _report(opt: Optimization, d: dict[str, Any], runs: pd.DataFrame, front: Any
     vb = d["vs_base"]
     lines += [
         "",
-        f"Objective: {metric} ({unit}). Against the base: {_fmt(vb['diff'])} [{_fmt(vb['ci_low'])}, {_fmt(vb['ci_high'])}] (paired, 95%).",
+        f"Objective: {metric} ({unit}). Against the base: {_fmt(vb['diff'])} "
+        f"[{_fmt(vb['ci_low'])}, {_fmt(vb['ci_high'])}] (paired, 95%).",
         "",
     ]
     if d["vs_shipped"]:
@@ -134,7 +142,8 @@ def _report(opt: Optimization, d: dict[str, Any], runs: pd.DataFrame, front: Any
             f"Best shipped strategy within the budget: **{top['strategy']}**; the optimum is "
             f"{'significantly better' if better else 'NOT significantly better'} "
             f"({_fmt(top['diff'])} [{_fmt(top['ci_low'])}, {_fmt(top['ci_high'])}]) and "
-            f"{'not worse than any shipped strategy that fits' if d['not_worse_than_any_shipped'] else 'WORSE than at least one'}.",
+            f"{'not worse than any' if d['not_worse_than_any_shipped'] else 'WORSE than at least one'} "
+            "shipped strategy that fits.",
             "",
             f"| shipped strategy | weekly spend (currency) | {metric} mean | optimum minus it | 95% CI | better | worse |",
             "|---|---|---|---|---|---|---|",
@@ -142,7 +151,7 @@ def _report(opt: Optimization, d: dict[str, Any], runs: pd.DataFrame, front: Any
         for r in sorted(d["vs_shipped"], key=lambda r: -r["mean"]):
             lines.append(
                 f"| {r['strategy']} | {r['weekly_spend']:,.0f} | {_fmt(r['mean'])} | {_fmt(r['diff'])} | "
-                f"{_fmt(r['ci_low'])} – {_fmt(r['ci_high'])} | {'yes' if r['better'] else 'no'} | {'yes' if r['worse'] else 'no'} |"
+                f"{_fmt(r['ci_low'])} – {_fmt(r['ci_high'])} | {_yes(r['better'])} | {_yes(r['worse'])} |"
             )
     lines += [
         "",
@@ -178,5 +187,4 @@ def _report(opt: Optimization, d: dict[str, Any], runs: pd.DataFrame, front: Any
             )
         lines += ["", "![marginal returns](figures/marginal.png)", ""]
     lines += ["Every trial: `trials.parquet`. The study: `study.db` (Optuna, SQLite; re-running resumes or extends it).", ""]
-    _ = np
     return "\n".join(lines)
