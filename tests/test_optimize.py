@@ -53,6 +53,21 @@ def test_synthetic_optimum_found_within_tolerance(tmp_path):
     assert best.values[0] > 0.99 * (10.0 + 1.0)  # sqrt(100) * sum(c) + switch
 
 
+def test_min_retention_keeps_infeasible_trials_out_of_the_best(tmp_path):
+    opt = _opt(trials=16, min_retention=0.8)
+
+    def constrained(trials):  # the switch adds 1 to the objective but breaks the retention floor
+        return [
+            o.__class__(o.values, o.attrs, 0.05 if t["switch"] else -0.05)
+            for o, t in zip(synthetic(trials), trials, strict=True)
+        ]
+
+    study = run_study(opt, open_study(opt, tmp_path / "c.db"), constrained, opt.trials)
+    on = [t for t in study.trials if t.params["switch"]]
+    assert on and max(t.values[0] for t in on) > ranked(opt, study)[0].values[0]  # the best value is infeasible
+    assert ranked(opt, study)[0].params["switch"] is False
+
+
 def _table(study: optuna.Study) -> list[tuple]:
     done = [t for t in study.get_trials() if t.state == optuna.trial.TrialState.COMPLETE]
     return [(tuple(sorted(t.params.items())), tuple(t.values)) for t in done]

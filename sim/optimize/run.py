@@ -36,6 +36,11 @@ def check(opt: Optimization, base: Path, source: str) -> list[tuple[Strategy, fl
     strategies that fit the budget, with their weekly spend."""
     from sim.scenario import ScenarioError
 
+    if opt.sampler.method == "cmaes":
+        try:
+            import cmaes  # noqa: F401 - Optuna's CMA-ES sampler needs it; not a dependency of sim
+        except ImportError:
+            raise ScenarioError(f"{source}: sampler.method: cmaes needs the cmaes package (pip install cmaes)") from None
     probes = [_probe(opt)]
     other = {v.name: (v.choices[-1] if v.choices is not None else v.high) for v in opt.variables}
     probes.append({**probes[0], **other})

@@ -69,23 +69,16 @@ def _suggest(trial: optuna.Trial, opt: Optimization) -> dict[str, Any]:
     return dict(trial.params)
 
 
-def _constraints(t: optuna.trial.FrozenTrial) -> list[float]:
-    return [float(t.user_attrs.get("shortfall", 0.0))]
-
-
 def _sampler(opt: Optimization, seed: int) -> optuna.samplers.BaseSampler:
     method = opt.sampler.method
     if method == "auto":
         method = "nsga2" if opt.multi else "tpe"
-    cons = _constraints if opt.min_retention is not None else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if method == "tpe":
-            return optuna.samplers.TPESampler(
-                seed=seed, n_startup_trials=opt.sampler.startup_trials, multivariate=True, constraints_func=cons
-            )
+            return optuna.samplers.TPESampler(seed=seed, n_startup_trials=opt.sampler.startup_trials, multivariate=True)
         if method == "nsga2":
-            return optuna.samplers.NSGAIISampler(seed=seed, population_size=max(opt.batch, 4), constraints_func=cons)
+            return optuna.samplers.NSGAIISampler(seed=seed, population_size=max(opt.batch, 4))
         if method == "cmaes":
             return optuna.samplers.CmaEsSampler(seed=seed, n_startup_trials=opt.sampler.startup_trials)
         return optuna.samplers.RandomSampler(seed=seed)
@@ -109,6 +102,8 @@ def _tell(study: optuna.Study, opt: Optimization, numbers: list[int], outcomes: 
         attrs = {**out.attrs, "shortfall": float(out.shortfall), **({"error": out.error} if out.error else {})}
         for k, v in attrs.items():
             storage.set_trial_user_attr(tid, k, v)
+        if opt.min_retention is not None and out.values is not None:  # feasible when <= 0 (TPE, NSGA-II read it)
+            optuna.trial.Trial(study, tid).set_constraint("retention", float(out.shortfall))
         if out.values is None:
             study.tell(n, state=optuna.trial.TrialState.FAIL)
         else:
