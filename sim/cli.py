@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     from sim.calibration.cli import add_parser as add_calibrate
 
     add_calibrate(sub)
+    from sim.optimize.cli import add_parser as add_optimize
+
+    add_optimize(sub)
     d = sub.add_parser("dashboard", help="the interactive classroom dashboard (Mesa SolaraViz) in the browser")
     d.add_argument(
         "scenario", nargs="?", default=None, help="library scenario name or scenario YAML file (default: baseline)"
@@ -96,6 +99,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from sim.calibration.cli import cmd_calibrate
 
         return cmd_calibrate(args, _fail)
+    if args.command == "optimize":
+        from sim.optimize.cli import cmd_optimize
+
+        return cmd_optimize(args, _fail)
     if args.command == "results":
         from sim.experiments.cli import cmd_results
 

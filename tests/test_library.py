@@ -104,6 +104,11 @@ def test_experiments_by_name_and_their_scenarios_by_name(empty_cwd):
     by_label = {s.label: s.scenario for s in specs}
     assert by_label["social_bonds"] == load_scenario("social_bonds", exp.set).to_dict() != by_label["transactional"]
     for name in library.experiment_names():
+        if "kind: optimize" in library.experiment_path(name).read_text():  # sim optimize's files (sim.optimize.spec)
+            from sim.optimize.spec import load_optimization
+
+            assert load_optimization(name)[0].budget is not None
+            continue
         exp, base = load_experiment(name)
         assert expand(exp.model_copy(update={"replications": 1}), base)[0]
 
