@@ -246,7 +246,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     else:
         from sim.validation.rows import print_table
 
-        print_table(checks, f"sim validate ({result['mode']}) -> {out}/")
+        print_table(checks, f"sim validate ({result['mode']}) -> {out}/", f"{out}/")
     return 0 if result["passed"] else 1
 
 
