@@ -1,28 +1,51 @@
-"""Figures of one run. matplotlib with the Agg backend: no display needed."""
+"""Figures of one run, as matplotlib Figures: shown in a notebook, saved only when given a ``path``.
+
+They are built with ``matplotlib.figure.Figure`` directly, not pyplot, so drawing them never changes the
+notebook's backend, needs no display and leaves no figure open in pyplot's registry.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from sim.market.columns import MARKET_SPEND
 
-from sim.market.columns import MARKET_SPEND  # noqa: E402
-
-__all__ = ["overview_figure", "markets_figure"]
+__all__ = ["overview_figure", "markets_figure", "RunFigure"]
 
 
-def overview_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
-    """Customers, retention, satisfaction and profit per firm over time (``overview.png``)."""
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), sharex=True)
+class RunFigure(Figure):
+    """A matplotlib Figure that also shows itself as PNG in a notebook where pyplot was never imported
+    (with pyplot's inline backend active, IPython's own Figure display is used instead)."""
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=80)
+        return buf.getvalue()
+
+
+def _save(fig: Figure, path: str | Path | None, dpi: int) -> Figure:
+    if path is not None:
+        fig.savefig(path, dpi=dpi)
+    return fig
+
+
+def overview_figure(ts: pd.DataFrame, path: str | Path | None = None, title: str = "") -> Figure:
+    """Customers, retention, satisfaction and profit per firm over time (``overview.png`` of ``sim run``).
+
+    ``ts`` is ``model.timeseries()`` (or a run's ``timeseries.parquet``); the figure is written to
+    ``path`` only if one is given, and returned either way."""
+    fig = RunFigure(figsize=(12, 7.5))
+    axes = fig.subplots(2, 2, sharex=True)
     panels = [
         ("customers", "Customers", "customers"),
         ("retention_rate", "Retention rate per week", "share retained"),
         ("satisfaction", "Mean satisfaction (M1)", "score 0-1"),
-        ("profit", "Profit per week", "currency"),
+        ("profit", "Profit per week", "currency units per week"),
     ]
     flows = {"retention_rate", "profit"}
     for ax, (col, label, unit) in zip(axes.flat, panels, strict=True):
@@ -37,12 +60,12 @@ def overview_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
     axes[0, 0].legend(title="firm", fontsize=9)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return _save(fig, path, 110)
 
 
-def markets_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
-    """The six relationship markets (D1) over time, one panel each (``markets.png``)."""
+def markets_figure(ts: pd.DataFrame, path: str | Path | None = None, title: str = "") -> Figure:
+    """The six relationship markets (D1) over time, one panel each, and spend by market (``markets.png``);
+    written to ``path`` only if one is given, and returned either way."""
     panels = [
         ("customer", "Customer market: loyalty (M3)", "loyalty", "score 0-1"),
         ("competitor", "Competitor market: price index", "price", "index"),
@@ -51,7 +74,8 @@ def markets_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
         ("internal", "Internal market: employee satisfaction (M8)", "employee_satisfaction", "score 0-1"),
         ("stakeholder", "Influence market: image (M12)", "image", "score 0-1"),
     ]
-    fig, axes = plt.subplots(3, 3, figsize=(15, 10))
+    fig = RunFigure(figsize=(15, 10))
+    axes = fig.subplots(3, 3)
     flows = ts[ts["step"] > 0]
     for ax, (_, label, col, unit) in zip(axes.flat[:6], panels, strict=True):
         for name, g in flows.groupby("firm", observed=True, sort=False):
@@ -85,5 +109,4 @@ def markets_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
         ax.set_xlabel("week")
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return _save(fig, path, 100)
