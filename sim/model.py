@@ -245,6 +245,7 @@ class RelationshipMarket(mesa.Model):
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
+        """Advance the market one step (one week by default), in the order of the module docstring."""
         now = self.steps - 1  # steps elapsed before this one (Mesa counts this step already)
         self.events.fire(self, now)
         self.government.step()
