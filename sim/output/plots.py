@@ -28,6 +28,12 @@ class RunFigure(Figure):
         return buf.getvalue()
 
 
+def _caption(fig: Figure, text: str) -> None:
+    """Lay the figure out, leaving a line at the bottom for ``text`` (claim codes go there, not in titles)."""
+    fig.tight_layout(rect=(0, 0.035, 1, 1))
+    fig.text(0.01, 0.01, text, fontsize=9, color="0.3")
+
+
 def _save(fig: Figure, path: str | Path | None, dpi: int) -> Figure:
     if path is not None:
         fig.savefig(path, dpi=dpi)
@@ -44,7 +50,7 @@ def overview_figure(ts: pd.DataFrame, path: str | Path | None = None, title: str
     panels = [
         ("customers", "Customers", "customers"),
         ("retention_rate", "Retention rate per week", "share retained"),
-        ("satisfaction", "Mean satisfaction (M1)", "score 0-1"),
+        ("satisfaction", "Mean satisfaction", "score 0-1"),
         ("profit", "Profit per week", "currency units per week"),
     ]
     flows = {"retention_rate", "profit"}
@@ -59,7 +65,7 @@ def overview_figure(ts: pd.DataFrame, path: str | Path | None = None, title: str
         ax.set_xlabel("week")
     axes[0, 0].legend(title="firm", fontsize=9)
     fig.suptitle(title)
-    fig.tight_layout()
+    _caption(fig, "One step = one week. Satisfaction: M1 (docs/claims.md).")
     return _save(fig, path, 110)
 
 
@@ -67,12 +73,12 @@ def markets_figure(ts: pd.DataFrame, path: str | Path | None = None, title: str 
     """The six relationship markets (D1) over time, one panel each, and spend by market (``markets.png``);
     written to ``path`` only if one is given, and returned either way."""
     panels = [
-        ("customer", "Customer market: loyalty (M3)", "loyalty", "score 0-1"),
+        ("customer", "Customer market: loyalty", "loyalty", "score 0-1"),
         ("competitor", "Competitor market: price index", "price", "index"),
-        ("supplier", "Supplier market: input quality (D5, M9)", "input_quality", "quality 0-1"),
-        ("distributor", "Distributor market: acquisition reach (M10)", "distributor_reach", "multiplier"),
-        ("internal", "Internal market: employee satisfaction (M8)", "employee_satisfaction", "score 0-1"),
-        ("stakeholder", "Influence market: image (M12)", "image", "score 0-1"),
+        ("supplier", "Supplier market: input quality", "input_quality", "quality 0-1"),
+        ("distributor", "Distributor market: acquisition reach", "distributor_reach", "multiplier"),
+        ("internal", "Internal market: employee satisfaction", "employee_satisfaction", "score 0-1"),
+        ("stakeholder", "Influence market: image", "image", "score 0-1"),
     ]
     fig = RunFigure(figsize=(15, 10))
     axes = fig.subplots(3, 3)
@@ -85,7 +91,7 @@ def markets_figure(ts: pd.DataFrame, path: str | Path | None = None, title: str 
         ax.grid(alpha=0.3)
     extra = [
         ("supplier_rung", "Supplier ladder rung (0 transaction .. 4 alliance)"),
-        ("staff_turnover", "Staff turnover per week (D12)"),
+        ("staff_turnover", "Staff turnover per week"),
     ]
     for ax, (col, label) in zip(axes.flat[6:8], extra, strict=True):
         for name, g in flows.groupby("firm", observed=True, sort=False):
@@ -103,10 +109,15 @@ def markets_figure(ts: pd.DataFrame, path: str | Path | None = None, title: str 
         ax.bar(names, values, bottom=bottom, label=market)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_title("Spend by market over the run", fontsize=10)
+    ax.set_ylabel("currency units")
     ax.legend(fontsize=8)
     axes.flat[0].legend(title="firm", fontsize=8)
     for ax in axes.flat[:8]:
         ax.set_xlabel("week")
     fig.suptitle(title)
-    fig.tight_layout()
+    _caption(
+        fig,
+        "The six relationship markets (D1) - claims (docs/claims.md): loyalty M3; input quality D5, M9; "
+        "acquisition reach M10; employee satisfaction M8; image M12; staff turnover D12. One step = one week.",
+    )
     return _save(fig, path, 100)
