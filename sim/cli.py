@@ -20,7 +20,7 @@ EPILOGS = {
   sim run baseline --seed 7 --steps 52 --set population.size=5000
   sim run loyalty_program --set firms.focal.budget.retention=2500 --out results/loyalty""",
     "validate": """examples:
-  sim validate                 # the quick subset, about a minute
+  sim validate                 # the quick subset the test suite runs
   sim validate --full --out results/validation-full""",
     "compare": """examples:
   sim compare retention_strategies --replications 4 --set population.size=5000
