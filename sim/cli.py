@@ -24,7 +24,7 @@ EPILOGS = {
   sim validate --full --out results/validation-full""",
     "compare": """examples:
   sim compare retention_strategies --replications 4 --set population.size=5000
-  sim compare rival_reactions --workers 2""",
+  sim compare teaching_bonds --workers 2      # financial vs social vs structural bonds""",
     "sweep": """examples:
   sim sweep bond_sweep --replications 1 --set population.size=5000
   sim sweep sensitivity --workers 2""",

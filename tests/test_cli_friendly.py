@@ -79,7 +79,7 @@ def test_the_run_and_results_examples_run(tmp_path, monkeypatch, capsys, umask_0
     for firm in summary["firms"].values():  # every headline metric has its unit
         assert set(firm) <= set(summary["units"]), set(firm) - set(summary["units"])
     assert summary["units"]["profit_total"] == "currency units" and summary["units"]["steps"] == "weeks"
-    compare = shlex.split(_examples("compare")[0], comments=True)[1:]
+    compare = shlex.split(next(c for c in _examples("compare") if "teaching_bonds" in c), comments=True)[1:]
     tiny = ["--replications", "1", "--workers", "1", "--set", "population.size=200", "--set", "steps=2", "--quiet"]
     assert main([*compare, *tiny, "--out", "cmp"]) == 0
     capsys.readouterr()
@@ -93,7 +93,7 @@ def test_the_run_and_results_examples_run(tmp_path, monkeypatch, capsys, umask_0
 
     assert main(["results", "cmp"]) == 0
     out = capsys.readouterr().out
-    assert "retention_strategies (compare)" in out and "loyalty_program" in out and "baseline" in out
+    assert "teaching_bonds (compare)" in out and "structural" in out and "baseline" in out
 
     # the same folders in a notebook
     run, cmp = sim.results("run0"), sim.results("cmp")
@@ -101,7 +101,7 @@ def test_the_run_and_results_examples_run(tmp_path, monkeypatch, capsys, umask_0
     assert set(run.runs["firm"]) == {"focal", "rival_1", "rival_2"} and run.ranking is None
     assert cmp.ranking["strategy"].iloc[0] in set(cmp.runs["strategy"])
     page = cmp._repr_html_()
-    assert "retention_strategies" in page and "loyalty_program" in page and "currency units" in page
+    assert "teaching_bonds" in page and "structural" in page and "currency units" in page
     assert "currency units" in run._repr_html_() and "3 weeks" in run._repr_html_()
 
 
