@@ -13,8 +13,53 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
+# Two runnable examples per subcommand, shown under its --help (tests/test_cli_friendly.py parses each
+# one and runs the cheap ones). A new subcommand adds its entry here.
+EPILOGS = {
+    "run": """examples:
+  sim run baseline --seed 7 --steps 52 --set population.size=5000
+  sim run loyalty_program --set firms.focal.budget.retention=2500 --out results/loyalty""",
+    "validate": """examples:
+  sim validate                 # the quick subset the test suite runs
+  sim validate --full --out results/validation-full""",
+    "compare": """examples:
+  sim compare retention_strategies --replications 4 --set population.size=5000
+  sim compare teaching_bonds --workers 2      # financial vs social vs structural bonds""",
+    "sweep": """examples:
+  sim sweep bond_sweep --replications 1 --set population.size=5000
+  sim sweep sensitivity --workers 2""",
+    "results": """examples:
+  sim results results/retention_strategies     # a sim compare or sim sweep folder
+  sim results results/baseline-seed0            # a sim run folder""",
+    "calibrate": """examples:
+  sim calibrate transactions.csv --customer id --date date --amount amount --calibration-end 2025-06-30
+  sim calibrate log.txt --names customer,date,units,amount --date-format %Y%m%d --calibration-end 1997-09-30""",
+    "optimize": """examples:
+  sim optimize budget_split --workers 2          # the weekly budget split across eight levers
+  sim optimize budget_pareto --trials 48         # profit vs market share: the Pareto front""",
+    "dashboard": """examples:
+  sim dashboard
+  sim dashboard social_bonds --port 8800""",
+}
+
+
+def _version() -> str:
+    """``sim X.Y.Z (Python A.B.C, numba N)``, read from the installed metadata (no numba import)."""
+    import platform
+    from importlib import metadata
+
+    def of(pkg: str) -> str:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return f"sim {of('sim')} (Python {platform.python_version()}, numba {of('numba')})"
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="sim", description="Relationship-marketing simulation engine.")
+    ap.add_argument("--version", action="version", version=_version())
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     r = sub.add_parser("run", help="run one scenario and write its results folder")
     r.add_argument("scenario", help="library scenario name (e.g. baseline) or scenario YAML file")
@@ -56,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--port", type=int, default=8765)
     d.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
+    for name, p in sub.choices.items():  # examples under every subcommand's --help
+        p.formatter_class = argparse.RawDescriptionHelpFormatter
+        p.epilog = EPILOGS.get(name, p.epilog)
     return ap
 
 
@@ -206,19 +254,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if args.json:
         print(strict_json(result, indent=2))
     else:
-        from rich.console import Console
-        from rich.table import Table
+        from sim.validation.rows import print_table
 
-        from sim.validation.checks import KINDS, TABLE_NOTE
-
-        table = Table(title=f"sim validate ({result['mode']}) -> {out}/", caption=TABLE_NOTE)
-        for col in ("check", "kind", "engine", "reference", "tolerance", "pass"):
-            table.add_column(col, overflow="fold")
-        for c in checks:
-            verdict = ("[green]pass" if c.passed else "[red]FAIL") if c.kind in KINDS else "n/a"
-            engine = f"{c.engine:.4g}" if c.kind in KINDS else "-"
-            table.add_row(c.check, c.kind, engine, c.reference, c.tolerance, verdict)
-        Console().print(table)
+        print_table(checks, f"sim validate ({result['mode']}) -> {out}/", f"{out}/")
     return 0 if result["passed"] else 1
 
 
@@ -267,24 +305,9 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _print_summary(out: Path) -> None:
-    import json
+    from sim.output.run import print_summary
 
-    summary = json.loads((out / "summary.json").read_text())
-    print(
-        f"{summary['scenario']}: seed {summary['seed']}, {summary['steps']} weeks, "
-        f"{summary['population']:,} customers, {summary['runtime_seconds']:.1f} s -> {out}/"
-    )
-    cols = [
-        ("customers_final", "customers", "{:,.0f}"),
-        ("market_share_final", "share", "{:.1%}"),
-        ("annual_retention", "retention/yr", "{:.1%}"),
-        ("satisfaction_final", "satisfaction", "{:.3f}"),
-        ("profit_total", "profit", "{:,.0f}"),
-        ("customer_equity_final", "equity", "{:,.0f}"),
-    ]
-    print(f"{'firm':<12}" + "".join(f"{h:>14}" for _, h, _ in cols))
-    for name, m in summary["firms"].items():  # null: undefined (e.g. annual retention of a run under a year)
-        print(f"{name:<12}" + "".join(f"{'n/a' if m[k] is None else fmt.format(m[k]):>14}" for k, _, fmt in cols))
+    print_summary(out)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -70,7 +70,9 @@ def _checked_overrides(overrides: Any) -> dict[str, Any]:
     return overrides
 
 
-_FIRM_ROW = operator.attrgetter(*FIRM_COLUMNS)
+_FIRM_ROW = operator.attrgetter("name", *FIRM_COLUMNS)
+# the firm's name first: mesa.batch_run rows then say which firm they are, not only its AgentID
+FIRM_REPORTERS = {"firm": "name", **{c: c for c in FIRM_COLUMNS}}
 _STAGE_COLUMNS = [L.TOTALS[L.T.ST_PROSPECT + k].column for k in range(len(L.STAGES))]
 
 
@@ -81,14 +83,16 @@ class FirmCollector(mesa.DataCollector):
     would not copy either."""
 
     def _record_agenttype(self, model: mesa.Model, agent_type: type) -> Any:
-        if agent_type is not Firm or tuple(self.agenttype_reporters[Firm]) != FIRM_COLUMNS:
+        if agent_type is not Firm or tuple(self.agenttype_reporters[Firm]) != tuple(FIRM_REPORTERS):
             return super()._record_agenttype(model, agent_type)
         row, time = _FIRM_ROW, model.time
         return [(time, agent.unique_id, *row(agent)) for agent in model.agents_by_type[Firm]]
 
 
 class RelationshipMarket(mesa.Model):
-    """The relationship market of one scenario.
+    """The relationship market of one scenario: firms and the other market actors as Mesa agents,
+    customers as arrays advanced by numba kernels. ``run()``, ``run_for(n)`` or ``step()`` advance it
+    (one step = one week by default); ``timeseries()`` and ``customers()`` give its tables.
 
     Args:
         scenario: a :class:`Scenario`, a path to a YAML file, or None for the bundled defaults.
@@ -110,6 +114,30 @@ class RelationshipMarket(mesa.Model):
         engine: str = "numba",
         **params: Any,
     ) -> None:
+        """Build the market of ``scenario`` (customers, firms, their suppliers, distributors, employees,
+        the stakeholders and alliances) at step 0.
+
+        Args:
+            scenario: a :class:`Scenario`, a library scenario name (``"baseline"``), a path to a YAML
+                file, or None for the bundled defaults.
+            rng: seed (non-negative int) or numpy Generator, as in Mesa; the same seed gives bit-identical
+                results.
+            overrides: dotted-key overrides applied to the scenario (``{"population.size": 5000}``),
+                validated like the file.
+            debug: check the population invariants after every step.
+            engine: "numba" (the kernels) or "numpy" (the slow reference implementation, for tests).
+            **params: further overrides with ``__`` for dots (``population__size=5000``), so that
+                ``mesa.batch_run(RelationshipMarket, parameters={"population__size": [1000, 2000]})`` works.
+
+        Raises:
+            ScenarioError: a bad scenario, override or seed (one line naming the file and field).
+
+        Example::
+
+            model = RelationshipMarket("baseline", rng=7, overrides={"population.size": 5000})
+            model.run_for(52)
+            model.timeseries()
+        """
         rng = _checked_rng(rng)
         more = {k.replace("__", "."): v for k, v in params.items()}
         overrides = {**_checked_overrides(overrides), **more}
@@ -152,7 +180,7 @@ class RelationshipMarket(mesa.Model):
         self._count_initial()
         self.datacollector = FirmCollector(
             model_reporters=_MARKET_ATTRS,
-            agenttype_reporters={Firm: {c: c for c in FIRM_COLUMNS}},
+            agenttype_reporters={Firm: dict(FIRM_REPORTERS)},
         )
         self.datacollector.collect(self)
 
@@ -217,6 +245,7 @@ class RelationshipMarket(mesa.Model):
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
+        """Advance the market one step (one week by default), in the order of the module docstring."""
         now = self.steps - 1  # steps elapsed before this one (Mesa counts this step already)
         self.events.fire(self, now)
         self.government.step()
@@ -276,8 +305,7 @@ class RelationshipMarket(mesa.Model):
     def timeseries(self) -> pd.DataFrame:
         """One row per step x firm (step 0 = the initial state), plus the market's own columns."""
         df = self.datacollector.get_agenttype_vars_dataframe(Firm).reset_index()
-        names = {f.unique_id: f.name for f in self.firms}
-        df["firm"] = pd.Categorical(df["AgentID"].map(names), categories=[f.name for f in self.firms])
+        df["firm"] = pd.Categorical(df["firm"], categories=[f.name for f in self.firms])
         df["step"] = df["Step"].astype(np.int64)
         market = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         market["step"] = np.arange(len(market), dtype=np.int64)
@@ -289,4 +317,40 @@ class RelationshipMarket(mesa.Model):
         """The per-customer snapshot now; ``copy=False`` gives views that change as the model steps on."""
         return self.population.snapshot(
             [f.name for f in self.firms], [s.name for s in self.config.population.segments], copy=copy
+        )
+
+    # ------------------------------------------------------------------ notebooks
+    def _repr_html_(self) -> str:
+        """The model in a notebook: scenario, step, and each firm's headline figures with their units."""
+        import html
+
+        ts = self.timeseries()
+        profit = ts[ts["step"] > 0].groupby("firm", observed=True)["profit"].sum()
+        year = int(round(self.config.steps_per_year))
+        unit = {52: "weeks", 365: "days"}.get(year, "steps")
+        cols = (
+            ("customers", "people"),
+            ("market share", "%"),
+            ("retention this step", "%"),
+            ("satisfaction", "score 0-1"),
+            ("profit to date", "currency units"),
+            ("customer equity", "currency units"),
+        )
+        head = "".join(f"<th>{name}<br><small>{u}</small></th>" for name, u in cols)
+        rows = []
+        for f in self.firms:
+            cells = (
+                f"{f.customers:,.0f}",
+                f"{100 * f.market_share:.1f}",
+                f"{100 * f.retention_rate:.2f}",
+                f"{f.satisfaction:.3f}",
+                f"{float(profit.get(f.name, 0.0)):,.0f}",
+                f"{f.customer_equity:,.0f}",
+            )
+            tds = "".join(f'<td style="text-align:right">{c}</td>' for c in cells)
+            rows.append(f"<tr><th>{html.escape(f.name)}</th>{tds}</tr>")
+        return (
+            f"<div><b>RelationshipMarket</b> &mdash; scenario <code>{html.escape(self.config.name)}</code>, "
+            f"step {self.steps} of {self.horizon} {unit}, {self.population.n:,} people"
+            f"<table><thead><tr><th>firm</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         )

@@ -164,14 +164,16 @@ def test_the_population_does_not_import_the_reference():
 
 def test_firm_collector_records_what_mesa_would():
     m = RelationshipMarket(rng=4, overrides={**ACTIVE, "population.size": 1500})
-    stock = mesa.DataCollector(agenttype_reporters={Firm: {c: c for c in FIRM_COLUMNS}})
+    from sim.model import FIRM_REPORTERS  # the firm's name, then FIRM_COLUMNS
+
+    stock = mesa.DataCollector(agenttype_reporters={Firm: dict(FIRM_REPORTERS)})
     stock.collect(m)
     for _ in range(6):
         m.step()
         stock.collect(m)
     ours = m.datacollector.get_agenttype_vars_dataframe(Firm)
     theirs = stock.get_agenttype_vars_dataframe(Firm)
-    assert ours.shape == (7 * m.n_firms, len(FIRM_COLUMNS))
+    assert ours.shape == (7 * m.n_firms, 1 + len(FIRM_COLUMNS))
     assert ours.equals(theirs)
     assert (ours["complaints"] > 0).any()
 

@@ -31,12 +31,12 @@ def count_runs(exp: Any) -> tuple[int, str]:
 
 
 def add_parsers(sub: Any) -> None:
-    for kind, text in (
-        ("compare", "compare strategies over many replications (common random numbers)"),
-        ("sweep", "sweep parameters over a design (grid, LHS, Sobol, Morris) with SALib"),
+    for kind, text, example in (
+        ("compare", "compare strategies over many replications (common random numbers)", "retention_strategies"),
+        ("sweep", "sweep parameters over a design (grid, LHS, Sobol, Morris) with SALib", "bond_sweep"),
     ):
         p = sub.add_parser(kind, help=text)
-        p.add_argument("experiment", help="library experiment name (e.g. retention_strategies) or experiment YAML file")
+        p.add_argument("experiment", help=f"library experiment name (e.g. {example}) or experiment YAML file of kind {kind}")
         p.add_argument("--replications", type=int, default=None, help="replications per strategy / design point")
         p.add_argument(
             "--workers",
@@ -69,8 +69,8 @@ def add_parsers(sub: Any) -> None:
         )
         p.add_argument("--yes", action="store_true", help="run an experiment larger than --max-runs")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
-    r = sub.add_parser("results", help="summarise a finished or partial experiment folder")
-    r.add_argument("folder")
+    r = sub.add_parser("results", help="summarise a results folder: an experiment (finished or partial) or a sim run")
+    r.add_argument("folder", help="a folder written by sim compare, sim sweep or sim run")
 
 
 def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
@@ -222,6 +222,14 @@ def cmd_results(args: argparse.Namespace, fail: Any) -> int:
     from sim.experiments import store
 
     folder = Path(args.folder)
+    if not (folder / "experiment.json").exists() and (folder / "summary.json").is_file():
+        from sim.output.run import print_summary  # a sim run folder
+
+        try:
+            print_summary(folder)
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            return fail(f"{folder / 'summary.json'}: unreadable ({type(err).__name__}: {err})")
+        return 0
     try:
         meta = store.read_meta(folder)
     except store.NotAnExperiment as err:

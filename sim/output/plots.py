@@ -1,28 +1,57 @@
-"""Figures of one run. matplotlib with the Agg backend: no display needed."""
+"""Figures of one run, as matplotlib Figures: shown in a notebook, saved only when given a ``path``.
+
+They are built with ``matplotlib.figure.Figure`` directly, not pyplot, so drawing them never changes the
+notebook's backend, needs no display and leaves no figure open in pyplot's registry.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from sim.market.columns import MARKET_SPEND
 
-from sim.market.columns import MARKET_SPEND  # noqa: E402
-
-__all__ = ["overview_figure", "markets_figure"]
+__all__ = ["overview_figure", "markets_figure", "RunFigure"]
 
 
-def overview_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
-    """Customers, retention, satisfaction and profit per firm over time (``overview.png``)."""
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), sharex=True)
+class RunFigure(Figure):
+    """A matplotlib Figure that also shows itself as PNG in a notebook where pyplot was never imported
+    (with pyplot's inline backend active, IPython's own Figure display is used instead)."""
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=80)
+        return buf.getvalue()
+
+
+def _caption(fig: Figure, text: str) -> None:
+    """Lay the figure out, leaving a line at the bottom for ``text`` (claim codes go there, not in titles)."""
+    fig.tight_layout(rect=(0, 0.035, 1, 1))
+    fig.text(0.01, 0.01, text, fontsize=9, color="0.3")
+
+
+def _save(fig: Figure, path: str | Path | None, dpi: int) -> Figure:
+    if path is not None:
+        fig.savefig(path, dpi=dpi)
+    return fig
+
+
+def overview_figure(ts: pd.DataFrame, path: str | Path | None = None, title: str = "") -> Figure:
+    """Customers, retention, satisfaction and profit per firm over time (``overview.png`` of ``sim run``).
+
+    ``ts`` is ``model.timeseries()`` (or a run's ``timeseries.parquet``); the figure is written to
+    ``path`` only if one is given, and returned either way."""
+    fig = RunFigure(figsize=(12, 7.5))
+    axes = fig.subplots(2, 2, sharex=True)
     panels = [
         ("customers", "Customers", "customers"),
         ("retention_rate", "Retention rate per week", "share retained"),
-        ("satisfaction", "Mean satisfaction (M1)", "score 0-1"),
-        ("profit", "Profit per week", "currency"),
+        ("satisfaction", "Mean satisfaction", "score 0-1"),
+        ("profit", "Profit per week", "currency units per week"),
     ]
     flows = {"retention_rate", "profit"}
     for ax, (col, label, unit) in zip(axes.flat, panels, strict=True):
@@ -36,22 +65,23 @@ def overview_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
         ax.set_xlabel("week")
     axes[0, 0].legend(title="firm", fontsize=9)
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _caption(fig, "One step = one week. Satisfaction: M1 (docs/claims.md).")
+    return _save(fig, path, 110)
 
 
-def markets_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
-    """The six relationship markets (D1) over time, one panel each (``markets.png``)."""
+def markets_figure(ts: pd.DataFrame, path: str | Path | None = None, title: str = "") -> Figure:
+    """The six relationship markets (D1) over time, one panel each, and spend by market (``markets.png``);
+    written to ``path`` only if one is given, and returned either way."""
     panels = [
-        ("customer", "Customer market: loyalty (M3)", "loyalty", "score 0-1"),
+        ("customer", "Customer market: loyalty", "loyalty", "score 0-1"),
         ("competitor", "Competitor market: price index", "price", "index"),
-        ("supplier", "Supplier market: input quality (D5, M9)", "input_quality", "quality 0-1"),
-        ("distributor", "Distributor market: acquisition reach (M10)", "distributor_reach", "multiplier"),
-        ("internal", "Internal market: employee satisfaction (M8)", "employee_satisfaction", "score 0-1"),
-        ("stakeholder", "Influence market: image (M12)", "image", "score 0-1"),
+        ("supplier", "Supplier market: input quality", "input_quality", "quality 0-1"),
+        ("distributor", "Distributor market: acquisition reach", "distributor_reach", "multiplier"),
+        ("internal", "Internal market: employee satisfaction", "employee_satisfaction", "score 0-1"),
+        ("stakeholder", "Influence market: image", "image", "score 0-1"),
     ]
-    fig, axes = plt.subplots(3, 3, figsize=(15, 10))
+    fig = RunFigure(figsize=(15, 10))
+    axes = fig.subplots(3, 3)
     flows = ts[ts["step"] > 0]
     for ax, (_, label, col, unit) in zip(axes.flat[:6], panels, strict=True):
         for name, g in flows.groupby("firm", observed=True, sort=False):
@@ -61,7 +91,7 @@ def markets_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
         ax.grid(alpha=0.3)
     extra = [
         ("supplier_rung", "Supplier ladder rung (0 transaction .. 4 alliance)"),
-        ("staff_turnover", "Staff turnover per week (D12)"),
+        ("staff_turnover", "Staff turnover per week"),
     ]
     for ax, (col, label) in zip(axes.flat[6:8], extra, strict=True):
         for name, g in flows.groupby("firm", observed=True, sort=False):
@@ -79,11 +109,15 @@ def markets_figure(ts: pd.DataFrame, path: Path, title: str) -> None:
         ax.bar(names, values, bottom=bottom, label=market)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_title("Spend by market over the run", fontsize=10)
+    ax.set_ylabel("currency units")
     ax.legend(fontsize=8)
     axes.flat[0].legend(title="firm", fontsize=8)
     for ax in axes.flat[:8]:
         ax.set_xlabel("week")
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _caption(
+        fig,
+        "The six relationship markets (D1) - claims (docs/claims.md): loyalty M3; input quality D5, M9; "
+        "acquisition reach M10; employee satisfaction M8; image M12; staff turnover D12. One step = one week.",
+    )
+    return _save(fig, path, 100)

@@ -19,6 +19,7 @@ import math
 import os
 import platform
 import re
+import secrets
 import shutil
 import tempfile
 import time
@@ -39,7 +40,41 @@ __all__ = [
     "write_atomically",
     "versions",
     "strict_json",
+    "print_summary",
+    "step_unit",
+    "HEADLINE_UNITS",
 ]
+
+# The unit of every headline metric in summary.json (its "units" map) and in ``sim run``'s table.
+# A small local map until the glossary of metrics (sim/output/glossary.py, issue 21) replaces it.
+CURRENCY = "currency units"
+HEADLINE_UNITS = {
+    "customers_final": "customers",
+    "market_share_final": "share of the population (0-1)",
+    "retention_rate_mean": "share retained per week (0-1)",
+    "annual_retention": "share retained over the last year (0-1)",
+    "acquired_total": "customers",
+    "churned_total": "customers",
+    "revenue_total": CURRENCY,
+    "cost_total": CURRENCY,
+    "profit_total": CURRENCY,
+    "customer_equity_final": CURRENCY,
+    "satisfaction_final": "score 0-1",
+    "trust_final": "score 0-1",
+    "loyalty_final": "score 0-1",
+    "acquisition_spend_total": CURRENCY,
+    "retention_spend_total": CURRENCY,
+    "acquisition_cost": f"{CURRENCY} per customer acquired",
+    "retention_cost_per_customer_year": f"{CURRENCY} per customer-year",
+    "returning_margin_share": "share of gross margin (0-1)",
+    "referral_share_of_acquisitions": "share of acquisitions (0-1)",
+    "top20_revenue_share": "share of revenue (0-1)",
+    "runtime_seconds": "seconds",
+    "steps": "weeks",
+    "population": "people",
+    "spend_total": CURRENCY,
+    "spend_share_of_revenue": "share of revenue (0-1)",
+}
 
 
 class OutputError(OSError):
@@ -121,7 +156,7 @@ def write_atomically(out: Path, force: bool, write: Callable[[Path], None]) -> N
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temporaries(out)
-        tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(out), dir=out.parent))
+        tmp = _make_temporary(out)
         write(tmp)
         _move_into_place(tmp, out)
     except BaseException as err:
@@ -146,6 +181,18 @@ def _move_into_place(tmp: Path, out: Path) -> None:
         trash.rename(out)  # put the old results back
         raise
     _remove(trash)
+
+
+def _make_temporary(out: Path) -> Path:
+    """A new empty hidden sibling of ``out`` made with the user's umask (``mkdtemp`` makes 0700, which
+    the renamed results folder would keep: issue 21)."""
+    while True:
+        tmp = out.parent / f"{_tmp_prefix(out)}{secrets.token_hex(4)}"
+        try:
+            tmp.mkdir(mode=0o777)  # the umask applies: 0755 under the usual 022
+        except FileExistsError:
+            continue
+        return tmp
 
 
 def _tmp_prefix(out: Path) -> str:
@@ -234,6 +281,7 @@ def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
         "steps": cfg.steps,
         "population": cfg.population.size,
         "runtime_seconds": round(elapsed, 3),
+        "units": {**HEADLINE_UNITS, "steps": step_unit(cfg.steps_per_year)},
         "firms": firm_headlines(ts, customers, cfg.steps_per_year),
         "market": {"prospects_final": float(model.prospects), "lapsed_final": float(model.lapsed_customers)},
         "markets": market_summary(ts),
@@ -251,3 +299,31 @@ def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
         markets_figure(ts, tmp / "markets.png", label)
 
     write_atomically(out, force, write)
+
+
+def step_unit(steps_per_year: float) -> str:
+    """What one step is: "weeks" (52 a year, the default), "days", or "steps (N per year)"."""
+    return {52.0: "weeks", 365.0: "days"}.get(float(steps_per_year), f"steps ({steps_per_year:g} per year)")
+
+
+def print_summary(out: Path) -> None:
+    """Print a ``sim run`` folder's headline metrics (``summary.json``), one row per firm, with units."""
+    summary = json.loads((Path(out) / "summary.json").read_text())
+    unit = step_unit(summary.get("resolved_scenario", {}).get("steps_per_year", 52.0))
+    print(
+        f"{summary['scenario']}: seed {summary['seed']}, {summary['steps']} {unit}, "
+        f"{summary['population']:,} customers, {summary['runtime_seconds']:.1f} s -> {out}/"
+    )
+    cols = [  # key, header, format, width: 80 columns in all
+        ("customers_final", "customers", "{:,.0f}", 11),
+        ("market_share_final", "share", "{:.1%}", 8),
+        ("annual_retention", "retention/yr", "{:.1%}", 13),
+        ("satisfaction_final", "satisfaction", "{:.3f}", 13),
+        ("profit_total", "profit", "{:,.0f}", 13),
+        ("customer_equity_final", "equity", "{:,.0f}", 13),
+    ]
+    print(f"{'firm':<8}" + "".join(f"{h:>{w}}" for _, h, _, w in cols))
+    for name, m in summary["firms"].items():  # null: undefined (e.g. annual retention of a run under a year)
+        print(f"{name:<8}" + "".join(f"{'n/a' if m[k] is None else fmt.format(m[k]):>{w}}" for k, _, fmt, w in cols))
+    print("customers, share (of the population), satisfaction (0-1), equity: at the end;")
+    print(f"retention/yr: over the last year; profit: over the run; money in {CURRENCY}")

@@ -72,7 +72,7 @@ def check_sbg(full: bool) -> list[Check]:
         Check(
             "sBG survival S(1..12), alpha=0.704 beta=1.182 (Fader & Hardie 2007), max |z|",
             z,
-            "0",
+            "< 3 (|engine - closed form| / SE at each t)",
             "3 SE",
             z < 3,
             "model",
