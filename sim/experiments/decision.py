@@ -197,8 +197,10 @@ def groups(v: np.ndarray, high: np.ndarray, level: float = 0.95) -> np.ndarray:
 
 def return_on_spend(dprofit: np.ndarray, dspend: np.ndarray, level: float = 0.95) -> tuple[float, float, float, str]:
     """Return on relationship spend as a ratio of mean paired differences, mean(Δprofit) / mean(Δspend),
-    with a delta-method interval (``effects.ratio_ci``); "n/a — no extra spend" when the extra spend's
-    interval includes 0 (it is within simulation noise, so the ratio has no stable denominator)."""
+    with a delta-method interval (``effects.ratio_ci``). "n/a — no extra spend" when the extra spend is
+    within noise: its own interval includes 0, or it is smaller than the half-width of the profit
+    difference's interval (a spend the profit comparison cannot resolve explains none of the profit
+    difference; e.g. a supplier squeeze that moves spend by 0.04% of its profit effect)."""
     from sim.experiments.effects import ratio_ci
 
     dprofit, dspend = np.asarray(dprofit, dtype=np.float64), np.asarray(dspend, dtype=np.float64)
@@ -207,8 +209,8 @@ def return_on_spend(dprofit: np.ndarray, dspend: np.ndarray, level: float = 0.95
         return np.nan, np.nan, np.nan, "n/a"
     m = float(dspend.mean())
     if n > 1:
-        half = float(stats.t.ppf(0.5 + level / 2, n - 1) * dspend.std(ddof=1) / np.sqrt(n))
-        noisy = abs(m) <= half
+        t = float(stats.t.ppf(0.5 + level / 2, n - 1)) / np.sqrt(n)
+        noisy = abs(m) <= t * dspend.std(ddof=1) or abs(m) < t * dprofit.std(ddof=1)
     else:
         noisy = abs(m) < 1e-9
     if noisy:

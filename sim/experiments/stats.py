@@ -3,7 +3,10 @@ baseline (replication k of every strategy shares seed k: common random numbers),
 
 Confidence intervals are Student-t intervals over replications (scipy.stats.t); a paired difference is
 the mean of the per-replication differences with its own t interval, which is narrower than the
-difference of two independent intervals when the strategies share their random numbers.
+difference of two independent intervals when the strategies share their random numbers. Pairs use
+the replications both strategies have (a sequential compare gives strategies different counts).
+Return on relationship spend is a ratio of mean paired differences with a delta-method interval
+(``decision.return_on_spend``). Which strategy to pick, and how sure: ``sim.experiments.decision``.
 """
 
 from __future__ import annotations
