@@ -69,8 +69,71 @@ def add_parsers(sub: Any) -> None:
         )
         p.add_argument("--yes", action="store_true", help="run an experiment larger than --max-runs")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
+        if kind == "compare":
+            _add_sequential(p)
     r = sub.add_parser("results", help="summarise a results folder: an experiment (finished or partial) or a sim run")
     r.add_argument("folder", help="a folder written by sim compare, sim sweep or sim run")
+
+
+def _add_sequential(p: Any) -> None:
+    """Sequential replications (issue 18): rounds of replications until a target or a cap."""
+    p.add_argument(
+        "--confidence",
+        type=float,
+        default=None,
+        metavar="P",
+        help="add replications in rounds until the best strategy is selected with probability P (Kim-Nelson)",
+    )
+    p.add_argument(
+        "--precision",
+        type=float,
+        default=None,
+        metavar="X",
+        help="add replications until every paired difference's 95%% half-width is at most X x the baseline's mean",
+    )
+    p.add_argument(
+        "--indifference",
+        type=float,
+        default=None,
+        metavar="D",
+        help="with --confidence: differences below D (metric units) do not matter (default: 1%% of the baseline)",
+    )
+    p.add_argument(
+        "--max-replications",
+        type=int,
+        default=100,
+        metavar="N",
+        help="with --confidence/--precision: at most N replications per strategy (default: 100)",
+    )
+
+
+def _sequential_options(args: argparse.Namespace, exp: Any) -> dict[str, Any] | None:
+    """The sequential procedure's options, or None for a fixed number of replications."""
+    from sim.scenario import ScenarioError
+
+    confidence, precision = getattr(args, "confidence", None), getattr(args, "precision", None)
+    if confidence is None and precision is None:
+        return None
+    if confidence is not None and precision is not None:
+        raise ScenarioError("--confidence and --precision: give one of them")
+    if confidence is not None and not 0.5 <= confidence < 1:
+        raise ScenarioError(f"--confidence {confidence}: must be in [0.5, 1)")
+    if precision is not None and not precision > 0:
+        raise ScenarioError(f"--precision {precision}: must be positive")
+    if args.indifference is not None and not args.indifference > 0:
+        raise ScenarioError(f"--indifference {args.indifference}: must be positive")
+    if exp.reactions:
+        raise ScenarioError(f"{args.experiment}: reactions: sequential replications compare strategies without reactions")
+    if exp.replications < 2:
+        raise ScenarioError(f"{args.experiment}: replications: the first round needs at least 2")
+    if args.max_replications < exp.replications:
+        raise ScenarioError(f"--max-replications {args.max_replications}: below the first round ({exp.replications})")
+    return {
+        "confidence": confidence,
+        "precision": precision,
+        "indifference": args.indifference,
+        "max_n": args.max_replications,
+    }
 
 
 def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
@@ -84,19 +147,26 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
             raise ScenarioError(f"{args.experiment}: kind: this is a {exp.kind} experiment; use sim {exp.kind}")
         if args.max_runs < 1:
             raise ScenarioError(f"--max-runs {args.max_runs}: must be at least 1")
+        seq = _sequential_options(args, exp) if kind == "compare" else None
+        first = exp
+        if seq is not None:  # every run up to the cap is expanded; the rounds choose among them
+            exp = exp.model_copy(update={"replications": seq["max_n"]})
         runs, size = count_runs(exp)
         if runs > args.max_runs and not args.yes:
             raise ScenarioError(
                 f"{args.experiment}: {size}, over the cap of {args.max_runs:,} (--max-runs); "
                 "pass --yes to run them all, or shrink the design"
             )
-        print(f"{exp.name}: {size}", flush=True)  # before expanding: a large design takes a while to resolve
+        # before expanding: a large design takes a while to resolve
+        print(f"{exp.name}: {'at most ' * (seq is not None)}{size}", flush=True)
         specs, design = expand(exp, base, args.experiment)
         if args.workers is not None and args.workers < 1:
             raise ScenarioError(f"--workers {args.workers}: must be at least 1")
         if args.workers is not None and args.scheduler not in (None, "local"):
             raise ScenarioError("--workers: the cluster at --scheduler decides its own workers")
-        meta = _meta(exp)
+        meta = _meta(first)
+        if seq is not None:
+            meta["sequential_options"] = {**seq, "first_round": first.replications}
     except ScenarioError as err:
         return fail(str(err))
     from sim.experiments.execute import SchedulerUnavailable, connect
@@ -123,19 +193,13 @@ def _run(
     from sim.experiments import store
     from sim.experiments.execute import default_workers, execute, expected_rows
 
-    done, damaged = store.check_runs(folder, {s.key: expected_rows(s) for s in specs})
-    if damaged:
-        print(f"{len(damaged)} damaged run files (unreadable or incomplete) are redone", flush=True)
-        for p in damaged:
-            p.unlink(missing_ok=True)
-    todo = [s for s in specs if s.key not in done]
     workers = args.workers or default_workers()
     backend = f"Dask {args.scheduler}" if args.scheduler else (f"{workers} worker processes" if workers > 1 else "serial")
-    print(f"{exp.name}: {len(specs)} runs ({len(specs) - len(todo)} already on disk), {backend} -> {folder}/", flush=True)
     failures: list[dict[str, Any]] = []
-    t0 = time.perf_counter()
+    ran = [0]
 
     def record(spec: Any, table: Any, err: str) -> None:
+        ran[0] += 1
         if table is None:
             failures.append(
                 {
@@ -150,9 +214,12 @@ def _run(
         else:
             store.write_run(folder, spec.key, table)
 
-    if args.quiet or not todo:
-        execute(todo, record, workers, args.scheduler, client)
-    else:
+    def run_todo(todo: list, what: str = "") -> int:
+        """Run ``todo`` (with a progress bar unless --quiet); how many runs failed."""
+        before = len(failures)
+        if args.quiet or not todo:
+            execute(todo, record, workers, args.scheduler, client)
+            return len(failures) - before
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         with Progress(
@@ -163,15 +230,43 @@ def _run(
             TimeElapsedColumn(),
             TimeRemainingColumn(),
         ) as bar:
-            task = bar.add_task(exp.name, total=len(todo))
+            task = bar.add_task(f"{exp.name} {what}".strip(), total=len(todo))
 
             def step(spec: Any, table: Any, err: str) -> None:
                 record(spec, table, err)
                 bar.advance(task)
 
             execute(todo, step, workers, args.scheduler, client)
+        return len(failures) - before
+
+    t0 = time.perf_counter()
+    seq = meta.get("sequential_options")
+    if seq is not None:  # rounds of replications (issue 18); resumes by replaying the rounds over the runs on disk
+        from sim.experiments.sequential import RunsFailed, write_record
+        from sim.experiments.sequential import drive as sequential
+
+        print(f"{exp.name}: sequential replications, {backend} -> {folder}/", flush=True)
+        options = {k: v for k, v in seq.items() if k != "first_round"}
+        try:
+            result, keys = sequential(specs, folder, exp.firm, exp.baseline.name, seq["first_round"], run_todo, **options)
+        except RunsFailed as err:
+            print(str(err))
+            return 1
+        write_record(folder, result, keys)
+        print(f"{exp.name}: stopped ({result.stopped}): {sum(result.counts().values())} runs", flush=True)
+    else:
+        done, damaged = store.check_runs(folder, {s.key: expected_rows(s) for s in specs})
+        if damaged:
+            print(f"{len(damaged)} damaged run files (unreadable or incomplete) are redone", flush=True)
+            for p in damaged:
+                p.unlink(missing_ok=True)
+        todo = [s for s in specs if s.key not in done]
+        on_disk = len(specs) - len(todo)
+        print(f"{exp.name}: {len(specs)} runs ({on_disk} already on disk), {backend} -> {folder}/", flush=True)
+        (folder / "sequential.json").unlink(missing_ok=True)  # a fixed run: its decision says so
+        run_todo(todo)
+        keys = {s.key for s in specs}
     elapsed = time.perf_counter() - t0
-    keys = {s.key for s in specs}
     from sim.experiments import report
 
     if kind == "compare":
@@ -181,7 +276,7 @@ def _run(
         problem, X = design
         report.sweep_report(folder, meta, keys, exp, problem, X)
     print(
-        f"{len(todo)} runs in {elapsed:.1f} s; {len(failures)} failed"
+        f"{ran[0]} runs in {elapsed:.1f} s; {len(failures)} failed"
         f"{' (see failures.csv)' if failures else ''}; report: {folder}/report.md"
     )
     return 1 if failures else 0
@@ -207,13 +302,19 @@ def _print_ranking(ranking: Any, changes: list[str] | None = None) -> None:
     if ranking is None or not len(ranking):
         return
     reacting = "reaction" in ranking.columns  # ranks within each reaction of the rivals
-    print(f"{'rivals':<16}" * reacting + f"{'rank':>4}  {'strategy':<28}{'profit':>14}{'vs baseline':>14}{'95% CI':>28}")
+    decided = "prob_best" in ranking.columns  # issue 18: probability of being best and the group of ties
+    print(
+        f"{'rivals':<16}" * reacting
+        + f"{'rank':>4}  {'strategy':<28}{'profit':>14}{'vs baseline':>14}{'95% CI':>28}"
+        + f"{'P(best)':>9}{'group':>7}" * decided
+    )
     for _, r in ranking.iterrows():
         if reacting:
             print(f"{r['reaction']:<16}", end="")
         ci = f"[{r['diff_ci_low']:,.0f}, {r['diff_ci_high']:,.0f}]" if r["diff_ci_low"] == r["diff_ci_low"] else ""
         diff = f"{r['diff_vs_baseline']:,.0f}" if r["diff_vs_baseline"] == r["diff_vs_baseline"] else "baseline"
-        print(f"{r['rank']:>4}  {r['strategy']:<28}{r['mean']:>14,.0f}{diff:>14}{ci:>28}")
+        tail = f"{r['prob_best']:>9.2f}{r['group']:>7}" if decided else ""
+        print(f"{r['rank']:>4}  {r['strategy']:<28}{r['mean']:>14,.0f}{diff:>14}{ci:>28}{tail}")
     for sentence in changes or []:
         print(sentence)
 
@@ -235,6 +336,10 @@ def cmd_results(args: argparse.Namespace, fail: Any) -> int:
     except store.NotAnExperiment as err:
         return fail(str(err))
     keys = store.completed(folder)  # damaged run files are left out
+    if (folder / "sequential.json").exists():  # a sequential compare: the runs its rounds used
+        import json
+
+        keys &= set(json.loads((folder / "sequential.json").read_text()).get("keys", keys))
     n = len(keys)
     failed = (folder / "failures.csv").exists()
     print(

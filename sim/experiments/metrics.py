@@ -5,8 +5,11 @@ Definitions (``sim.output.headlines`` has the single-run headlines they build on
 - churn_rate: customers lost per customer-year over the run;
 - profit_per_period: mean profit per step; relationship_spend_total: retention (after-sales care) +
   recovery + every lever's spend;
-- return_on_relationship_spend: filled in by ``stats`` as a paired quantity against the baseline
-  (extra profit / extra relationship spend, same replication), NaN in a run file.
+- return_on_relationship_spend: NaN in a run file; the comparison (``stats.compare_table``) fills it in
+  per strategy as a ratio of mean paired differences against the baseline, mean(Δprofit) /
+  mean(Δrelationship spend), with a delta-method interval, or "n/a — no extra spend" when the extra
+  spend is within noise (``decision.return_on_spend``) — not a mean of per-run ratios, whose near-zero
+  denominators gave meaningless values (issue 18).
 """
 
 from __future__ import annotations

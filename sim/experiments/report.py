@@ -79,6 +79,11 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
     else:
         table = stats.compare_table(runs, baseline, meta["metrics"], order)
         ranking, reacting = stats.rank(table), []
+    lead: list[str] = []
+    if not meta.get("reaction_names"):  # the decision leads the report (issue 18; sim.experiments.decision_report)
+        from sim.experiments.decision_report import lead as decision
+
+        ranking, lead = decision(folder, runs, order, meta, ranking, int(df["step"].max()))
     table.to_csv(folder / "comparison.csv", index=False)
     ranking.to_csv(folder / "ranking.csv", index=False)
     figdir = folder / "figures"
@@ -89,6 +94,7 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
     lines = [
         f"# {meta['name']}: strategy comparison",
         "",
+        *lead,
         meta.get("description", "").strip(),
         "",
         f"Firm reported: **{firm}**. Baseline: **{baseline}**. Replications per strategy: "
@@ -118,6 +124,8 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
         for m in shown:
             r = table[(table["strategy"] == s) & (table["metric"] == m)].iloc[0]
             cell = f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+            if r.get("note") and r["note"] != "baseline":  # e.g. a return on spend with no extra spend
+                cell = r["note"]
             if np.isfinite(r["diff_vs_baseline"]):
                 cell += f"<br>Δ {_fmt(r['diff_vs_baseline'])} [{_fmt(r['diff_ci_low'])}, {_fmt(r['diff_ci_high'])}]"
             cells.append(cell)

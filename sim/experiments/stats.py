@@ -3,7 +3,10 @@ baseline (replication k of every strategy shares seed k: common random numbers),
 
 Confidence intervals are Student-t intervals over replications (scipy.stats.t); a paired difference is
 the mean of the per-replication differences with its own t interval, which is narrower than the
-difference of two independent intervals when the strategies share their random numbers.
+difference of two independent intervals when the strategies share their random numbers. Pairs use
+the replications both strategies have (a sequential compare gives strategies different counts).
+Return on relationship spend is a ratio of mean paired differences with a delta-method interval
+(``decision.return_on_spend``). Which strategy to pick, and how sure: ``sim.experiments.decision``.
 """
 
 from __future__ import annotations
@@ -37,19 +40,6 @@ def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
 
 def compare_table(runs: pd.DataFrame, baseline: str, metrics: list[str], order: list[str]) -> pd.DataFrame:
     """Rows: strategy x metric with n, mean, 95% CI, paired difference vs ``baseline`` and its 95% CI."""
-    runs = runs.copy()
-    base = runs[runs["strategy"] == baseline].set_index("replication")
-    # return on relationship spend: extra profit per extra relationship spend, paired by replication
-    ror = []
-    for _, r in runs.iterrows():
-        b = base.loc[r["replication"]] if r["replication"] in base.index else None
-        extra = np.nan if b is None else r["relationship_spend_total"] - b["relationship_spend_total"]
-        ror.append(
-            np.nan
-            if b is None or r["strategy"] == baseline or abs(extra) < 1e-9
-            else (r["profit_total"] - b["profit_total"]) / extra
-        )
-    runs["return_on_relationship_spend"] = ror
     base = runs[runs["strategy"] == baseline].set_index("replication")
     rows = []
     for s in order:
@@ -57,7 +47,11 @@ def compare_table(runs: pd.DataFrame, baseline: str, metrics: list[str], order: 
         for m in metrics:
             mean, lo, hi = mean_ci(g[m].to_numpy())
             common = g.index.intersection(base.index)
-            if s == baseline or m == "return_on_relationship_spend":
+            note, ratio = "", m == "return_on_relationship_spend"
+            if ratio:  # paired by replication: a ratio of mean differences
+                mean, lo, hi, note = _return_on_spend(g, base, common, s == baseline)
+                d = (np.nan, np.nan, np.nan)
+            elif s == baseline:
                 d = (np.nan, np.nan, np.nan)
             else:
                 d = mean_ci((g.loc[common, m] - base.loc[common, m]).to_numpy())
@@ -65,16 +59,33 @@ def compare_table(runs: pd.DataFrame, baseline: str, metrics: list[str], order: 
                 {
                     "strategy": s,
                     "metric": m,
-                    "n": int(np.isfinite(g[m].to_numpy(dtype=float)).sum()),
+                    "n": int(len(common) if ratio else np.isfinite(g[m].to_numpy(dtype=float)).sum()),
                     "mean": mean,
                     "ci_low": lo,
                     "ci_high": hi,
                     "diff_vs_baseline": d[0],
                     "diff_ci_low": d[1],
                     "diff_ci_high": d[2],
+                    "note": note,
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _return_on_spend(
+    g: pd.DataFrame, base: pd.DataFrame, common: pd.Index, is_baseline: bool
+) -> tuple[float, float, float, str]:
+    """Extra profit per unit of extra relationship spend against the baseline: mean(Δprofit) / mean(Δspend)
+    over the paired replications, delta-method 95% interval; "n/a — no extra spend" when the extra spend's
+    interval includes 0 (a ratio with a denominator inside the noise has no meaning)."""
+    if is_baseline:
+        return np.nan, np.nan, np.nan, "baseline"
+    from sim.experiments.decision import return_on_spend
+
+    dp = (g.loc[common, "profit_total"] - base.loc[common, "profit_total"]).to_numpy(dtype=np.float64)
+    spend = "relationship_spend_total"
+    ds = (g.loc[common, spend] - base.loc[common, spend]).to_numpy(dtype=np.float64)
+    return return_on_spend(dp, ds)
 
 
 def rank(table: pd.DataFrame, metric: str = "profit_total") -> pd.DataFrame:
