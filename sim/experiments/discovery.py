@@ -7,7 +7,8 @@ A box is a set of limits on the uncertainties. Its *coverage* is the share of th
 futures in which a strategy loses to the baseline) that fall inside it; its *density* the share of the
 futures inside it that are cases of interest; its *mass* the share of all futures inside it. From the
 peeling trajectory the box chosen is the one with the highest coverage among those with density at least
-``min_density`` (0.8 by default), else the one with the highest coverage x density.
+``min_density`` (0.8 by default), else the one with the highest coverage x density — both among the boxes
+that restrict at most ``max_dims`` (3) uncertainties (any number if none does).
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ def _prim() -> Any:
     return prim
 
 
-def find_box(x: pd.DataFrame, y: np.ndarray, min_density: float = 0.8, mass_min: float = 0.05) -> dict[str, Any] | None:
+def find_box(
+    x: pd.DataFrame, y: np.ndarray, min_density: float = 0.8, mass_min: float = 0.05, max_dims: int = 3
+) -> dict[str, Any] | None:
     """The PRIM box of the cases ``y`` (bool per row of ``x``, the uncertainties: numbers, or strings as
     categories). Returns coverage, density, mass, the box's limits per restricted uncertainty
     (``(low, high)`` for numbers, a sorted list of kept values for categories), the peeling trajectory and
@@ -48,11 +51,14 @@ def find_box(x: pd.DataFrame, y: np.ndarray, min_density: float = 0.8, mass_min:
         warnings.simplefilter("ignore")
         box = prim.Prim(x, y, mass_min=mass_min).find_box()
     traj = box.peeling_trajectory.reset_index(drop=True)
+    if (traj["res_dim"] <= max_dims).any():  # a box in a few uncertainties says more, and overfits less
+        traj = traj[traj["res_dim"] <= max_dims]
     dense = traj[traj["density"] >= min_density]
     if len(dense):
         i = int(dense.sort_values(["coverage", "density"], ascending=False).index[0])
     else:
         i = int((traj["coverage"] * traj["density"]).idxmax())
+    traj = box.peeling_trajectory.reset_index(drop=True)
     lims, first = box.box_lims[i], box.box_lims[0]
     limits: dict[str, Any] = {}
     for c in x.columns:

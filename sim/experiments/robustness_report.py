@@ -116,6 +116,8 @@ def _discovery(
                 "box": words,
             }
         )
+        if box["mass"] >= 0.8:
+            words += " — nearly the whole space: it loses almost whatever the future"
         lines.append(
             f"* **{s}** loses to {baseline} in {box['cases']} of {box['n']} futures; mostly when {words} "
             f"(coverage {box['coverage']:.2f}, density {box['density']:.2f}, mass {box['mass']:.2f}). ![{s}]({fig})"
@@ -124,8 +126,9 @@ def _discovery(
         write_text_atomically(folder / "boxes.csv", pd.DataFrame(rows).to_csv(index=False))
     lines += [
         "",
-        "Boxes by the EMA Workbench's PRIM (peeling, 5% per step); the box shown is the one with the most "
-        "coverage among those of density at least 0.8 on the peeling trajectory. *Coverage*: share of the "
+        "Boxes by the EMA Workbench's PRIM (peeling, 5% per step); the box shown is, among the boxes of "
+        "the peeling trajectory that restrict at most three uncertainties, the one with the most coverage "
+        "and density at least 0.8, else the one with the highest coverage x density. *Coverage*: share of the "
         "losing futures inside the box; *density*: share of the futures in the box where the strategy loses; "
         "*mass*: share of all futures in the box. With a few dozen futures a box is a hint to test, not a "
         "finding. Table: `boxes.csv`.",
