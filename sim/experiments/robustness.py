@@ -79,11 +79,7 @@ class Target(Strict):
     relative_to: Literal["baseline", "absolute"] = "baseline"  # the gap to the baseline in that future, or the value
 
     @model_validator(mode="after")
-    def _check(self) -> Target:
-        from sim.experiments.spec import METRICS
-
-        if self.metric not in METRICS:
-            raise ValueError(f"unknown metric {self.metric!r} (known: {', '.join(METRICS)})")
+    def _check(self) -> Target:  # the metric's name is checked by the experiment (spec.METRICS)
         if self.min is not None and self.max is not None:
             raise ValueError("give min or max, not both")
         return self
@@ -106,9 +102,16 @@ def sample_futures(exp: Any) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def expand_futures(exp: Any, base: Path, source: str) -> list[Any]:
-    """Every strategy in every future (future-major, so a partial folder covers whole futures)."""
-    from sim.experiments.spec import RivalReaction, RunSpec, _content, _key, _resolve
+def expand_futures(exp: Any, base: Path, source: str, spec: Any) -> list[Any]:
+    """Every strategy in every future (future-major, so a partial folder covers whole futures). ``spec`` is
+    the module sim.experiments.spec (passed by its ``expand``: no import cycle)."""
+    RivalReaction, RunSpec, _content, _key, _resolve = (  # noqa: N806
+        spec.RivalReaction,
+        spec.RunSpec,
+        spec._content,
+        spec._key,
+        spec._resolve,
+    )
 
     futures = sample_futures(exp)
     arms = [exp.baseline, *exp.strategies]

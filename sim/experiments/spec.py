@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -190,6 +191,8 @@ def _check_robust(exp: Experiment) -> None:
         raise ValueError("uncertainties: each name once")
     if any(n.startswith("reaction.") for n in names) and "reaction" not in names:
         raise ValueError("uncertainties: reaction.<field> needs a reaction uncertainty (the rivals' policies)")
+    if exp.target is not None and exp.target.metric not in METRICS:
+        raise ValueError(f"target: unknown metric {exp.target.metric!r} (known: {', '.join(METRICS)})")
     if exp.target is not None and exp.futures is None:
         raise ValueError("target: only an experiment with futures is scored against a target")
 
@@ -320,7 +323,7 @@ def expand(exp: Experiment, base: Path, source: str = "experiment") -> tuple[lis
         from sim.experiments.robustness import expand_futures
         from sim.experiments.uncertainty import expand_uncertain
 
-        return (expand_futures if exp.futures else expand_uncertain)(exp, base, source), None
+        return (expand_futures if exp.futures else expand_uncertain)(exp, base, source, sys.modules[__name__]), None
     if exp.kind == "compare":
         arms = [exp.baseline, *exp.strategies]
         seen: set[Any] = set()

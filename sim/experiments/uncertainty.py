@@ -118,11 +118,11 @@ def draw_overrides(exp: Any, replication: int, seed: int | None = None) -> dict[
     return out
 
 
-def expand_uncertain(exp: Any, base: Path, source: str) -> list[Any]:
+def expand_uncertain(exp: Any, base: Path, source: str, spec: Any) -> list[Any]:
     """The compare experiment's runs with each replication's draws applied (spec.expand calls this when
     ``uncertainty`` is set): replication-major, every strategy (and rival reaction) of replication k under
-    the same draw and the same seed."""
-    from sim.experiments.spec import RunSpec, _content, _key, _resolve, label_of
+    the same draw and the same seed. ``spec`` is the module sim.experiments.spec (no import cycle)."""
+    RunSpec, _content, _key, _resolve, label_of = spec.RunSpec, spec._content, spec._key, spec._resolve, spec.label_of  # noqa: N806
 
     arms = [exp.baseline, *exp.strategies]
     seen: set[Any] = set()
