@@ -18,6 +18,9 @@ def count_runs(exp: Any) -> tuple[int, str]:
     """How many runs an experiment means, and how that number arises — without expanding it."""
     if exp.kind == "compare":
         arms, what = 1 + len(exp.strategies), "strategies"
+        if exp.futures:  # every strategy in each future
+            runs = arms * exp.futures * exp.replications
+            return runs, f"{arms:,} strategies x {exp.futures:,} futures x {exp.replications:,} replications = {runs:,} runs"
         if exp.reactions:  # every strategy again under each reaction of the rivals
             what = f"strategies x {len(exp.reactions)} rival reactions"
             runs = arms * len(exp.reactions) * exp.replications
@@ -71,6 +74,12 @@ def add_parsers(sub: Any) -> None:
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         if kind == "compare":
             _add_sequential(p)
+            p.add_argument(
+                "--uncertainty",
+                action="store_true",
+                help="draw the assumed parameters from their declared ranges, one draw per replication shared "
+                "by every strategy (default: all assumptions; the experiment's uncertainty: key chooses)",
+            )
     r = sub.add_parser("results", help="summarise a results folder: an experiment (finished or partial) or a sim run")
     r.add_argument("folder", help="a folder written by sim compare, sim sweep or sim run")
 
@@ -145,6 +154,8 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
         exp, base = load_experiment(args.experiment, parse_set_options(args.sets), args.replications)
         if exp.kind != kind:
             raise ScenarioError(f"{args.experiment}: kind: this is a {exp.kind} experiment; use sim {exp.kind}")
+        if getattr(args, "uncertainty", False):
+            exp = _with_uncertainty(exp, args.experiment)
         if args.max_runs < 1:
             raise ScenarioError(f"--max-runs {args.max_runs}: must be at least 1")
         seq = _sequential_options(args, exp) if kind == "compare" else None
@@ -280,6 +291,16 @@ def _run(
         f"{' (see failures.csv)' if failures else ''}; report: {folder}/report.md"
     )
     return 1 if failures else 0
+
+
+def _with_uncertainty(exp: Any, where: str) -> Any:
+    """The experiment with parameter uncertainty on (``--uncertainty``); its own ``uncertainty:`` if any."""
+    from sim.experiments.uncertainty import UncertaintySpec
+    from sim.scenario import ScenarioError
+
+    if exp.futures is not None:
+        raise ScenarioError(f"{where}: --uncertainty: an experiment with futures declares its uncertainties itself")
+    return exp if exp.uncertainty is not None else exp.model_copy(update={"uncertainty": UncertaintySpec()})
 
 
 def _meta(exp: Any) -> dict[str, Any]:

@@ -86,6 +86,9 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
         ranking, lead = decision(folder, runs, order, meta, ranking, int(df["step"].max()))
     table.to_csv(folder / "comparison.csv", index=False)
     ranking.to_csv(folder / "ranking.csv", index=False)
+    from sim.experiments import robustness_report, uncertainty_report  # issue 18: futures, parameter draws
+
+    reacting += robustness_report.sections(folder, meta, runs) + uncertainty_report.sections(folder, meta, runs)
     figdir = folder / "figures"
     figdir.mkdir(exist_ok=True)
     _timeseries_figure(df, order, figdir / "timeseries.png")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +19,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim import library
+from sim.experiments.robustness import Target, UncertainInput
+from sim.experiments.uncertainty import UncertaintySpec
 from sim.scenario import ScenarioError, describe_error, load_scenario
 from sim.scenario.fields import Name, Strict
 from sim.scenario.loading import locate_scenario, read_yaml_file
@@ -120,6 +123,12 @@ class Experiment(Strict):
     strategies: list[Strategy] = Field(default_factory=list)
     # compare: every strategy again under each way the rivals react (common random numbers throughout)
     reactions: list[RivalReaction] = Field(default_factory=list)
+    # compare: assumptions drawn per replication (sim.experiments.uncertainty), or futures sampled by LHS
+    # over declared uncertainties with regret, satisficing and PRIM boxes (sim.experiments.robustness)
+    uncertainty: UncertaintySpec | None = None
+    futures: Annotated[int, Field(ge=2, le=100_000)] | None = None
+    uncertainties: list[UncertainInput] = Field(default_factory=list)
+    target: Target | None = None
     # sweep
     scenario: str | None = None
     parameters: list[SweepParameter] = Field(default_factory=list)
@@ -146,6 +155,7 @@ class Experiment(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Experiment:
+        _check_robust(self)
         if self.kind == "compare":
             if self.baseline is None:
                 raise ValueError("a compare experiment needs a baseline")
@@ -167,6 +177,24 @@ class Experiment(Strict):
             if self.design.method != "grid" and any(p.low is None for p in self.parameters):
                 raise ValueError(f"a {self.design.method} design needs low and high for every parameter")
         return self
+
+
+def _check_robust(exp: Experiment) -> None:
+    if exp.kind != "compare" and (exp.uncertainty is not None or exp.futures is not None):
+        raise ValueError("uncertainty and futures: only a compare experiment draws them")
+    if (exp.futures is None) != (not exp.uncertainties):
+        raise ValueError("futures and uncertainties go together (a number of futures and what varies in them)")
+    if exp.futures is not None and (exp.reactions or exp.uncertainty is not None):
+        raise ValueError("futures: declare the rivals' reaction and assumptions as uncertainties instead")
+    names = [u.name for u in exp.uncertainties]
+    if len(set(names)) != len(names):
+        raise ValueError("uncertainties: each name once")
+    if any(n.startswith("reaction.") for n in names) and "reaction" not in names:
+        raise ValueError("uncertainties: reaction.<field> needs a reaction uncertainty (the rivals' policies)")
+    if exp.target is not None and exp.target.metric not in METRICS:
+        raise ValueError(f"target: unknown metric {exp.target.metric!r} (known: {', '.join(METRICS)})")
+    if exp.target is not None and exp.futures is None:
+        raise ValueError("target: only an experiment with futures is scored against a target")
 
 
 @dataclass(frozen=True)
@@ -291,6 +319,11 @@ def _key(*parts: Any) -> str:
 def expand(exp: Experiment, base: Path, source: str = "experiment") -> tuple[list[RunSpec], Any]:
     """All runs of the experiment, in a fixed order, and (for sweeps) the design (SALib problem, X)."""
     specs: list[RunSpec] = []
+    if exp.kind == "compare" and (exp.uncertainty is not None or exp.futures is not None):
+        from sim.experiments.robustness import expand_futures
+        from sim.experiments.uncertainty import expand_uncertain
+
+        return (expand_futures if exp.futures else expand_uncertain)(exp, base, source, sys.modules[__name__]), None
     if exp.kind == "compare":
         arms = [exp.baseline, *exp.strategies]
         seen: set[Any] = set()
@@ -334,4 +367,5 @@ def experiment_hash(exp: Experiment, specs: list[RunSpec]) -> str:
     replications extend the same results folder, since every run is stored under its own content hash)."""
     first = sorted({s.key for s in specs if s.replication == 0})
     skip = {"description", "replications"} | (set() if exp.reactions else {"reactions"})  # older folders stay valid
+    skip |= {k for k in ("uncertainty", "futures", "uncertainties", "target") if getattr(exp, k) in (None, [])}
     return _key(exp.model_dump(mode="json", exclude=skip), first)

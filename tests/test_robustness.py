@@ -1,0 +1,137 @@
+"""Robustness across futures (issue 18): regret and min-max regret, satisficing, PRIM boxes, futures that
+are the same for every strategy and on every backend, and one-line errors for bad inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.cli import main
+from sim.experiments import store
+from sim.experiments.discovery import describe, find_box
+from sim.experiments.robustness import Target, regret_table, sample_futures, satisficing
+from sim.experiments.spec import expand, load_experiment
+
+# futures (rows) x strategies: regret by hand: A [0, 5, 0] (max 5), B [2, 0, 9] (max 9), C [1, 3, 4] (max 4)
+VALUES = pd.DataFrame({"A": [10.0, 0.0, 7.0], "B": [8.0, 5.0, -2.0], "C": [9.0, 2.0, 3.0]})
+
+
+def test_regret_and_min_max_regret_match_a_hand_computation():
+    t = regret_table(VALUES).set_index("strategy")
+    assert t.loc["A", "max_regret"] == 5 and t.loc["B", "max_regret"] == 9 and t.loc["C", "max_regret"] == 4
+    assert t.loc["A", "mean_regret"] == pytest.approx(5 / 3) and t.loc["C", "mean_regret"] == pytest.approx(8 / 3)
+    assert t.loc["A", "share_best"] == pytest.approx(2 / 3) and t.loc["C", "share_best"] == 0
+    assert t["robust"].sum() == 1 and t.loc["C", "robust"]  # C never wins, yet has the least worst regret
+    low = regret_table(VALUES, higher_is_better=False).set_index("strategy")  # e.g. churn: less is better
+    # less is better: regret A [2, 0, 9], B [0, 5, 0], C [1, 2, 5]; B and C tie on max regret, B's mean is lower
+    assert low.loc["B", "max_regret"] == 5 and low.loc["C", "max_regret"] == 5 and low.loc["A", "max_regret"] == 9
+    assert low.loc["B", "robust"]
+
+
+def test_satisficing_against_the_baseline_or_an_absolute_target():
+    rel = satisficing(VALUES, Target(), "A")  # at least the baseline A in the same future
+    assert rel.to_dict() == pytest.approx({"A": 1.0, "B": 1 / 3, "C": 1 / 3})
+    absolute = satisficing(VALUES, Target(min=4, relative_to="absolute"), "A")
+    assert absolute.to_dict() == pytest.approx({"A": 2 / 3, "B": 2 / 3, "C": 1 / 3})
+    capped = satisficing(VALUES, Target(max=-1), "A")  # at least 1 below the baseline
+    assert capped.to_dict() == pytest.approx({"A": 0.0, "B": 2 / 3, "C": 2 / 3})
+
+
+def test_prim_finds_a_planted_box():
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame(rng.random((400, 4)), columns=["x1", "x2", "x3", "x4"])
+    x["rivals"] = rng.choice(["ignore", "match", "undercut"], 400)
+    y = ((x["x1"] < 0.3) & (x["x2"] > 0.6)).to_numpy()
+    box = find_box(x, y)
+    assert box["coverage"] > 0.9 and box["density"] > 0.9
+    assert set(box["limits"]) == {"x1", "x2"}
+    assert box["limits"]["x1"][1] == pytest.approx(0.3, abs=0.03) and box["limits"]["x2"][0] == pytest.approx(0.6, abs=0.03)
+    cat = find_box(x, ((x["rivals"] == "match") & (x["x3"] > 0.5)).to_numpy())
+    assert cat["limits"]["rivals"] == ["match"] and cat["coverage"] > 0.9 and cat["density"] > 0.9
+    assert "rivals is match" in describe(cat)
+    assert find_box(x, np.zeros(400, dtype=bool)) is None
+
+
+def _write(tmp_path: Path, **fields) -> Path:
+    data = {
+        "name": "rob",
+        "kind": "compare",
+        "replications": 1,
+        "set": {"population.size": 600, "steps": 6},
+        "baseline": {"name": "base", "scenario": "baseline"},
+        "strategies": [
+            {"name": "loyalty", "scenario": "loyalty_program"},
+            {"name": "care", "scenario": "baseline", "set": {"firms.focal.budget.retention": 3000}},
+        ],
+        "futures": 3,
+        "uncertainties": [
+            {"name": "reaction", "values": ["ignore", "match"]},
+            {"name": "reaction.lag", "low": 2, "high": 6, "integer": True},
+            {"name": "dynamics.levers.financial_rate", "low": 0.03, "high": 0.15},
+        ],
+    }
+    data.update(fields)
+    path = tmp_path / "rob.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_futures_are_latin_hypercube_and_shared_by_every_strategy(tmp_path):
+    exp, base = load_experiment(_write(tmp_path, futures=6, replications=2))
+    f = sample_futures(exp)
+    assert len(f) == 6 and f["reaction.lag"].between(2, 6).all()
+    rate = np.sort(f["dynamics.levers.financial_rate"].to_numpy())
+    strata = np.floor((rate - 0.03) / 0.12 * 6)  # LHS: one future in each sixth of the range
+    assert sorted(strata) == list(range(6))
+    specs, _ = expand(exp, base)
+    assert len(specs) == 3 * 6 * 2
+    for point in range(6):
+        mine = [s for s in specs if s.point == point]
+        assert len({s.seed for s in mine}) == 2 and len({json_key(s.params) for s in mine}) == 1
+        reacting = mine[0].scenario["firms"][1]["reaction"]
+        assert reacting["policy"] == f["reaction"][point] and reacting["lag"] == f["reaction.lag"][point]
+
+
+def json_key(d: dict) -> str:
+    return repr(sorted(d.items()))
+
+
+def test_serial_and_pool_give_the_same_futures_report(tmp_path):
+    path = _write(tmp_path)
+    outs = {}
+    for label, args in {"serial": ["--workers", "1"], "pool": ["--workers", "2"]}.items():
+        outs[label] = tmp_path / label
+        assert main(["compare", str(path), "--quiet", "--out", str(outs[label]), *args]) == 0
+    a, b = (store.read_runs(o).drop(columns="runtime_seconds") for o in outs.values())
+    pd.testing.assert_frame_equal(
+        a.sort_values(["run_key", "step", "firm"]).reset_index(drop=True),
+        b.sort_values(["run_key", "step", "firm"]).reset_index(drop=True),
+    )
+    assert (outs["serial"] / "regret.csv").read_text() == (outs["pool"] / "regret.csv").read_text()
+    text = (outs["serial"] / "report.md").read_text()
+    assert "Robust choice (least maximum regret)" in text and "param:reaction" in a.columns
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"uncertainties": [{"name": "dynamics.levers.financial_rate", "low": 0.2, "high": 0.1}]}, "low must be below"),
+        ({"uncertainties": [{"name": "dynamics.nowhere", "low": 0.1, "high": 0.2}]}, "nowhere"),
+        ({"uncertainties": [{"name": "reaction", "values": ["ignore", "sulk"]}]}, "sulk"),
+        ({"uncertainties": [{"name": "reaction.speed", "low": 1, "high": 2}]}, "reaction.speed"),
+        ({"target": {"metric": "happiness"}}, "happiness"),
+        ({"futures": None}, "futures"),
+        ({"reactions": ["match"]}, "futures"),
+    ],
+)
+def test_bad_robustness_inputs_fail_with_one_line_and_write_nothing(tmp_path, capsys, change, field):
+    path = _write(tmp_path, **change)
+    out = tmp_path / "out"
+    assert main(["compare", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and field in err and path.name in err, err
+    assert not out.exists()
