@@ -23,9 +23,11 @@ from sim.scenario.fields import iter_fields
 _LISTS = {
     "alliances": [{"name": "a", "members": ["focal", "rival_1"]}],
     "events": [{"kind": "price_war", "step": 3}],
+    "portfolio": {"targets": [{"name": "focal"}]},
 }
 _ITEM = {"firms[]": "firms.focal", "population.segments[]": "population.segments.all", "alliances[]": "alliances.a"}
 _ITEM["events[]"] = "events.0"
+_ITEM["portfolio.targets[]"] = "portfolio.targets.focal"
 
 
 def _dotted(path: str) -> str:
