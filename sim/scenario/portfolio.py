@@ -5,17 +5,19 @@ residual margin of the relationship; docs/model.md, customer portfolio):
 
 - **pyramid** (D8, platinum / gold / iron / lead by current value x growth potential): the top
   ``platinum`` share of the firm's customers by forward value are platinum, the next ``gold`` share gold,
-  the next ``iron`` share iron, the rest lead; a customer whose forward value is below
-  ``lead_below`` is lead whatever its rank (a negative-value customer, D8).
+  the next ``iron`` share iron, the rest lead (the cumulative shares are capped at 1: bands past it are
+  empty); a customer whose forward value is below ``lead_below`` is lead whatever its rank (negative value, D8).
 - **ABC** (D8, 80/20 rule): A = the customers who, ranked by forward value, make up the first
-  ``abc_a`` of the firm's positive forward value; B the next ones up to ``abc_b``; C the rest.
+  ``abc_a`` of the firm's positive forward value; B the next ones up to ``abc_b`` (empty when ``abc_b`` <=
+  ``abc_a``); C the rest.
 - **Kotler** (D8, profit potential x expected duration): both split at the firm's ``kotler_split`` quantile.
 - **value flag** (D8): most valuable = top ``most_valuable`` share by forward value; most growth potential =
   top ``most_growth`` share by growth potential among the others; negative value = forward value < 0.
 
-``targets`` (D8: "social bonds for the best customers; end relationships with negative-value ones") gives,
+``targets`` (D8: the firm differentiates its customers by value and treats each class accordingly) gives,
 per firm, a weight per pyramid class on its bond spend: the same total spend is shared over the firm's
-customers in proportion to the weight of their class (weight 0: that class gets no bond spend).
+customers in proportion to the weight of their class (weight 0: that class gets no bond spend; all 0:
+nobody gets any, the spend is wasted).
 """
 
 from __future__ import annotations
@@ -44,12 +46,6 @@ class ClassWeights(Strict):
 
     def as_tuple(self) -> tuple[float, float, float, float]:
         return (self.platinum, self.gold, self.iron, self.lead)
-
-    @model_validator(mode="after")
-    def _some_weight(self) -> ClassWeights:
-        if sum(self.as_tuple()) <= 0.0:
-            raise ValueError("at least one class weight must be positive")
-        return self
 
 
 class ClassTarget(Strict):
@@ -117,10 +113,6 @@ class Portfolio(Strict):
 
     @model_validator(mode="after")
     def _bands(self) -> Portfolio:
-        if self.platinum + self.gold + self.iron > 1.0 + 1e-9:
-            raise ValueError("platinum + gold + iron must be at most 1 (the rest is lead)")
-        if self.abc_b < self.abc_a:
-            raise ValueError("abc_b must be at least abc_a")
         firms = [t.name for t in self.targets]
         if len(set(firms)) != len(firms):
             raise ValueError("targets: one entry per firm")
