@@ -227,6 +227,7 @@ class CustomerPopulation:
     wom_pos_n: np.ndarray
     wom_neg_firm: np.ndarray
     wom_neg_n: np.ndarray
+    pclass: np.ndarray
     network: ContactNetwork = field(repr=False, default=None)  # type: ignore[assignment]
     # a start state's own ids of its rows (not a field: set by ``start_state.StartState.apply``), or None
     customer_ids = None
@@ -296,6 +297,7 @@ class CustomerPopulation:
             wom_pos_n=np.zeros(n, dtype=np.uint8),
             wom_neg_firm=np.full(n, -1, dtype=np.int8),
             wom_neg_n=np.zeros(n, dtype=np.uint8),
+            pclass=np.full(n, -1, dtype=np.int8),  # D8: classed by the market (sim.market.portfolio)
         )
         pop.network = build_network(sc.network, n, rng)
         if state is not None:
