@@ -115,7 +115,7 @@ def customer_pass(
                 r2 = draw(ck, 2)
                 r3 = draw(ck, 3)
                 r4 = draw(ck, 4)
-                w = M.tier_weight(fp, uf, wallet[ui], freq[ui])
+                w, wb = M.tier_weights(fp, uf, wallet[ui], freq[ui], np.int64(pclass[ui]))  # D8: wb for bonds
                 perf = M.perceived_performance(p, fp, sf, us, uf, w, sat0, r3)
                 d = perf - exp0
                 heard_neg = M.heard_criticism(fp, uf, f, nneg, np.int64(wom_neg_firm[ui]), r4)
@@ -130,7 +130,6 @@ def customer_pass(
                 bf0 = np.float64(bond_fin[ui])
                 bs0 = np.float64(bond_soc[ui])
                 bt0 = np.float64(bond_str[ui])
-                wb = w * M.class_weight(fp, uf, np.int64(pclass[ui]))  # D8: bond spend by class
                 bf = M.bond(bf0, p[L.P_DECAY_FIN], fp[uf, L.FP_INV_FIN], wb)
                 bs = M.bond(bs0, p[L.P_DECAY_SOC], fp[uf, L.FP_INV_SOC], wb)
                 bt = M.bond(bt0, p[L.P_DECAY_STR], fp[uf, L.FP_INV_STR], wb)

@@ -120,7 +120,7 @@ def _customer_rows(
     npos, posf, nneg, negf = (a[c] for a in wom)
     sat0, exp0 = pop.satisfaction[c].astype(np.float64), pop.expectation[c].astype(np.float64)
     r1, r2, r3, r4, r6 = (draw_np(ckc, k) for k in (1, 2, 3, 4, 6))
-    w = R.tier_weight(fp, f, pop.wallet[c], pop.freq[c])
+    w, wb = R.tier_weights(fp, f, pop.wallet[c], pop.freq[c], pop.pclass[c])  # D8: wb for bonds
     perf = R.perceived_performance(p, fp, sf, us, f, w, sat0, r3)
     d = perf - exp0
     sat = R.satisfaction(p, sat0, d, R.heard_criticism(fp, f, f, nneg, negf, r4))
@@ -131,7 +131,6 @@ def _customer_rows(
     unrecovered = complained & ~recovered
     sat = R.recovery_satisfaction(p, sat, recovered)
     tr = R.recovery_trust(p, tr, unrecovered)
-    wb = w * R.class_weight(fp, f, pop.pclass[c])  # D8: bond spend by class
     bf = R.bond(pop.bond_fin[c].astype(np.float64), p[L.P_DECAY_FIN], fp[f, L.FP_INV_FIN], wb)
     bs = R.bond(pop.bond_soc[c].astype(np.float64), p[L.P_DECAY_SOC], fp[f, L.FP_INV_SOC], wb)
     bt = R.bond(pop.bond_str[c].astype(np.float64), p[L.P_DECAY_STR], fp[f, L.FP_INV_STR], wb)

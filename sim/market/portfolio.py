@@ -43,6 +43,7 @@ class PortfolioBook:
         self.targeting = bool(pf.targets)
         self.factors = np.ones((self.n_firms, 1 + N_CLASSES))
         self.start: np.ndarray | None = None  # every row's class at the first step (before it)
+        self.start_firm: np.ndarray | None = None  # and its firm then
         self.history: list[tuple[int, np.ndarray, np.ndarray]] = []  # (step, counts [F, 4], value [F, 4])
         self._firm_at: np.ndarray | None = None  # each row's firm when it was classed (targeting only)
         self.last_inputs: Any = None
@@ -59,7 +60,7 @@ class PortfolioBook:
         if now % self.config.update_every == 0:
             codes, o = self.classify(pop, inputs)
             if self.start is None:
-                self.start = codes.copy()
+                self.start, self.start_firm = codes.copy(), pop.firm.copy()
             self.history.append((now, *self._per_class(pop.firm, codes, o.value)))
             if self.targeting:
                 pop.pclass[:] = codes
