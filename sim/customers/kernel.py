@@ -115,7 +115,7 @@ def customer_pass(
                 r2 = draw(ck, 2)
                 r3 = draw(ck, 3)
                 r4 = draw(ck, 4)
-                w, wb = M.tier_weights(fp, uf, wallet[ui], freq[ui], np.int64(pclass[ui]))  # D8: wb for bonds
+                w, wb = M._tier_weights(fp, uf, wallet[ui], freq[ui], np.int64(pclass[ui]))  # D8: wb for bonds
                 perf = M.perceived_performance(p, fp, sf, us, uf, w, sat0, r3)
                 d = perf - exp0
                 heard_neg = M.heard_criticism(fp, uf, f, nneg, np.int64(wom_neg_firm[ui]), r4)

@@ -61,7 +61,7 @@ def class_weight(fp, uf, pc):
 
 
 @_inline
-def tier_weights(fp, uf, wallet, freq, pc):
+def _tier_weights(fp, uf, wallet, freq, pc):
     """D8: the tier weight (care) and the tier weight times the class weight (bond investment)."""
     w = tier_weight(fp, uf, wallet, freq)
     return w, w * class_weight(fp, uf, pc)

@@ -120,7 +120,8 @@ def _customer_rows(
     npos, posf, nneg, negf = (a[c] for a in wom)
     sat0, exp0 = pop.satisfaction[c].astype(np.float64), pop.expectation[c].astype(np.float64)
     r1, r2, r3, r4, r6 = (draw_np(ckc, k) for k in (1, 2, 3, 4, 6))
-    w, wb = R.tier_weights(fp, f, pop.wallet[c], pop.freq[c], pop.pclass[c])  # D8: wb for bonds
+    w = R.tier_weight(fp, f, pop.wallet[c], pop.freq[c])
+    wb = w * R.class_weight(fp, f, pop.pclass[c])  # D8: bond investment by class
     perf = R.perceived_performance(p, fp, sf, us, f, w, sat0, r3)
     d = perf - exp0
     sat = R.satisfaction(p, sat0, d, R.heard_criticism(fp, f, f, nneg, negf, r4))

@@ -48,12 +48,6 @@ def class_weight(fp: A, uf: A, pc: A) -> A:
     return fp[uf, L.FP_CLASS_NONE + 1 + np.asarray(pc).astype(np.int64)]
 
 
-def tier_weights(fp: A, uf: A, wallet: A, freq: A, pc: A) -> tuple[A, A]:
-    """D8: the tier weight (care) and the tier weight times the class weight (bond investment)."""
-    w = tier_weight(fp, uf, wallet, freq)
-    return w, w * class_weight(fp, uf, pc)
-
-
 def perceived_performance(p: A, fp: A, sf: A, us: A, uf: A, w: A, sat0: A, r3: A) -> A:
     """D6/D7: delivered value + after-sales care (M14) + database marketing's attention to at-risk customers
     (M15) + perception noise (from draw 3)."""
