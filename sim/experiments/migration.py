@@ -128,7 +128,7 @@ def _figure(mean: dict[tuple[str, str, str], float], order: list[str], path: Pat
     n = len(order)
     cols = min(n, 3)
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.9 * rows + 0.4), squeeze=False)
     for ax in axes.flat[n:]:
         ax.axis("off")
     for ax, s in zip(axes.flat, order, strict=False):
@@ -144,6 +144,6 @@ def _figure(mean: dict[tuple[str, str, str], float], order: list[str], path: Pat
         ax.set_xlabel("class at the end")
         ax.set_ylabel("class at the start")
     fig.suptitle("Migration between pyramid classes, % of the start class (mean over replications)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.tight_layout(rect=(0.0, 0.0, 1.0, 0.94))
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
