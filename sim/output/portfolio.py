@@ -188,7 +188,7 @@ def class_labels(codes: np.ndarray) -> np.ndarray:
 def with_portfolio(model: Any, customers: pd.DataFrame, ts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The end-of-run tables with the portfolio: ``customers`` gains the outlook, ``start_pyramid`` (the class
     at the first step) and :func:`classify`'s columns; ``ts`` gains the pyramid counts and forward value per
-    class at the steps the model recorded them (every ``portfolio.update_every`` steps; NaN between)."""
+    class as of the latest classing (every ``portfolio.update_every`` steps, from step 0)."""
     book = model.portfolio
     if book.last_inputs is None:  # no step run: nothing classed
         return customers, ts
@@ -203,4 +203,6 @@ def with_portfolio(model: Any, customers: pd.DataFrame, ts: pd.DataFrame) -> tup
     if len(rows):
         rows["firm"] = pd.Categorical(rows["firm"], categories=ts["firm"].cat.categories)
         ts = ts.merge(rows, on=["step", "firm"], how="left")
+        cols = [c for c in rows.columns if c.startswith("pyramid_")]
+        ts[cols] = ts.groupby("firm", observed=True)[cols].ffill()  # as of the latest classing
     return cust, ts
