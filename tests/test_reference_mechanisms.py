@@ -78,6 +78,7 @@ def _cases(d: SimpleNamespace) -> dict[str, tuple]:
     p, fp, sf, seg, r, x, b = d.p, d.fp, d.sf, d.seg, d.r, d.x, d.b
     return {
         "tier_weight": (fp, d.uf, d.wallet, d.freq),
+        "class_weight": (fp, d.uf, d.st0 % 5 - 1),  # D8: pyramid class -1..3
         "perceived_performance": (p, fp, sf, d.us, d.uf, d.w, d.sat0, r[3]),
         "heard_criticism": (fp, d.uf, d.f, d.nneg, d.negf, r[4]),
         "satisfaction": (p, d.sat0, d.d, x[0] * 2),

@@ -81,7 +81,7 @@ def adoption_bound(sf: np.ndarray) -> np.ndarray:
 def customer_pass(
     key, firm, segment, stage, last_firm, voice, tenure, n_purchases, last_purchase, expectation, satisfaction,
     trust, loyalty, bond_fin, bond_soc, bond_str, cum_margin, cum_revenue, wallet, freq, own_churn,
-    wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n, now, p, fp, sf, seg, acq_bound, out,
+    wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n, pclass, now, p, fp, sf, seg, acq_bound, out,
     ev_of, flags_of, rev_of, margin_of, clv_of,
 ):
     # fmt: on
@@ -115,7 +115,7 @@ def customer_pass(
                 r2 = draw(ck, 2)
                 r3 = draw(ck, 3)
                 r4 = draw(ck, 4)
-                w = M.tier_weight(fp, uf, wallet[ui], freq[ui])
+                w, wb = M._tier_weights(fp, uf, wallet[ui], freq[ui], np.int64(pclass[ui]))  # D8: wb for bonds
                 perf = M.perceived_performance(p, fp, sf, us, uf, w, sat0, r3)
                 d = perf - exp0
                 heard_neg = M.heard_criticism(fp, uf, f, nneg, np.int64(wom_neg_firm[ui]), r4)
@@ -130,9 +130,9 @@ def customer_pass(
                 bf0 = np.float64(bond_fin[ui])
                 bs0 = np.float64(bond_soc[ui])
                 bt0 = np.float64(bond_str[ui])
-                bf = M.bond(bf0, p[L.P_DECAY_FIN], fp[uf, L.FP_INV_FIN], w)
-                bs = M.bond(bs0, p[L.P_DECAY_SOC], fp[uf, L.FP_INV_SOC], w)
-                bt = M.bond(bt0, p[L.P_DECAY_STR], fp[uf, L.FP_INV_STR], w)
+                bf = M.bond(bf0, p[L.P_DECAY_FIN], fp[uf, L.FP_INV_FIN], wb)
+                bs = M.bond(bs0, p[L.P_DECAY_SOC], fp[uf, L.FP_INV_SOC], wb)
+                bt = M.bond(bt0, p[L.P_DECAY_STR], fp[uf, L.FP_INV_STR], wb)
                 loy0 = np.float64(loyalty[ui])
                 loy = M.loyalty(p, loy0, sat, delighted, tr, bf, bs, bt)
                 damp = M.churn_damping(p, fp, uf, bf, bt)

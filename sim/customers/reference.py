@@ -121,6 +121,7 @@ def _customer_rows(
     sat0, exp0 = pop.satisfaction[c].astype(np.float64), pop.expectation[c].astype(np.float64)
     r1, r2, r3, r4, r6 = (draw_np(ckc, k) for k in (1, 2, 3, 4, 6))
     w = R.tier_weight(fp, f, pop.wallet[c], pop.freq[c])
+    wb = w * R.class_weight(fp, f, pop.pclass[c])  # D8: bond investment by class
     perf = R.perceived_performance(p, fp, sf, us, f, w, sat0, r3)
     d = perf - exp0
     sat = R.satisfaction(p, sat0, d, R.heard_criticism(fp, f, f, nneg, negf, r4))
@@ -131,9 +132,9 @@ def _customer_rows(
     unrecovered = complained & ~recovered
     sat = R.recovery_satisfaction(p, sat, recovered)
     tr = R.recovery_trust(p, tr, unrecovered)
-    bf = R.bond(pop.bond_fin[c].astype(np.float64), p[L.P_DECAY_FIN], fp[f, L.FP_INV_FIN], w)
-    bs = R.bond(pop.bond_soc[c].astype(np.float64), p[L.P_DECAY_SOC], fp[f, L.FP_INV_SOC], w)
-    bt = R.bond(pop.bond_str[c].astype(np.float64), p[L.P_DECAY_STR], fp[f, L.FP_INV_STR], w)
+    bf = R.bond(pop.bond_fin[c].astype(np.float64), p[L.P_DECAY_FIN], fp[f, L.FP_INV_FIN], wb)
+    bs = R.bond(pop.bond_soc[c].astype(np.float64), p[L.P_DECAY_SOC], fp[f, L.FP_INV_SOC], wb)
+    bt = R.bond(pop.bond_str[c].astype(np.float64), p[L.P_DECAY_STR], fp[f, L.FP_INV_STR], wb)
     loy = R.loyalty(p, pop.loyalty[c].astype(np.float64), sat, delighted, tr, bf, bs, bt)
     damp = R.churn_damping(p, fp, f, bf, bt)
     h_dis = R.dissatisfaction_hazard(p, sat, loy, damp)

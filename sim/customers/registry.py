@@ -79,6 +79,7 @@ STATE: tuple[tuple[str, str], ...] = (
     ("wom_pos_n", "uint8"),
     ("wom_neg_firm", "int8"),
     ("wom_neg_n", "uint8"),
+    ("pclass", "int8"),  # D8 pyramid class with its firm, 0 platinum .. 3 lead, -1 none (sim.customers.portfolio)
 )
 
 
@@ -162,6 +163,13 @@ FIRM_INPUTS = (  # fp[f, :], filled by Firm.kernel_row
     "STAFF",  # hazard of following a leaving employee (M8)
     "SOW",  # extra share of wallet from one-to-one (D11)
     "RISK",  # care aimed at at-risk customers by database marketing (M15)
+    # D8 class targeting: the factor on bond investment of a customer with no class, then of each pyramid class
+    # (contiguous, in sim.scenario.portfolio.PYRAMID_CLASSES order; all 1 without targeting)
+    "CLASS_NONE",
+    "CLASS_PLATINUM",
+    "CLASS_GOLD",
+    "CLASS_IRON",
+    "CLASS_LEAD",
 )
 SEGMENT_FIRM_INPUTS = (  # sf[s, f, :]
     "VALUE",  # delivered value (D6)

@@ -66,6 +66,7 @@ def run_one(spec: RunSpec) -> pd.DataFrame:
     """Run one specification; return its table: one row per step x firm with the run's labels, seed,
     parameters and run-level metrics (per firm) in every row. Deterministic in ``spec`` alone."""
     from sim.experiments.metrics import run_metrics
+    from sim.experiments.migration import run_migration
     from sim.model import RelationshipMarket
     from sim.scenario import Scenario
 
@@ -79,6 +80,9 @@ def run_one(spec: RunSpec) -> pd.DataFrame:
     metrics = run_metrics(ts, model.customers(), sc.steps_per_year)
     for name in next(iter(metrics.values())):
         table[f"m_{name}"] = table["firm"].map({f: m[name] for f, m in metrics.items()}).astype(np.float64)
+    migration = run_migration(model)  # D8: pyramid class counts start -> end per firm (``mig:`` columns)
+    for name in next(iter(migration.values()), {}):
+        table[name] = table["firm"].map({f: m[name] for f, m in migration.items()}).astype(np.float64)
     table.insert(0, "strategy", spec.label)
     table.insert(1, "replication", np.int64(spec.replication))
     table.insert(2, "seed", np.int64(spec.seed))

@@ -147,6 +147,9 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
         "![survival](figures/survival.png)",
         "",
     ]
+    from sim.experiments.migration import migration_lines  # D8 pyramid migration (its own module)
+
+    lines += migration_lines(df, order, baseline, firm, figdir / "migration.png")
     write_text_atomically(folder / "report.md", "\n".join(lines))
     changes = [x[2:] for x in reacting if x.startswith("- ")]
     return {"runs": int(len(runs)), "ranking": ranking, "rank_changes": changes}
