@@ -32,6 +32,7 @@ from sim.customers.registry import kernel_params
 from sim.customers.start_state import BYTES_PER_CELL, read_start_state, start_state_rows
 from sim.customers.wom import wom_pass
 from sim.scenario import Scenario, ScenarioError
+from sim.scenario.credit import GRADES, grade_of
 
 __all__ = [
     "CustomerPopulation",
@@ -137,8 +138,8 @@ BUILD_FACTOR = 2.0
 
 def memory_needed(sc: Scenario) -> int:
     """Bytes the build of ``sc``'s population needs at its peak: :data:`BUILD_FACTOR` x its arrays, which are
-    the columns of ``registry.STATE`` (65 B per person) and the contact network (the CSR row index, 8 B per
-    person, and 4 B per contact: 113 B per person in all at degree 10, as ``CustomerPopulation.nbytes``), plus
+    the columns of ``registry.STATE`` (72 B per person) and the contact network (the CSR row index, 8 B per
+    person, and 4 B per contact: 120 B per person in all at degree 10, as ``CustomerPopulation.nbytes``), plus
     a start state's table while it is read."""
     state = sum(np.dtype(dtype).itemsize for _, dtype in L.STATE)
     contacts = 0 if sc.network.kind == "none" else sc.network.degree
@@ -200,7 +201,7 @@ def _check_memory(sc: Scenario) -> None:
 
 @dataclass
 class CustomerPopulation:
-    """The arrays of every person in the market (see module docstring). ~65 bytes per person."""
+    """The arrays of every person in the market (see module docstring). ~72 bytes per person."""
 
     # the columns, names and dtypes of ``registry.STATE`` (checked at import and on construction)
     firm: np.ndarray
@@ -227,6 +228,9 @@ class CustomerPopulation:
     wom_pos_n: np.ndarray
     wom_neg_firm: np.ndarray
     wom_neg_n: np.ndarray
+    credit_grade: np.ndarray
+    collection_rate: np.ndarray
+    payment_term: np.ndarray
     network: ContactNetwork = field(repr=False, default=None)  # type: ignore[assignment]
     # a start state's own ids of its rows (not a field: set by ``start_state.StartState.apply``), or None
     customer_ids = None
@@ -296,11 +300,32 @@ class CustomerPopulation:
             wom_pos_n=np.zeros(n, dtype=np.uint8),
             wom_neg_firm=np.full(n, -1, dtype=np.int8),
             wom_neg_n=np.zeros(n, dtype=np.uint8),
+            credit_grade=np.zeros(n, dtype=np.int8),
+            collection_rate=np.ones(n, dtype=np.float32),
+            payment_term=np.zeros(n, dtype=np.int16),
         )
         pop.network = build_network(sc.network, n, rng)
+        if sc.credit.enabled:  # drawn last, so that credit on or off leaves every other draw as it was
+            pop.draw_credit(sc, rng)
         if state is not None:
             state.apply(pop, new_steps)
         return pop
+
+    def draw_credit(self, sc: Scenario, rng: np.random.Generator) -> None:
+        """F9: every person's payment behaviour (collection rate ~ Beta, days to pay ~ lognormal, 1-365) and the
+        grade it gives (``sim.scenario.credit.grade_of``)."""
+        cr, n = sc.credit, self.n
+        a, b = cr.collection_beta
+        self.collection_rate[:] = rng.beta(a, b, size=n)
+        days = np.rint(cr.term_median_days * np.exp(cr.term_sigma * rng.standard_normal(n)))
+        self.payment_term[:] = np.clip(days, 1, 365)
+        self.credit_grade[:] = grade_of(self.collection_rate, self.payment_term)
+
+    def credit_counts(self, n_firms: int) -> np.ndarray:
+        """``[n_firms, 4]``: each firm's customers by credit grade A..D (F9)."""
+        cust = self.firm >= 0
+        idx = self.firm[cust].astype(np.int64) * len(GRADES) + self.credit_grade[cust]
+        return np.bincount(idx, minlength=n_firms * len(GRADES)).reshape(n_firms, len(GRADES)).astype(np.float64)
 
     # ------------------------------------------------------------------ the two kernel passes
     @property

@@ -177,6 +177,9 @@ class Firm(mesa.Agent):
         row[L.FP_STAFF] = self.employees.customer_hazard()
         row[L.FP_SOW] = e.one_to_one_wallet * _saturating(self.spend_one_to_one / n, e.one_to_one_unit)
         row[L.FP_RISK] = e.database_risk_care * _saturating(self.spend_database, e.database_unit)
+        terms = lv.credit_terms  # F9: credit terms by grade and what they cost in purchases
+        row[L.FP_TERM_A : L.FP_TERM_D + 1] = terms.days()
+        row[L.FP_BUY_A : L.FP_BUY_D + 1] = terms.purchase_factors(self.model.config.credit.purchase_penalty)
         self.lockin = lockin
 
     def _raised(self, lever: str, own: float) -> float:
@@ -195,8 +198,10 @@ class Firm(mesa.Agent):
         """Record this step's totals (by the registry's names: ``registry.TOTALS``) and close the accounts.
 
         profit = revenue - (cogs + cost to serve + acquisition + retention + recovery + relationship
-        spend + financing), exactly. Every buyer of the firm pays this step's price per unit of basket, so
-        the units sold are the revenue / price, and the cost of goods is units sold x unit cost.
+        spend + financing + bad debt), exactly; financing is the interest on negative cash plus, with credit
+        on (F9), the financing of receivables (``receivables_financing``). Every buyer of the firm pays this
+        step's price per unit of basket, so the units sold are the revenue / price, and the cost of goods is units
+        sold x unit cost.
         """
         cfg = self.config
         t = totals.array[self.index].tolist()
@@ -219,6 +224,9 @@ class Firm(mesa.Agent):
         self.cogs = self.units_sold * self.unit_cost_effective
         self.serve_cost = t[L.T_SERVED] * cfg.cost_to_serve
         self.recovery_cost = self.recoveries * cfg.recovery_cost
+        # F9: receivables are financed at the financial institution's rate (0.0 with credit off: same bits)
+        self.receivables_financing = self.model.financial.receivables_interest(self, t[L.T_RECEIVABLE_DAYS])
+        self.financing_cost += self.receivables_financing
         cost = 0.0
         for col in COST_COLUMNS:
             cost += getattr(self, col)
