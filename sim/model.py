@@ -34,6 +34,7 @@ from sim.market.employees import EmployeePool
 from sim.market.firm import Firm
 from sim.market.influencers import ConsumerGroup, FinancialInstitution, Government, Media
 from sim.market.inputs import MarketInputs
+from sim.market.portfolio import PortfolioBook
 from sim.market.rivals import policy_for
 from sim.market.shocks import EventSchedule
 from sim.market.supplier import Supplier
@@ -155,6 +156,7 @@ class RelationshipMarket(mesa.Model):
             agenttype_reporters={Firm: {c: c for c in FIRM_COLUMNS}},
         )
         self.datacollector.collect(self)
+        self.portfolio = PortfolioBook(cfg)  # D8: classes, start classes, class-targeted bond spend
 
     # ------------------------------------------------------------------ the boundary with the arrays
     @property
@@ -243,6 +245,7 @@ class RelationshipMarket(mesa.Model):
             firm.plan(now, e)
         wom = self.deliver_wom(step_key(self.kernel_seed, self.steps))
         inputs = self.step_inputs(wom, step_key(self.kernel_seed, self.steps, 1))
+        self.portfolio.before_step(self.population, inputs, now)
         self.totals = totals = self.population.step(inputs, self.kernels)
         n = self.population.n
         outside = (self.prospects + self.lapsed_customers) / n  # before this step's adoptions

@@ -81,8 +81,8 @@ def adoption_bound(sf: np.ndarray) -> np.ndarray:
 def customer_pass(
     key, firm, segment, stage, last_firm, voice, tenure, n_purchases, last_purchase, expectation, satisfaction,
     trust, loyalty, bond_fin, bond_soc, bond_str, cum_margin, cum_revenue, wallet, freq, own_churn,
-    wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n, credit_grade, collection_rate, payment_term, now, p, fp, sf,
-    seg, acq_bound, out, ev_of, flags_of, rev_of, margin_of, clv_of,
+    wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n, pclass, credit_grade, collection_rate, payment_term, now, p,
+    fp, sf, seg, acq_bound, out, ev_of, flags_of, rev_of, margin_of, clv_of,
 ):
     # fmt: on
     """Advance every customer one step; ``out[chunk, firm_or_F, T]`` receives the per-chunk totals.
@@ -130,9 +130,10 @@ def customer_pass(
                 bf0 = np.float64(bond_fin[ui])
                 bs0 = np.float64(bond_soc[ui])
                 bt0 = np.float64(bond_str[ui])
-                bf = M.bond(bf0, p[L.P_DECAY_FIN], fp[uf, L.FP_INV_FIN], w)
-                bs = M.bond(bs0, p[L.P_DECAY_SOC], fp[uf, L.FP_INV_SOC], w)
-                bt = M.bond(bt0, p[L.P_DECAY_STR], fp[uf, L.FP_INV_STR], w)
+                wb = w * M.class_weight(fp, uf, np.int64(pclass[ui]))  # D8: bond spend by class
+                bf = M.bond(bf0, p[L.P_DECAY_FIN], fp[uf, L.FP_INV_FIN], wb)
+                bs = M.bond(bs0, p[L.P_DECAY_SOC], fp[uf, L.FP_INV_SOC], wb)
+                bt = M.bond(bt0, p[L.P_DECAY_STR], fp[uf, L.FP_INV_STR], wb)
                 loy0 = np.float64(loyalty[ui])
                 loy = M.loyalty(p, loy0, sat, delighted, tr, bf, bs, bt)
                 damp = M.churn_damping(p, fp, uf, bf, bt)

@@ -54,6 +54,13 @@ def tier_weight(fp, uf, wallet, freq):
 
 
 @_inline
+def class_weight(fp, uf, pc):
+    """D8 class targeting: the firm's factor on the bond investment of a customer of pyramid class ``pc``
+    (-1: none); 1 for every class when the firm targets none."""
+    return fp[uf, np.uint64(L.FP_CLASS_NONE + 1 + pc)]
+
+
+@_inline
 def perceived_performance(p, fp, sf, us, uf, w, sat0, r3):
     """D6/D7: perceived performance = delivered value + after-sales care (M14) + database marketing's
     attention to at-risk customers (M15) + perception noise (from draw 3)."""

@@ -138,8 +138,8 @@ BUILD_FACTOR = 2.0
 
 def memory_needed(sc: Scenario) -> int:
     """Bytes the build of ``sc``'s population needs at its peak: :data:`BUILD_FACTOR` x its arrays, which are
-    the columns of ``registry.STATE`` (72 B per person) and the contact network (the CSR row index, 8 B per
-    person, and 4 B per contact: 120 B per person in all at degree 10, as ``CustomerPopulation.nbytes``), plus
+    the columns of ``registry.STATE`` (73 B per person) and the contact network (the CSR row index, 8 B per
+    person, and 4 B per contact: 121 B per person in all at degree 10, as ``CustomerPopulation.nbytes``), plus
     a start state's table while it is read."""
     state = sum(np.dtype(dtype).itemsize for _, dtype in L.STATE)
     contacts = 0 if sc.network.kind == "none" else sc.network.degree
@@ -201,7 +201,7 @@ def _check_memory(sc: Scenario) -> None:
 
 @dataclass
 class CustomerPopulation:
-    """The arrays of every person in the market (see module docstring). ~72 bytes per person."""
+    """The arrays of every person in the market (see module docstring). ~73 bytes per person."""
 
     # the columns, names and dtypes of ``registry.STATE`` (checked at import and on construction)
     firm: np.ndarray
@@ -228,6 +228,7 @@ class CustomerPopulation:
     wom_pos_n: np.ndarray
     wom_neg_firm: np.ndarray
     wom_neg_n: np.ndarray
+    pclass: np.ndarray
     credit_grade: np.ndarray
     collection_rate: np.ndarray
     payment_term: np.ndarray
@@ -300,6 +301,7 @@ class CustomerPopulation:
             wom_pos_n=np.zeros(n, dtype=np.uint8),
             wom_neg_firm=np.full(n, -1, dtype=np.int8),
             wom_neg_n=np.zeros(n, dtype=np.uint8),
+            pclass=np.full(n, -1, dtype=np.int8),  # D8: classed by the market (sim.market.portfolio)
             credit_grade=np.zeros(n, dtype=np.int8),
             collection_rate=np.ones(n, dtype=np.float32),
             payment_term=np.zeros(n, dtype=np.int16),

@@ -131,9 +131,10 @@ def _customer_rows(
     unrecovered = complained & ~recovered
     sat = R.recovery_satisfaction(p, sat, recovered)
     tr = R.recovery_trust(p, tr, unrecovered)
-    bf = R.bond(pop.bond_fin[c].astype(np.float64), p[L.P_DECAY_FIN], fp[f, L.FP_INV_FIN], w)
-    bs = R.bond(pop.bond_soc[c].astype(np.float64), p[L.P_DECAY_SOC], fp[f, L.FP_INV_SOC], w)
-    bt = R.bond(pop.bond_str[c].astype(np.float64), p[L.P_DECAY_STR], fp[f, L.FP_INV_STR], w)
+    wb = w * R.class_weight(fp, f, pop.pclass[c])  # D8: bond spend by class
+    bf = R.bond(pop.bond_fin[c].astype(np.float64), p[L.P_DECAY_FIN], fp[f, L.FP_INV_FIN], wb)
+    bs = R.bond(pop.bond_soc[c].astype(np.float64), p[L.P_DECAY_SOC], fp[f, L.FP_INV_SOC], wb)
+    bt = R.bond(pop.bond_str[c].astype(np.float64), p[L.P_DECAY_STR], fp[f, L.FP_INV_STR], wb)
     loy = R.loyalty(p, pop.loyalty[c].astype(np.float64), sat, delighted, tr, bf, bs, bt)
     damp = R.churn_damping(p, fp, f, bf, bt)
     h_dis = R.dissatisfaction_hazard(p, sat, loy, damp)

@@ -42,6 +42,12 @@ def tier_weight(fp: A, uf: A, wallet: A, freq: A) -> A:
     return 1.0 + fp[uf, L.FP_TIER] * (_f64(wallet) * _f64(freq) - 1.0)
 
 
+def class_weight(fp: A, uf: A, pc: A) -> A:
+    """D8 class targeting: the firm's factor on the bond investment of a customer of pyramid class ``pc``
+    (-1: none); 1 for every class when the firm targets none."""
+    return fp[uf, L.FP_CLASS_NONE + 1 + np.asarray(pc).astype(np.int64)]
+
+
 def perceived_performance(p: A, fp: A, sf: A, us: A, uf: A, w: A, sat0: A, r3: A) -> A:
     """D6/D7: delivered value + after-sales care (M14) + database marketing's attention to at-risk customers
     (M15) + perception noise (from draw 3)."""

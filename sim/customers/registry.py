@@ -79,6 +79,7 @@ STATE: tuple[tuple[str, str], ...] = (
     ("wom_pos_n", "uint8"),
     ("wom_neg_firm", "int8"),
     ("wom_neg_n", "uint8"),
+    ("pclass", "int8"),  # D8 pyramid class with its firm, 0 platinum .. 3 lead, -1 none (sim.customers.portfolio)
     ("credit_grade", "int8"),  # F9 grade, 0 = A .. 3 = D (sim.scenario.credit.grade_of); 0 with credit off
     ("collection_rate", "float32"),  # F9: share of invoiced revenue paid within 24 months; 1 with credit off
     ("payment_term", "int16"),  # F9: days the customer takes to pay; 0 with credit off
@@ -166,6 +167,13 @@ FIRM_INPUTS = (  # fp[f, :], filled by Firm.kernel_row
     "STAFF",  # hazard of following a leaving employee (M8)
     "SOW",  # extra share of wallet from one-to-one (D11)
     "RISK",  # care aimed at at-risk customers by database marketing (M15)
+    # D8 class targeting: the factor on bond investment of a customer with no class, then of each pyramid class
+    # (contiguous, in sim.scenario.portfolio.PYRAMID_CLASSES order; all 1 without targeting)
+    "CLASS_NONE",
+    "CLASS_PLATINUM",
+    "CLASS_GOLD",
+    "CLASS_IRON",
+    "CLASS_LEAD",
     # F9 credit terms by grade, days (contiguous, A..D: read as FP_TERM_A + grade), and each grade's
     # purchase-probability factor under them (1 = not cut; contiguous, A..D)
     "TERM_A",

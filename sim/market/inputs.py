@@ -127,6 +127,7 @@ class MarketInputs:
         b = d.bonds
         for firm in firms:
             firm.kernel_row(fp[firm.index], e, b.care_effect, b.care_unit, neg_rate[firm.index], lockin[firm.index])
+        fp[:, L.FP_CLASS_NONE : L.FP_CLASS_LEAD + 1] = 1.0  # D8 class targeting off; sim.market.portfolio sets it
         seg = self.seg.copy()
         seg[:, L.SEG_REF] = ref[:, 0]
         return StepInputs(key, self.p, fp, sf, seg, wom, model.steps)

@@ -224,10 +224,12 @@ def run_scenario(
 def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
     from sim.output.headlines import firm_headlines, market_summary
     from sim.output.plots import markets_figure, overview_figure
+    from sim.output.portfolio import with_portfolio
 
     cfg: Scenario = model.config
     ts = model.timeseries()
     customers = model.customers(copy=False)  # the run is over: views, not a second copy of every row
+    customers, ts = with_portfolio(model, customers, ts)  # D8, D9 classes; pyramid per class over time
     summary = {
         "scenario": cfg.name,
         "seed": seed,

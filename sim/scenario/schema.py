@@ -39,6 +39,7 @@ from sim.scenario.markets import (
     Stakeholders,
     SupplierConfig,
 )
+from sim.scenario.portfolio import Portfolio
 from sim.scenario.reactions import Reaction
 
 __all__ = [
@@ -284,6 +285,7 @@ class Scenario(Strict):
     stakeholders: Stakeholders = section(Stakeholders(), "D1, M12", "influence markets")
     alliances: list[AllianceConfig] = section(source="M11", description="alliances between rivals", default_factory=list)
     events: list[EventConfig] = section(source="setting", description="scheduled and random events", default_factory=list)
+    portfolio: Portfolio = section(Portfolio(), "D8, D9", "customer portfolio classes and class-targeted spending")
     credit: Credit = section(Credit(), "F9", "customers' payment behaviour and credit grades (off by default)")
 
     @model_validator(mode="after")
@@ -310,6 +312,9 @@ class Scenario(Strict):
         for e in self.events:
             if e.firm is not None and e.firm not in known:
                 raise ValueError(f"event {e.kind}: no firm named {e.firm!r}")
+        for t in self.portfolio.targets:
+            if t.name not in known:
+                raise ValueError(f"portfolio.targets: no firm named {t.name!r}")
         return self
 
     @property
