@@ -17,6 +17,7 @@ import numpy as np
 from sim.customers import registry as L
 from sim.market.columns import BOOK_MEANS, BOOK_SUMS, BOOK_WOM, COST_COLUMNS, FIRM_COLUMNS, SPEND_COLUMNS
 from sim.scenario import FirmConfig, Offer
+from sim.scenario.credit import CreditTerms
 from sim.scenario.markets import RELATIONSHIP_LEVELS, LeverEffects
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from sim.market.supplier import Supplier
 
 __all__ = ["Firm"]
+
+NO_TERMS = CreditTerms()  # no grade's term limited (F9)
 
 
 class Reaction(Protocol):
@@ -177,9 +180,10 @@ class Firm(mesa.Agent):
         row[L.FP_STAFF] = self.employees.customer_hazard()
         row[L.FP_SOW] = e.one_to_one_wallet * _saturating(self.spend_one_to_one / n, e.one_to_one_unit)
         row[L.FP_RISK] = e.database_risk_care * _saturating(self.spend_database, e.database_unit)
-        terms = lv.credit_terms  # F9: credit terms by grade and what they cost in purchases
+        credit = self.model.config.credit  # F9: credit terms by grade and what they cost in purchases
+        terms = lv.credit_terms if credit.enabled else NO_TERMS  # credit off: terms not cut, buying as before
         row[L.FP_TERM_A : L.FP_TERM_D + 1] = terms.days()
-        row[L.FP_BUY_A : L.FP_BUY_D + 1] = terms.purchase_factors(self.model.config.credit.purchase_penalty)
+        row[L.FP_BUY_A : L.FP_BUY_D + 1] = terms.purchase_factors(credit.purchase_penalty)
         self.lockin = lockin
 
     def _raised(self, lever: str, own: float) -> float:

@@ -46,10 +46,12 @@ _NONE = "assumption (no published magnitude used)"
 
 def grade_of(collection: np.ndarray, term_days: np.ndarray) -> np.ndarray:
     """F9: the grade index (0 = A … 3 = D) of each customer, the worse of its collection grade and its
-    payment-term grade. Edges belong to the better grade: exactly 90 % is A, exactly 45 days is A."""
-    c = np.asarray(collection, dtype=np.float64)
+    payment-term grade. Edges belong to the better grade: exactly 90 % is A, exactly 45 days is A (collection
+    rates are compared at the float32 precision of the customer column)."""
+    c = np.asarray(collection, dtype=np.float32)  # at the column's precision: a stored 0.9 is exactly the edge
+    bands = np.asarray(COLLECTION_BANDS, dtype=np.float32)
     d = np.asarray(term_days, dtype=np.float64)
-    by_collection = (c < COLLECTION_BANDS[0]).astype(np.int8) + (c < COLLECTION_BANDS[1]) + (c < COLLECTION_BANDS[2])
+    by_collection = (c < bands[0]).astype(np.int8) + (c < bands[1]) + (c < bands[2])
     by_term = (d > TERM_BANDS[0]).astype(np.int8) + (d > TERM_BANDS[1]) + (d > TERM_BANDS[2])
     return np.maximum(by_collection, by_term).astype(np.int8)
 
