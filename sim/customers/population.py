@@ -317,7 +317,8 @@ class CustomerPopulation:
         """F9: every person's payment behaviour (collection rate ~ Beta, days to pay ~ lognormal, 1-365) and the
         grade it gives (``sim.scenario.credit.grade_of``)."""
         cr, n = sc.credit, self.n
-        a, b = cr.collection_beta
+        k = cr.collection_concentration
+        a, b = cr.collection_mean * k, (1.0 - cr.collection_mean) * k
         self.collection_rate[:] = rng.beta(a, b, size=n)
         days = np.rint(cr.term_median_days * np.exp(cr.term_sigma * rng.standard_normal(n)))
         self.payment_term[:] = np.clip(days, 1, 365)
