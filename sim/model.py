@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.customers import registry as L
+from sim.customers.credit import credit_counts
 from sim.customers.population import NUMBA, CustomerPopulation, Engine, StepInputs, Totals
 from sim.customers.rng import step_key
 from sim.market.alliance import Alliance
@@ -222,7 +223,7 @@ class RelationshipMarket(mesa.Model):
         """F9, with credit on: each firm's customers by credit grade (``credit_grade_a`` … ``_d``)."""
         if not self.config.credit.enabled:
             return
-        counts = self.population.credit_counts(self.n_firms)
+        counts = credit_counts(self.population, self.n_firms)
         for firm in self.firms:
             for col, k in zip(CREDIT_COLUMNS[2:], counts[firm.index].tolist(), strict=True):
                 setattr(firm, col, k)

@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 
 from sim.customers import registry as L
+from sim.customers.credit import draw_credit
 from sim.customers.kernel import adoption_bound, customer_pass, customer_scratch
 from sim.customers.network import ContactNetwork, build_network
 from sim.customers.registry import kernel_params
 from sim.customers.start_state import BYTES_PER_CELL, read_start_state, start_state_rows
 from sim.customers.wom import wom_pass
 from sim.scenario import Scenario, ScenarioError
-from sim.scenario.credit import GRADES, grade_of
 
 __all__ = [
     "CustomerPopulation",
@@ -308,27 +308,10 @@ class CustomerPopulation:
         )
         pop.network = build_network(sc.network, n, rng)
         if sc.credit.enabled:  # drawn last, so that credit on or off leaves every other draw as it was
-            pop.draw_credit(sc, rng)
+            draw_credit(pop, sc, rng)
         if state is not None:
             state.apply(pop, new_steps)
         return pop
-
-    def draw_credit(self, sc: Scenario, rng: np.random.Generator) -> None:
-        """F9: every person's payment behaviour (collection rate ~ Beta, days to pay ~ lognormal, 1-365) and the
-        grade it gives (``sim.scenario.credit.grade_of``)."""
-        cr, n = sc.credit, self.n
-        k = cr.collection_concentration
-        a, b = cr.collection_mean * k, (1.0 - cr.collection_mean) * k
-        self.collection_rate[:] = rng.beta(a, b, size=n)
-        days = np.rint(cr.term_median_days * np.exp(cr.term_sigma * rng.standard_normal(n)))
-        self.payment_term[:] = np.clip(days, 1, 365)
-        self.credit_grade[:] = grade_of(self.collection_rate, self.payment_term)
-
-    def credit_counts(self, n_firms: int) -> np.ndarray:
-        """``[n_firms, 4]``: each firm's customers by credit grade A..D (F9)."""
-        cust = self.firm >= 0
-        idx = self.firm[cust].astype(np.int64) * len(GRADES) + self.credit_grade[cust]
-        return np.bincount(idx, minlength=n_firms * len(GRADES)).reshape(n_firms, len(GRADES)).astype(np.float64)
 
     # ------------------------------------------------------------------ the two kernel passes
     @property
