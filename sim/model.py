@@ -25,10 +25,11 @@ import numpy as np
 import pandas as pd
 
 from sim.customers import registry as L
+from sim.customers.credit import credit_counts
 from sim.customers.population import NUMBA, CustomerPopulation, Engine, StepInputs, Totals
 from sim.customers.rng import step_key
 from sim.market.alliance import Alliance
-from sim.market.columns import COST_COLUMNS, FIRM_COLUMNS
+from sim.market.columns import COST_COLUMNS, CREDIT_COLUMNS, FIRM_COLUMNS
 from sim.market.distributor import Distributor
 from sim.market.employees import EmployeePool
 from sim.market.firm import Firm
@@ -241,9 +242,19 @@ class RelationshipMarket(mesa.Model):
             firm.unit_cost_effective = firm.config.cost_per_unit
             firm._record_markets()  # the other markets' state at step 0
         outside = pop.stage[pop.firm < 0]  # a start state may begin with lapsed customers (D10)
+        self._count_credit()
         self.prospects = float(np.count_nonzero(outside == L.PROSPECT))
         self.lapsed_customers = float(np.count_nonzero(outside == L.LAPSED))
         self.population_size = n
+
+    def _count_credit(self) -> None:
+        """F9, with credit on: each firm's customers by credit grade (``credit_grade_a`` … ``_d``)."""
+        if not self.config.credit.enabled:
+            return
+        counts = credit_counts(self.population, self.n_firms)
+        for firm in self.firms:
+            for col, k in zip(CREDIT_COLUMNS[2:], counts[firm.index].tolist(), strict=True):
+                setattr(firm, col, k)
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
@@ -270,6 +281,7 @@ class RelationshipMarket(mesa.Model):
         outside = (self.prospects + self.lapsed_customers) / n  # before this step's adoptions
         for firm in self.firms:
             firm.book(totals, wom, n, outside)
+        self._count_credit()
         self.prospects = totals.outside("ST_PROSPECT")
         self.lapsed_customers = totals.outside("ST_LAPSED")
         # the influence market reacts to this step's outcomes (M12)
@@ -313,7 +325,8 @@ class RelationshipMarket(mesa.Model):
         market = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         market["step"] = np.arange(len(market), dtype=np.int64)
         df = df.drop(columns=["Step", "AgentID"]).merge(market, on="step", how="left")
-        cols = ["step", "firm", *FIRM_COLUMNS, *MARKET_COLUMNS]
+        off = () if self.config.credit.enabled else CREDIT_COLUMNS  # F9's columns only with credit on
+        cols = ["step", "firm", *(c for c in FIRM_COLUMNS if c not in off), *MARKET_COLUMNS]
         return df[cols].sort_values(["step", "firm"], kind="stable").reset_index(drop=True)
 
     def customers(self, copy: bool = True) -> pd.DataFrame:

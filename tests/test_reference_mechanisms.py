@@ -110,6 +110,10 @@ def _cases(d: SimpleNamespace) -> dict[str, tuple]:
         "lifecycle_stage": (p, d.st0, x[0], d.tenure, d.sat0),
         "clv": (p[L.P_DISC], d.margin, d.pch),
         "adoption_hazard": (p, sf, d.us, d.g, d.npos, d.posf, d.nneg, d.negf, L.SF_ACQ),
+        # F9: grades 0-3, terms of 0 (cash) to 300 days against the firms' terms (random, some below the term)
+        "credit_purchase_factor": (fp, d.uf, d.g % 4),
+        "credit_term": (fp * 400, d.uf, (d.g + d.tenure) % 4, d.tenure * 30),
+        "bad_debt": (d.margin, x[0], d.tenure * 30, x[1] * 200),
     }
 
 

@@ -46,7 +46,7 @@ from sim.customers.mechanisms import (
     FL_RECOVERED,
 )
 from sim.customers.rng import customer_key, draw, u_hi, u_lo
-from sim.customers.tallies import COUNT_MASK, MASKED_TALLY_MAX_FIRMS, count_packed, scatter, sum_masked
+from sim.customers.tallies import COUNT_MASK, MASKED_TALLY_MAX_FIRMS, count_packed, scatter, sum_credit, sum_masked
 
 __all__ = ["customer_pass", "customer_scratch", "adoption_bound", "BLOCK", "MASKED_TALLY_MAX_FIRMS"]
 
@@ -81,8 +81,8 @@ def adoption_bound(sf: np.ndarray) -> np.ndarray:
 def customer_pass(
     key, firm, segment, stage, last_firm, voice, tenure, n_purchases, last_purchase, expectation, satisfaction,
     trust, loyalty, bond_fin, bond_soc, bond_str, cum_margin, cum_revenue, wallet, freq, own_churn,
-    wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n, pclass, now, p, fp, sf, seg, acq_bound, out,
-    ev_of, flags_of, rev_of, margin_of, clv_of,
+    wom_pos_firm, wom_pos_n, wom_neg_firm, wom_neg_n, pclass, credit_grade, collection_rate, payment_term, now, p,
+    fp, sf, seg, acq_bound, out, ev_of, flags_of, rev_of, margin_of, clv_of,
 ):
     # fmt: on
     """Advance every customer one step; ``out[chunk, firm_or_F, T]`` receives the per-chunk totals.
@@ -144,6 +144,7 @@ def customer_pass(
                 churned = uch < pch
                 kind = M.churn_kind(uch, h_dis, h_comp, h_staff)
                 pbuy = M.purchase_probability(p, seg, us, freq[ui], loy, bf)
+                pbuy = pbuy * M.credit_purchase_factor(fp, uf, credit_grade[ui])  # F9 credit terms (1.0: not cut)
                 spend_if = M.spend_if_buying(p, fp, seg, us, uf, wallet[ui], loy)
                 exp_margin = pbuy * spend_if * fp[uf, L.FP_MARGIN] - fp[uf, L.FP_SERVE]
                 ten = np.int64(tenure[ui])
@@ -191,6 +192,8 @@ def customer_pass(
             # ------------------------------------------------------------ 2. the block's tallies
             _tally_block(out, c, t, b0, b1, nf, firm, stage, ev_of, flags_of, rev_of, margin_of, clv_of,
                          satisfaction, trust, loyalty, bond_fin, bond_soc, bond_str)  # fmt: skip
+            if p[L.P_CREDIT] > 0.0:  # F9: bad debt and receivables, only with credit on (a branch per block)
+                sum_credit(out, c, t, b0, b1 - b0, nf, firm, rev_of, fp, credit_grade, collection_rate, payment_term)
             # ------------------------------------------------------------ 3. the rows with an event
             for i in range(b0, b1):
                 ev = np.int64(ev_of[t, np.uint64(i - b0)])

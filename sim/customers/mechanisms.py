@@ -333,3 +333,23 @@ def adoption_hazard(p, sf, us, g, npos, posf, nneg, negf, col):
     if nneg > 0 and negf == g:
         h *= 1.0 - p[L.P_NEG_BLOCK]
     return h
+
+
+@_inline
+def credit_purchase_factor(fp, uf, grade):
+    """F9: a customer whose grade's credit term the firm cut buys less often (``BUY_A`` + grade; 1.0 when not cut)."""
+    return fp[uf, L.FP_BUY_A + np.int64(grade)]
+
+
+@_inline
+def credit_term(fp, uf, grade, term_days):
+    """F9: the days a customer's invoice stays unpaid: its own payment term, capped by the firm's term for its grade."""
+    return _min(np.float64(term_days), fp[uf, L.FP_TERM_A + np.int64(grade)])
+
+
+@_inline
+def bad_debt(revenue, collection, term_days, granted):
+    """F9: the invoiced revenue never collected: the uncollected share (1 - collection rate) of the credit the
+    firm grants (``granted`` / the customer's own term: a cash-only customer owes nothing)."""
+    exposure = granted / np.float64(term_days) if term_days > 0 else 0.0
+    return revenue * (1.0 - np.float64(collection)) * exposure

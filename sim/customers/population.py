@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.customers import registry as L
+from sim.customers.credit import draw_credit
 from sim.customers.kernel import adoption_bound, customer_pass, customer_scratch
 from sim.customers.network import ContactNetwork, build_network
 from sim.customers.registry import kernel_params
@@ -137,8 +138,8 @@ BUILD_FACTOR = 2.0
 
 def memory_needed(sc: Scenario) -> int:
     """Bytes the build of ``sc``'s population needs at its peak: :data:`BUILD_FACTOR` x its arrays, which are
-    the columns of ``registry.STATE`` (66 B per person) and the contact network (the CSR row index, 8 B per
-    person, and 4 B per contact: 114 B per person in all at degree 10, as ``CustomerPopulation.nbytes``), plus
+    the columns of ``registry.STATE`` (73 B per person) and the contact network (the CSR row index, 8 B per
+    person, and 4 B per contact: 121 B per person in all at degree 10, as ``CustomerPopulation.nbytes``), plus
     a start state's table while it is read."""
     state = sum(np.dtype(dtype).itemsize for _, dtype in L.STATE)
     contacts = 0 if sc.network.kind == "none" else sc.network.degree
@@ -200,7 +201,7 @@ def _check_memory(sc: Scenario) -> None:
 
 @dataclass
 class CustomerPopulation:
-    """The arrays of every person in the market (see module docstring). ~66 bytes per person."""
+    """The arrays of every person in the market (see module docstring). ~73 bytes per person."""
 
     # the columns, names and dtypes of ``registry.STATE`` (checked at import and on construction)
     firm: np.ndarray
@@ -228,6 +229,9 @@ class CustomerPopulation:
     wom_neg_firm: np.ndarray
     wom_neg_n: np.ndarray
     pclass: np.ndarray
+    credit_grade: np.ndarray
+    collection_rate: np.ndarray
+    payment_term: np.ndarray
     network: ContactNetwork = field(repr=False, default=None)  # type: ignore[assignment]
     # a start state's own ids of its rows (not a field: set by ``start_state.StartState.apply``), or None
     customer_ids = None
@@ -298,8 +302,13 @@ class CustomerPopulation:
             wom_neg_firm=np.full(n, -1, dtype=np.int8),
             wom_neg_n=np.zeros(n, dtype=np.uint8),
             pclass=np.full(n, -1, dtype=np.int8),  # D8: classed by the market (sim.market.portfolio)
+            credit_grade=np.zeros(n, dtype=np.int8),
+            collection_rate=np.ones(n, dtype=np.float32),
+            payment_term=np.zeros(n, dtype=np.int16),
         )
         pop.network = build_network(sc.network, n, rng)
+        if sc.credit.enabled:  # drawn last, so that credit on or off leaves every other draw as it was
+            draw_credit(pop, sc, rng)
         if state is not None:
             state.apply(pop, new_steps)
         return pop

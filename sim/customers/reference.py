@@ -146,6 +146,7 @@ def _customer_rows(
     uch = u_hi_np(r2)
     kind = R.churn_kind(uch, h_dis, h_comp, h_staff)
     pbuy = R.purchase_probability(p, seg, us, pop.freq[c], loy, bf)
+    pbuy = pbuy * R.credit_purchase_factor(fp, f, pop.credit_grade[c])  # F9 credit terms (1.0: not cut)
     spend_if = R.spend_if_buying(p, fp, seg, us, f, pop.wallet[c], loy)
     exp_margin = pbuy * spend_if * fp[f, L.FP_MARGIN] - fp[f, L.FP_SERVE]
     ten = pop.tenure[c].astype(np.int64)
@@ -177,6 +178,11 @@ def _purchases_and_stayers(
     _add(tot, L.T_SERVED, fb)
     _add(tot, L.T_MARGIN, fb, margin)
     _add(tot, L.T_MARGIN_RETURNING, fb, returning * margin)
+    if p[L.P_CREDIT] > 0.0:  # F9: bad debt and receivables (currency-days) of the purchases
+        grade, term = pop.credit_grade[cb], pop.payment_term[cb]
+        granted = R.credit_term(fp, fb, grade, term)
+        _add(tot, L.T_BAD_DEBT, fb, R.bad_debt(revenue, pop.collection_rate[cb], term, granted))
+        _add(tot, L.T_RECEIVABLE_DAYS, fb, revenue * granted)
     pop.n_purchases[cb] = np.minimum(pop.n_purchases[cb].astype(np.int64) + bought, 65535)
     pop.cum_margin[cb] = pop.cum_margin[cb] + margin
     pop.cum_revenue[cb] = pop.cum_revenue[cb] + revenue

@@ -253,3 +253,20 @@ def adoption_hazard(p: A, sf: A, us: A, g: A, npos: A, posf: A, nneg: A, negf: A
     h = np.where(told, h + np.minimum(1.0, p[L.P_REF_CONV] * npos) * sf[us, g, L.SF_ATTRACT], h)
     warned = (nneg > 0) & (negf == g)
     return np.where(warned, h * (1.0 - p[L.P_NEG_BLOCK]), h)
+
+
+def credit_purchase_factor(fp: A, uf: A, grade: A) -> A:
+    """F9: a customer whose grade's credit term the firm cut buys less often (``BUY_A`` + grade; 1.0 when not cut)."""
+    return fp[uf, L.FP_BUY_A + np.asarray(grade).astype(np.int64)]
+
+
+def credit_term(fp: A, uf: A, grade: A, term_days: A) -> A:
+    """F9: the days a customer's invoice stays unpaid: its own term, capped by the firm's term for its grade."""
+    return np.minimum(_f64(term_days), fp[uf, L.FP_TERM_A + np.asarray(grade).astype(np.int64)])
+
+
+def bad_debt(revenue: A, collection: A, term_days: A, granted: A) -> A:
+    """F9: the uncollected share (1 - collection rate) of the credit the firm grants (``granted`` / own term)."""
+    d = _f64(term_days)
+    exposure = np.where(d > 0, granted / np.where(d > 0, d, 1.0), 0.0)
+    return revenue * (1.0 - _f64(collection)) * exposure

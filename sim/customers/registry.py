@@ -80,6 +80,9 @@ STATE: tuple[tuple[str, str], ...] = (
     ("wom_neg_firm", "int8"),
     ("wom_neg_n", "uint8"),
     ("pclass", "int8"),  # D8 pyramid class with its firm, 0 platinum .. 3 lead, -1 none (sim.customers.portfolio)
+    ("credit_grade", "int8"),  # F9 grade, 0 = A .. 3 = D (sim.scenario.credit.grade_of); 0 with credit off
+    ("collection_rate", "float32"),  # F9: share of invoiced revenue paid within 24 months; 1 with credit off
+    ("payment_term", "int16"),  # F9: days the customer takes to pay; 0 with credit off
 )
 
 
@@ -144,6 +147,7 @@ PARAMS: tuple[tuple[str, Source], ...] = (
     ("FIN_FREQ", "dynamics.levers.financial_frequency"),
     ("OWN_ON_PURCHASE", "dynamics.churn.own_after_purchase"),
     ("RETURNING", "dynamics.returning_after"),
+    ("CREDIT", lambda sc: 1.0 if sc.credit.enabled else 0.0),  # F9: tally bad debt and receivables
 )
 
 # ----------------------------------------------------------------- per-step inputs from the market
@@ -170,6 +174,16 @@ FIRM_INPUTS = (  # fp[f, :], filled by Firm.kernel_row
     "CLASS_GOLD",
     "CLASS_IRON",
     "CLASS_LEAD",
+    # F9 credit terms by grade, days (contiguous, A..D: read as FP_TERM_A + grade), and each grade's
+    # purchase-probability factor under them (1 = not cut; contiguous, A..D)
+    "TERM_A",
+    "TERM_B",
+    "TERM_C",
+    "TERM_D",
+    "BUY_A",
+    "BUY_B",
+    "BUY_C",
+    "BUY_D",
 )
 SEGMENT_FIRM_INPUTS = (  # sf[s, f, :]
     "VALUE",  # delivered value (D6)
@@ -241,6 +255,8 @@ TOTALS: tuple[Total, ...] = (
     # the customers in each stage (D10), contiguous and in STAGES order; prospects and lapsed
     # people count in the non-customers' row
     *(Total(f"ST_{s.upper()}", None if s in ("prospect", "lapsed") else f"stage_{s}") for s in STAGES),
+    Total("BAD_DEBT", "bad_debt"),  # F9: invoiced revenue that will not be collected, currency
+    Total("RECEIVABLE_DAYS"),  # F9: invoiced revenue x the days it stays unpaid (currency-days): financing
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from sim.customers import mechanisms as M
 from sim.customers import registry as L
 from sim.customers.mechanisms import (
     EV_DROPOUT,
@@ -228,3 +229,22 @@ def scatter(
         out[c, uf, L.T_BOND_SOC] += np.float64(bond_soc[ui])
         out[c, uf, L.T_BOND_STR] += np.float64(bond_str[ui])
         out[c, uf, L.T_ST_PROSPECT + np.int64(stage[ui])] += 1.0
+
+
+@numba.njit(inline="always", cache=True)
+def sum_credit(out, c, t, b0, nb, nf, firm, rev_of, fp, credit_grade, collection_rate, payment_term):
+    """Tallies of credit (F9), with ``credit.enabled`` only: per firm, the bad debt of the block's purchases
+    (``bad_debt``) and their receivables in currency-days (revenue x the days it stays unpaid, ``credit_term``).
+    One masked pass per firm, for any number of firms (the revenue is zero unless the row buys)."""
+    for g in range(nf):
+        a_bad = 0.0
+        a_days = 0.0
+        for j in range(nb):
+            uj = np.uint64(j)
+            ui = np.uint64(b0 + j)
+            rev = rev_of[t, uj] if np.int64(firm[ui]) == g else 0.0
+            granted = M.credit_term(fp, np.uint64(g), credit_grade[ui], payment_term[ui])
+            a_bad += M.bad_debt(rev, collection_rate[ui], payment_term[ui], granted)
+            a_days += rev * granted
+        out[c, g, L.T_BAD_DEBT] += a_bad
+        out[c, g, L.T_RECEIVABLE_DAYS] += a_days

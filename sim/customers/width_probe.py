@@ -49,6 +49,8 @@ def probe_inputs(n: int = PROBE_CUSTOMERS, n_firms: int = PROBE_FIRMS) -> tuple:
     fp = rng.uniform(0.0, 0.01, (n_firms, len(L.FP)))
     sf = rng.uniform(0.0, 0.01, (1, n_firms, len(L.SF)))
     seg = rng.uniform(0.0, 0.01, (1, len(L.SEG)))
+    p[L.P_CREDIT] = 0.0  # credit off (F9), as in every scenario by default: terms not cut
+    fp[:, L.FP_BUY_A : L.FP_BUY_D + 1] = 1.0
     out = np.zeros((L.n_chunks_for(n), n_firms + 1, len(L.T)))
     now = np.int64(1)  # this step's number (the population passes it the same way)
     return (step_key(1, 0, 1), *state, now, p, fp, sf, seg, adoption_bound(sf), out, *customer_scratch())

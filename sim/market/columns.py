@@ -14,6 +14,7 @@ __all__ = [
     "FIRM_COLUMNS",
     "SPEND_COLUMNS",
     "COST_COLUMNS",
+    "CREDIT_COLUMNS",
     "MARKET_SPEND",
     "MARKET_STATE",
     "BOOK_SUMS",
@@ -46,6 +47,17 @@ COST_COLUMNS = (
     "recovery_cost",
     "relationship_spend",
     "financing_cost",
+    "bad_debt",  # F9: invoiced revenue never collected (0 with credit off)
+)
+# F9, recorded only with credit.enabled (the model drops them from the timeseries otherwise): the part of
+# financing_cost that finances receivables, and each firm's customers by credit grade
+CREDIT_COLUMNS = (
+    "bad_debt",
+    "receivables_financing",
+    "credit_grade_a",
+    "credit_grade_b",
+    "credit_grade_c",
+    "credit_grade_d",
 )
 # which of the six markets (D1) each spend serves
 MARKET_SPEND = {
@@ -147,6 +159,7 @@ FIRM_COLUMNS = (
     _fed("NEG_CONTACTS"),
     *STAGE_COLUMNS,
     *MARKET_STATE,
+    *CREDIT_COLUMNS[1:],  # bad_debt is a cost column
 )
 
 # how a firm books the totals: (index into T, column) of sums and of means per customer, by pass

@@ -17,6 +17,7 @@ import numpy as np
 from sim.customers import registry as L
 from sim.market.columns import BOOK_MEANS, BOOK_SUMS, BOOK_WOM, COST_COLUMNS, FIRM_COLUMNS, SPEND_COLUMNS
 from sim.scenario import FirmConfig, Offer
+from sim.scenario.credit import CreditTerms
 from sim.scenario.markets import RELATIONSHIP_LEVELS, LeverEffects
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from sim.market.supplier import Supplier
 
 __all__ = ["Firm"]
+
+NO_TERMS = CreditTerms()  # no grade's term limited (F9)
 
 
 class Reaction(Protocol):
@@ -177,6 +180,10 @@ class Firm(mesa.Agent):
         row[L.FP_STAFF] = self.employees.customer_hazard()
         row[L.FP_SOW] = e.one_to_one_wallet * _saturating(self.spend_one_to_one / n, e.one_to_one_unit)
         row[L.FP_RISK] = e.database_risk_care * _saturating(self.spend_database, e.database_unit)
+        credit = self.model.config.credit  # F9: credit terms by grade and what they cost in purchases
+        terms = lv.credit_terms if credit.enabled else NO_TERMS  # credit off: terms not cut, buying as before
+        row[L.FP_TERM_A : L.FP_TERM_D + 1] = terms.days()
+        row[L.FP_BUY_A : L.FP_BUY_D + 1] = terms.purchase_factors(credit.purchase_penalty)
         self.lockin = lockin
 
     def _raised(self, lever: str, own: float) -> float:
@@ -195,8 +202,10 @@ class Firm(mesa.Agent):
         """Record this step's totals (by the registry's names: ``registry.TOTALS``) and close the accounts.
 
         profit = revenue - (cogs + cost to serve + acquisition + retention + recovery + relationship
-        spend + financing), exactly. Every buyer of the firm pays this step's price per unit of basket, so
-        the units sold are the revenue / price, and the cost of goods is units sold x unit cost.
+        spend + financing + bad debt), exactly; financing is the interest on negative cash plus, with credit
+        on (F9), the financing of receivables (``receivables_financing``). Every buyer of the firm pays this
+        step's price per unit of basket, so the units sold are the revenue / price, and the cost of goods is units
+        sold x unit cost.
         """
         cfg = self.config
         t = totals.array[self.index].tolist()
@@ -219,6 +228,9 @@ class Firm(mesa.Agent):
         self.cogs = self.units_sold * self.unit_cost_effective
         self.serve_cost = t[L.T_SERVED] * cfg.cost_to_serve
         self.recovery_cost = self.recoveries * cfg.recovery_cost
+        # F9: receivables are financed at the financial institution's rate (0.0 with credit off: same bits)
+        self.receivables_financing = self.model.financial.receivables_interest(self, t[L.T_RECEIVABLE_DAYS])
+        self.financing_cost += self.receivables_financing
         cost = 0.0
         for col in COST_COLUMNS:
             cost += getattr(self, col)

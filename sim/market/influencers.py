@@ -7,7 +7,8 @@ institutions and government, one Mesa agent each, acting on all firms.
 - ``ConsumerGroup`` mobilises against a firm whose complaint rate passes a threshold and spreads its
   customers' complaints further (more well-mixed negative word of mouth).
 - ``FinancialInstitution`` charges interest on a firm's negative cash balance, cheaper for a firm
-  with a good image (banks read reputation).
+  with a good image (banks read reputation), and, with credit on (F9), finances the firms' receivables
+  at the same rate, booking the interest as its income.
 - ``Government`` grants monopolies (M16, D9) and changes regulations, which breaks structural bonds (M7).
   Under a licence no rival may serve the monopolist's customers (they see no rival to switch to:
   ``MarketInputs.build``), and leaving the category altogether is costly: the lock-in damps, without
@@ -75,13 +76,27 @@ class FinancialInstitution(mesa.Agent):
         super().__init__(model)
         self.config = config
         self.step_rate = (1.0 + config.interest_rate) ** (1.0 / steps_per_year) - 1.0
+        self.interest_income = 0.0  # interest booked on the firms' receivables over the run (F9), currency
 
     def financing_cost(self, firm: Firm) -> float:
         """Interest due this step on last step's closing cash."""
         if firm.cash >= 0.0:
             return 0.0
-        premium = max(0.0, 1.0 + self.config.image_premium * (0.5 - firm.image))
-        return -firm.cash * self.step_rate * premium
+        return -firm.cash * self.step_rate * self.premium(firm)
+
+    def premium(self, firm: Firm) -> float:
+        """The factor on the rate a firm pays: 1 + image_premium x (0.5 - image), at least 0 (banks read image)."""
+        return max(0.0, 1.0 + self.config.image_premium * (0.5 - firm.image))
+
+    def receivables_interest(self, firm: Firm, currency_days: float) -> float:
+        """F9: interest this step on the receivables of this step's sales, ``currency_days`` = invoiced revenue
+        x the days it stays unpaid: currency-days / 365 x the annual rate x the firm's premium. Booked as the
+        institution's income (``interest_income``); 0.0 without credit sales."""
+        if currency_days <= 0.0:
+            return 0.0
+        interest = currency_days / 365.0 * self.config.interest_rate * self.premium(firm)
+        self.interest_income += interest
+        return interest
 
 
 class Government(mesa.Agent):

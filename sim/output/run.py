@@ -268,6 +268,23 @@ def run_scenario(
     return model
 
 
+def with_credit(model: Any, customers: Any) -> Any:
+    """F9, with ``credit.enabled``: the customer table (a DataFrame) with each person's ``credit_grade`` (A-D),
+    ``collection_rate`` (share of invoiced revenue paid within 24 months) and ``payment_term_days``."""
+    if not model.config.credit.enabled:
+        return customers
+    import pandas as pd
+
+    from sim.scenario.credit import GRADES
+
+    pop = model.population
+    return customers.assign(
+        credit_grade=pd.Categorical.from_codes(pop.credit_grade, categories=list(GRADES)),
+        collection_rate=pop.collection_rate,
+        payment_term_days=pop.payment_term,
+    )
+
+
 def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
     from sim.output.headlines import firm_headlines, market_summary
     from sim.output.plots import markets_figure, overview_figure
@@ -277,6 +294,7 @@ def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
     ts = model.timeseries()
     customers = model.customers(copy=False)  # the run is over: views, not a second copy of every row
     customers, ts = with_portfolio(model, customers, ts)  # D8, D9 classes; pyramid per class over time
+    customers = with_credit(model, customers)  # F9 grades and payment behaviour, with credit on
     summary = {
         "scenario": cfg.name,
         "seed": seed,

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from sim.scenario.credit import CreditTerms
 from sim.scenario.fields import Money, NonNeg, Pos, PosMoney, Prob, Step, Strict, param, section
 
 __all__ = [
@@ -127,6 +128,7 @@ class Levers(Strict):
     match_price_war: bool = param(
         False, "switch", "D1; setting", "cut price when a rival starts a price war (competitor market)"
     )
+    credit_terms: CreditTerms = section(CreditTerms(), "F9", "credit terms by grade (with credit.enabled)")
 
 
 def _levels(default: list[float], unit: str, what: str, rng: tuple[float, float]) -> Any:

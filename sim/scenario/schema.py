@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from sim.scenario.credit import Credit
 from sim.scenario.dynamics import Dynamics
 from sim.scenario.fields import (
     MAX_AMOUNT,
@@ -285,6 +286,7 @@ class Scenario(Strict):
     alliances: list[AllianceConfig] = section(source="M11", description="alliances between rivals", default_factory=list)
     events: list[EventConfig] = section(source="setting", description="scheduled and random events", default_factory=list)
     portfolio: Portfolio = section(Portfolio(), "D8, D9", "customer portfolio classes and class-targeted spending")
+    credit: Credit = section(Credit(), "F9", "customers' payment behaviour and credit grades (off by default)")
 
     @model_validator(mode="after")
     def _check_firms(self) -> Scenario:
