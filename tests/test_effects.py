@@ -12,7 +12,8 @@ import pytest
 
 from sim.experiments.effect_levers import LEVERS
 from sim.experiments.effects import measure as run_levers
-from sim.experiments.effects import ratio_ci, render, summarise
+from sim.experiments.effects import render, summarise
+from sim.experiments.ratios import ratio_ci
 from sim.scenario import Scenario
 from sim.scenario.fields import iter_fields
 

@@ -382,7 +382,7 @@ def test_a_population_that_does_not_fit_is_refused_before_anything_is_allocated(
     finally:
         tracemalloc.stop()
     message = str(err.value)
-    assert "population.size: 200,000,000 people need about 45.6 GB" in message and "8.0 GB" in message, message
+    assert "population.size: 200,000,000 people need about 48.4 GB" in message and "8.0 GB" in message, message
     assert "\n" not in message
     assert peak < 50 * 2**20  # nothing of the population's size was allocated
 

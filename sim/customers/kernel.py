@@ -111,10 +111,7 @@ def customer_pass(
                 nneg = np.int64(wom_neg_n[ui])
                 sat0 = np.float64(satisfaction[ui])
                 exp0 = np.float64(expectation[ui])
-                r1 = draw(ck, 1)
-                r2 = draw(ck, 2)
-                r3 = draw(ck, 3)
-                r4 = draw(ck, 4)
+                r1, r2, r3, r4 = draw(ck, 1), draw(ck, 2), draw(ck, 3), draw(ck, 4)
                 w, wb = M._tier_weights(fp, uf, wallet[ui], freq[ui], np.int64(pclass[ui]))  # D8: wb for bonds
                 perf = M.perceived_performance(p, fp, sf, us, uf, w, sat0, r3)
                 d = perf - exp0

@@ -197,11 +197,11 @@ def groups(v: np.ndarray, high: np.ndarray, level: float = 0.95) -> np.ndarray:
 
 def return_on_spend(dprofit: np.ndarray, dspend: np.ndarray, level: float = 0.95) -> tuple[float, float, float, str]:
     """Return on relationship spend as a ratio of mean paired differences, mean(Δprofit) / mean(Δspend),
-    with a delta-method interval (``effects.ratio_ci``). "n/a — no extra spend" when the extra spend is
+    with a delta-method interval (``ratios.ratio_ci``). "n/a — no extra spend" when the extra spend is
     within noise: its own interval includes 0, or it is smaller than the half-width of the profit
     difference's interval (a spend the profit comparison cannot resolve explains none of the profit
     difference; e.g. a supplier squeeze that moves spend by 0.04% of its profit effect)."""
-    from sim.experiments.effects import ratio_ci
+    from sim.experiments.ratios import ratio_ci
 
     dprofit, dspend = np.asarray(dprofit, dtype=np.float64), np.asarray(dspend, dtype=np.float64)
     n = dspend.size

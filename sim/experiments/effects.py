@@ -26,6 +26,7 @@ from scipy import stats
 
 from sim.experiments.effect_levers import LEVERS, MULTIPLES, Lever
 from sim.experiments.execute import execute
+from sim.experiments.ratios import ratio_ci
 from sim.experiments.spec import Experiment, Strategy, expand
 
 __all__ = ["Lever", "LEVERS", "MULTIPLES", "measure", "summarise", "render", "main"]
@@ -87,17 +88,6 @@ def measure(
     if progress:
         print(file=sys.stderr)
     return out
-
-
-def ratio_ci(num: np.ndarray, den: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Ratio of means mean(num)/mean(den) with a delta-method interval over paired replications."""
-    n = num.size
-    r = float(num.mean() / den.mean()) if abs(den.mean()) > 1e-12 else np.nan
-    if n < 2 or not np.isfinite(r):
-        return r, np.nan, np.nan
-    resid = num - r * den
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * resid.std(ddof=1) / np.sqrt(n) / abs(den.mean()))
-    return r, r - half, r + half
 
 
 def _diff(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
