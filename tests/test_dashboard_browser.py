@@ -150,8 +150,7 @@ def test_preset_loads_its_scenario(server, browser):
     ctx, page = open_page(browser, url)
     page.locator(".v-select", has_text="Preset").click()
     page.locator(".v-list-item", has_text="Scenario: cdnow").click()
-    page.get_by_text("Scenario: cdnow").wait_for(timeout=60_000)
-    assert "2,357 customers" in page.content()
+    page.get_by_text("Scenario: cdnow (2,357 customers").wait_for(timeout=60_000)
     assert page.locator(".lever-population .lever-value").inner_text() == "2,357 people"
     assert "dashboard" in page.title() and "cdnow" in page.title()
     ctx.close()
@@ -183,13 +182,13 @@ def test_closing_a_playing_tab_leaves_the_server_idle(server, browser):
     page.wait_for_function("() => !document.body.innerText.includes('Week 0 of')", timeout=60_000)
     pids = _group(proc.pid)
     t0 = _cpu_seconds(pids)
-    time.sleep(2)
-    assert _cpu_seconds(pids) - t0 > 0.5, "the server works while a tab plays"
+    time.sleep(1.5)
+    assert _cpu_seconds(pids) - t0 > 0.4, "the server works while a tab plays"
     ctx.close()
-    time.sleep(3)
+    time.sleep(2)
     t0 = _cpu_seconds(pids)
-    time.sleep(3)
-    busy = (_cpu_seconds(pids) - t0) / 3
+    time.sleep(2)
+    busy = (_cpu_seconds(pids) - t0) / 2
     assert busy < 0.1, f"the server still uses {busy:.0%} of a core with no page open"
 
 

@@ -36,7 +36,8 @@ warnings.filterwarnings("ignore", message="Cookies with samesite=none require ht
 
 __all__ = ["Page", "Layout", "initial_preset", "RENDER_MIN"]
 
-RENDER_MIN = 0.4  # seconds between redraws while playing (at least; more if drawing is slow)
+RENDER_MIN = 0.5  # seconds between redraws while playing (at least; as long as a redraw takes, if longer)
+SPEEDS = {"5 weeks/s": 5.0, "10 weeks/s": 10.0, "25 weeks/s": 25.0, "as fast as possible": None}
 TITLE = "Relationship marketing: the six markets"
 CSS = """
 .sim-page { font-size: 15px; padding: 8px 16px; }
@@ -141,6 +142,7 @@ def Page():
     resets = solara.use_reactive(0)
     churn_firm = solara.use_reactive(p.churn_firm)
     prediction = solara.use_reactive("")
+    speed = solara.use_reactive("10 weeks/s")
 
     def choose(name: str) -> None:
         q = PRESETS.get(name, start)
@@ -171,16 +173,23 @@ def Page():
         stop = threading.Event()
 
         def loop() -> None:
-            last, cost = time.perf_counter(), 0.0
+            t0, done, rate = time.perf_counter(), 0, None
+            last, cost = t0, 0.0
             while not stop.is_set():
                 if not _page_alive(ctx):
                     return  # the tab closed or went away: the server goes idle
                 r = run_ref.current
                 if r.done:
                     break
-                r.step()
+                if SPEEDS[speed.value] != rate:  # a new pace: count from now
+                    t0, done, rate = time.perf_counter(), 0, SPEEDS[speed.value]
+                if rate is None or done < (time.perf_counter() - t0) * rate:
+                    r.step()
+                    done += 1
+                else:
+                    stop.wait(0.02)
                 now = time.perf_counter()
-                if now - last >= max(RENDER_MIN, 2 * cost):  # drawing takes at most a third of the time
+                if now - last >= max(RENDER_MIN, cost):  # drawing at most half the time; stepping catches up
                     tick.set(tick.value + 1)
                     last = time.perf_counter()
                     cost = last - now
@@ -221,6 +230,7 @@ def Page():
                 solara.Button("Step", on_click=step, disabled=playing.value or run.done)
                 solara.Button("Reset", on_click=lambda: (playing.set(False), resets.set(resets.value + 1)))
             solara.Text(f"Week {run.week} of {run.horizon}", classes=["week-label"])
+            solara.Select(label="Play speed", values=list(SPEEDS), value=speed)
             solara.Switch(label="Projector mode", value=big)
             solara.Switch(label="A/B: compare with another preset", value=ab)
             if ab.value:

@@ -30,7 +30,7 @@ NETWORK_SAMPLE = 400  # customers drawn in the network view (a few communities' 
 
 def _fig(big: bool, h: float = 3.6) -> Figure:
     fig = Figure(figsize=(6.4, h), dpi=80 if big else 72)
-    fig.set_layout_engine("constrained")
+    fig.set_layout_engine("tight")  # a third cheaper than "constrained" here
     return fig
 
 
