@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from types import SimpleNamespace
 
 import pandas as pd
@@ -108,3 +109,35 @@ def test_play_stops_when_the_page_is_gone():
     ctx.page_status["p"] = PageStatus.CONNECTED
     ctx.closed_event.set()
     assert not _page_alive(ctx)
+
+
+class _Box:
+    """A stand-in for a Solara reactive variable."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def set(self, value) -> None:
+        self.value = value
+
+
+def test_play_keeps_its_pace_and_stops_when_the_page_goes():
+    from solara.server.kernel_context import PageStatus
+
+    from sim.dashboard.app import _play_loop
+
+    ctx = SimpleNamespace(closed_event=threading.Event(), page_status={"p": PageStatus.CONNECTED})
+    run, tick, playing = Run(build_market("baseline", SMALL)), _Box(0), _Box(True)
+    ref = SimpleNamespace(current=run)
+    stop = threading.Event()
+    t = threading.Thread(target=_play_loop, args=(stop, ctx, ref, _Box("25 weeks/s"), tick, playing), daemon=True)
+    t.start()
+    t.join(1.0)
+    assert t.is_alive() and 10 <= run.week <= 30, run.week  # about 25 weeks in a second, not all 104
+    ctx.page_status["p"] = PageStatus.DISCONNECTED  # the tab went away
+    t.join(1.0)
+    assert not t.is_alive(), "play must stop when its page is gone"
+    assert tick.value >= 1  # it redrew while playing
+    week = run.week
+    time.sleep(0.2)
+    assert run.week == week

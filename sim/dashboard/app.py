@@ -127,6 +127,34 @@ def _market(p: Preset, values: dict[str, Any]):
     return build_market(p.scenario, values)
 
 
+def _play_loop(stop: threading.Event, ctx: Any, run_ref: Any, speed: Any, tick: Any, playing: Any) -> None:
+    """Play: step the page's run at the chosen pace and redraw every RENDER_MIN seconds or more, until
+    paused (``stop``), the run's horizon, or the page closing or going away (the server then idles)."""
+    t0, done, rate = time.perf_counter(), 0, None
+    last, cost = t0, 0.0
+    while not stop.is_set():
+        if not _page_alive(ctx):
+            return  # the tab closed or went away: the server goes idle
+        r = run_ref.current
+        if r.done:
+            break
+        if SPEEDS[speed.value] != rate:  # a new pace: count from now
+            t0, done, rate = time.perf_counter(), 0, SPEEDS[speed.value]
+        if rate is None or done < (time.perf_counter() - t0) * rate:
+            r.step()
+            done += 1
+        else:
+            stop.wait(0.02)
+        now = time.perf_counter()
+        if now - last >= max(RENDER_MIN, cost):  # drawing at most half the time; stepping catches up
+            tick.set(tick.value + 1)
+            last = time.perf_counter()
+            cost = last - now
+    if not stop.is_set():
+        playing.set(False)
+        tick.set(tick.value + 1)
+
+
 @solara.component
 def Page():
     ctx = kernel_context.get_current_context() if kernel_context.has_current_context() else None
@@ -172,32 +200,9 @@ def Page():
             return None
         stop = threading.Event()
 
-        def loop() -> None:
-            t0, done, rate = time.perf_counter(), 0, None
-            last, cost = t0, 0.0
-            while not stop.is_set():
-                if not _page_alive(ctx):
-                    return  # the tab closed or went away: the server goes idle
-                r = run_ref.current
-                if r.done:
-                    break
-                if SPEEDS[speed.value] != rate:  # a new pace: count from now
-                    t0, done, rate = time.perf_counter(), 0, SPEEDS[speed.value]
-                if rate is None or done < (time.perf_counter() - t0) * rate:
-                    r.step()
-                    done += 1
-                else:
-                    stop.wait(0.02)
-                now = time.perf_counter()
-                if now - last >= max(RENDER_MIN, cost):  # drawing at most half the time; stepping catches up
-                    tick.set(tick.value + 1)
-                    last = time.perf_counter()
-                    cost = last - now
-            if not stop.is_set():
-                playing.set(False)
-                tick.set(tick.value + 1)
-
-        threading.Thread(target=loop, daemon=True, name="sim-play").start()
+        threading.Thread(
+            target=_play_loop, args=(stop, ctx, run_ref, speed, tick, playing), daemon=True, name="sim-play"
+        ).start()
         return stop.set
 
     solara.use_effect(play, [playing.value])
