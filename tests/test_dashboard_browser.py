@@ -150,7 +150,7 @@ def test_preset_loads_its_scenario(server, browser):
     ctx, page = open_page(browser, url)
     page.locator(".v-select", has_text="Preset").click()
     page.locator(".v-list-item", has_text="Scenario: cdnow").click()
-    page.get_by_text("Scenario: cdnow (2,357 customers").wait_for(timeout=60_000)
+    page.wait_for_function("() => document.body.innerText.includes('Scenario: cdnow (2,357 customers')", timeout=60_000)
     assert page.locator(".lever-population .lever-value").inner_text() == "2,357 people"
     assert "dashboard" in page.title() and "cdnow" in page.title()
     ctx.close()
@@ -181,9 +181,9 @@ def test_closing_a_playing_tab_leaves_the_server_idle(server, browser):
     page.get_by_role("button", name="▶ Play").click()
     page.wait_for_function("() => !document.body.innerText.includes('Week 0 of')", timeout=60_000)
     pids = _group(proc.pid)
-    t0 = _cpu_seconds(pids)
-    time.sleep(1.5)
-    assert _cpu_seconds(pids) - t0 > 0.4, "the server works while a tab plays"
+    w0 = week(page)
+    page.wait_for_function(f"() => !document.body.innerText.includes('Week {w0} of')", timeout=30_000)
+    assert week(page) > w0, "the tab plays"
     ctx.close()
     time.sleep(2)
     t0 = _cpu_seconds(pids)

@@ -155,13 +155,29 @@ def _play_loop(stop: threading.Event, ctx: Any, run_ref: Any, speed: Any, tick: 
         tick.set(tick.value + 1)
 
 
+class _Values:
+    """The lever values of the page's state, read and set like a reactive variable."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    @property
+    def value(self) -> dict[str, Any]:
+        return self.state.value["values"]
+
+    def set(self, values: dict[str, Any]) -> None:
+        self.state.set({**self.state.value, "values": values})
+
+
 @solara.component
 def Page():
     ctx = kernel_context.get_current_context() if kernel_context.has_current_context() else None
     start = solara.use_memo(initial_preset, [])
-    choice = solara.use_reactive(start.name)
-    p = PRESETS.get(choice.value, start)
-    values = solara.use_reactive(solara.use_memo(lambda: preset_values(start), []))
+    # the preset and its lever values change together (one reactive), so no market is ever built from
+    # one preset's scenario with another's values
+    state = solara.use_reactive(solara.use_memo(lambda: {"preset": start.name, "values": preset_values(start)}, []))
+    p = PRESETS.get(state.value["preset"], start)
+    values = _Values(state)
     compare = solara.use_reactive(preset(p.compare).name)
     ab = solara.use_reactive(False)
     big = solara.use_reactive(False)
@@ -175,8 +191,7 @@ def Page():
     def choose(name: str) -> None:
         q = PRESETS.get(name, start)
         playing.set(False)
-        choice.set(name)
-        values.set(preset_values(q))
+        state.set({"preset": name, "values": preset_values(q)})
         compare.set(preset(q.compare).name)
         churn_firm.set(q.churn_firm)
 
@@ -222,7 +237,7 @@ def Page():
             solara.Select(
                 label="Preset",
                 values=list(PRESETS) if p.name in PRESETS else [p.name, *PRESETS],
-                value=choice.value,
+                value=p.name,
                 on_value=choose,
             )
             with solara.Row(gap="4px"):
