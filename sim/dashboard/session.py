@@ -8,6 +8,7 @@ them together. Each page builds its own Run, so two visitors never share a model
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,8 @@ class Run:
     def __init__(self, a: RelationshipMarket, b: RelationshipMarket | None = None, labels: tuple[str, str] = ("A", "B")):
         self.a, self.b, self.labels = a, b, labels
         self._ts: dict[str, tuple[int, pd.DataFrame]] = {}
+        # play steps in its own thread while a click redraws in another: one at a time
+        self.lock = threading.RLock()
 
     @property
     def week(self) -> int:
@@ -87,21 +90,23 @@ class Run:
 
     def step(self) -> None:
         """One week of every market (together, so A/B stays paired)."""
-        if self.done:
-            return
-        self.a.step()
-        if self.b is not None:
-            self.b.step()
+        with self.lock:
+            if self.done:
+                return
+            self.a.step()
+            if self.b is not None:
+                self.b.step()
 
     def timeseries(self, which: str = "a") -> pd.DataFrame:
         """A market's timeseries, built once per week (every view shares it)."""
         model = self.a if which == "a" else self.b
         assert model is not None
-        cached = self._ts.get(which)
-        if cached is None or cached[0] != model.steps:
-            cached = (model.steps, model.timeseries())
-            self._ts[which] = cached
-        return cached[1]
+        with self.lock:
+            cached = self._ts.get(which)
+            if cached is None or cached[0] != model.steps:
+                cached = (model.steps, model.timeseries())
+                self._ts[which] = cached
+            return cached[1]
 
     def table(self) -> pd.DataFrame:
         """The run's timeseries with a ``market`` column (both markets in A/B mode)."""
