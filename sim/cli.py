@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     from sim.optimize.cli import add_parser as add_optimize
 
     add_optimize(sub)
-    d = sub.add_parser("dashboard", help="the interactive classroom dashboard (Mesa SolaraViz) in the browser")
+    d = sub.add_parser("dashboard", help="the interactive classroom dashboard (Solara, one market per page) in the browser")
     d.add_argument(
         "scenario", nargs="?", default=None, help="library scenario name or scenario YAML file (default: baseline)"
     )
@@ -261,8 +261,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    """Serve sim/dashboard/app.py with Solara (Mesa's visualisation stack); blocks until interrupted."""
+    """Serve sim/dashboard/app.py with Solara; blocks until Ctrl-C, SIGINT or SIGTERM, which stop the
+    ``solara run`` child too (forwarded; killed if it has not stopped within 10 s)."""
     import os
+    import signal
     import subprocess
 
     from sim.scenario import ScenarioError, load_scenario
@@ -270,6 +272,13 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
     env = dict(os.environ)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"  # no telemetry from a classroom machine (issue 23)
+    env["SOLARA_THEME_SHOW_BANNER"] = "False"  # no "runs on Solara" badge over the charts
+    env["SOLARA_THEME_TITLE"] = "sim dashboard"
+    env["SOLARA_KERNEL_CULL_TIMEOUT"] = "2m"  # a page gone for 2 minutes frees its markets (default 24 h)
+    # solara's 12-line samesite-cookie warning on plain http (lax cookies are right for this page)
+    env["PYTHONWARNINGS"] = ",".join(
+        w for w in (env.get("PYTHONWARNINGS"), "ignore:Cookies with samesite=none require https") if w
+    )
     if args.scenario is not None:
         try:
             load_scenario(args.scenario)
@@ -298,10 +307,26 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         "--no-open",
         "--no-check-version",  # solara would ask the package index for its latest version
     ]
+    child = subprocess.Popen(cmd, env=env)
+    stopping: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        stopping.append(signum)
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        return 0
+        while True:
+            try:
+                rc = child.wait(timeout=10 if stopping else None)
+                break
+            except subprocess.TimeoutExpired:
+                child.kill()  # it did not stop within 10 s of the signal
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+    return 0 if stopping else rc
 
 
 def _print_summary(out: Path) -> None:

@@ -1,118 +1,143 @@
-"""The classroom dashboard, tested as a person uses it: start `sim dashboard`, open it in headless
-Chromium (Debian's, driven by Playwright), move a slider, reset, step, and see a plot change.
-
-Skips with a reason where Chromium or Playwright is missing; .ci/run installs Chromium so CI runs it.
-"""
+"""The dashboard's logic without a browser: levers keep the scenario's values, presets cover every
+shipped scenario and exercise, A/B runs are paired, the views say "press Play" before the first week,
+the export has the timeseries' columns, and play stops when the page is gone.
+(tests/test_dashboard_browser.py drives the page itself in Chromium.)"""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
+import io
+import threading
 import time
-import urllib.request
-from pathlib import Path
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from sim.dashboard import views as V
+from sim.dashboard.controls import EXERCISES, PRESETS, lever_defaults, overrides_for, preset
+from sim.dashboard.session import Run, build_market, paired_difference, preset_values, scenario_config
+from sim.library import scenario_names, scenario_path
+from sim.model import RelationshipMarket
+
+SMALL = {"population": 2000}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_levers_start_from_the_scenario_values():
+    assert preset_values(preset("teaching_word_of_mouth"))["population"] == 30_000  # not a slider default
+    assert preset_values(preset("structural_bonds"))["structural"] > 0
+    assert preset_values(preset("Exercise 2: structural bonds"))["structural"] == 5000.0
+    cfg = scenario_config("baseline")
+    d = lever_defaults(cfg, "rival_1")
+    assert overrides_for(d, d, "rival_1") == ({}, False)  # untouched levers: the scenario as shipped
+    over, war = overrides_for({**d, "social": 2000.0, "poaching": 500.0, "price_war": True}, d, "rival_1")
+    assert over == {"firms.focal.levers.social.spend": 2000.0, "firms.rival_1.levers.poaching.spend": 500.0}
+    assert war
 
 
-def test_dashboard_views_render_for_a_model():
-    """The views draw from a model's aggregates, for a small and a large population (no browser needed)."""
-    from sim.dashboard.app import COMPONENTS, DashboardMarket, network_sample
-
-    m = DashboardMarket(population_size=3000, structural_spend=5000.0, loyalty_programme=True, rival_price_war=True)
-    m.run(5)
-    xy, edges = network_sample(m)
-    assert len(xy) == 2000 and len(edges) > 1000  # a sample, never every customer
-    assert m.timeseries()["price"].min() < 0.9  # the rival's price war is on
-    assert {c.__name__ for c, _ in COMPONENTS} >= {"CustomersView", "MarketsView", "NetworkView", "StagesView"}
-    big = DashboardMarket(population_size=200_000)
-    assert len(network_sample(big)[0]) == 2000
+def test_an_untouched_preset_runs_the_shipped_scenario_exactly():
+    mine = build_market("baseline", SMALL)
+    ref = RelationshipMarket(scenario_path("baseline"), rng=0, overrides={"population.size": 2000})
+    mine.run(3)
+    ref.run(3)
+    pd.testing.assert_frame_equal(mine.timeseries(), ref.timeseries())
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (apt-get install chromium); .ci/run installs it")
-def test_dashboard_in_a_real_browser(tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "dashboard", "--port", str(port)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(url, timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the dashboard did not start:\n" + (tmp_path / "server.log").read_text()[-3000:])
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 1400})
-            page.goto(url, timeout=120_000)
-            page.wait_for_function("() => document.querySelectorAll('img').length >= 7", timeout=120_000)
-            page.get_by_role("button", name="Step").wait_for(timeout=60_000)
+def test_levers_reach_the_model():
+    m = build_market("baseline", {**SMALL, "structural": 4000.0, "price_war": True, "seed": 3})
+    assert m.config.firms[0].levers.structural.spend == pytest.approx(4000.0 * 2000 / 100_000)  # scaled to 2,000
+    m.run(3)
+    ts = m.timeseries()
+    assert ts.loc[ts["firm"] == "rival_1", "price"].iloc[-1] < 0.9  # the rival's price war is on
 
-            def plots() -> list[str]:
-                return page.eval_on_selector_all("img", "els => els.map(e => e.src)")
 
-            before = plots()
-            assert len(before) >= 6, "every view draws a figure"
-            # move a slider: the focal firm's structural-bond spend (keyboard on the slider thumb, as a person
-            # without a mouse would), then reset so the model is rebuilt with it
-            slider = page.locator(".v-input", has_text="structural bonds").locator("[role=slider]")
-            slider.focus()
-            for _ in range(10):
-                page.keyboard.press("ArrowRight")
-            assert slider.get_attribute("aria-valuenow") == "5000"
-            page.get_by_role("button", name="Reset").click()
-            page.wait_for_timeout(2000)
-            for _ in range(3):
-                page.get_by_role("button", name="Step").click()
-                page.wait_for_timeout(1500)
-            page.wait_for_function("n => document.querySelectorAll('img').length >= n", arg=len(before))
-            deadline = time.time() + 60
-            after = plots()
-            while after == before and time.time() < deadline:
-                page.wait_for_timeout(500)
-                after = plots()
-            assert after != before, "stepping the model must change the plots"
-            page.get_by_text("Time: 3.0").wait_for(timeout=30_000)  # three steps were taken
-            shot = tmp_path / "dashboard.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.stat().st_size > 50_000
-            if os.environ.get("SIM_UPDATE_SCREENSHOT"):
-                shutil.copy(shot, ROOT / "docs" / "dashboard.png")
-            browser.close()
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
-        log.close()
+def test_every_shipped_scenario_and_exercise_is_a_preset():
+    assert {p.scenario for p in PRESETS.values()} >= set(scenario_names())
+    assert len(EXERCISES) == 5
+    for p in EXERCISES:
+        cfg = scenario_config(p.scenario)
+        assert p.question and p.churn_firm in [f.name for f in cfg.firms]
+        assert preset(p.compare).scenario in scenario_names()
+    assert preset("Exercise 1: word of mouth").churn_firm == "rival_2"
+
+
+def test_ab_run_is_paired_and_exported():
+    a = build_market("baseline", {**SMALL, "structural": 8000.0})
+    run = Run(a, build_market("baseline", SMALL), ("your strategy", "baseline"))
+    same = Run(build_market("baseline", SMALL), build_market("baseline", SMALL))
+    for _ in range(4):
+        run.step()
+        same.step()
+    assert run.week == 4 and run.b.steps == 4
+    zero = paired_difference(same.timeseries("a"), same.timeseries("b"))
+    assert (zero[["profit", "retention_rate"]] == 0).all().all()  # same seed, same strategy: no difference
+    d = paired_difference(run.timeseries("a"), run.timeseries("b"))
+    assert list(d["step"]) == [0, 1, 2, 3, 4] and d["profit"].abs().sum() > 0  # the bond spend costs money
+    table = pd.read_csv(io.BytesIO(run.csv_bytes()))
+    assert {"market", "step", "firm", "customers", "profit", "retention_rate"} <= set(table.columns)
+    assert set(table["market"]) == {"your strategy", "baseline"} and table["step"].max() == 4
+
+
+def test_views_say_press_play_then_draw_with_whole_weeks():
+    m = build_market("baseline", SMALL)
+    run = Run(m)
+    empty = V.VIEWS["customers"](run.timeseries())
+    assert "press" in empty.axes[0].texts[0].get_text()
+    for _ in range(3):
+        run.step()
+    ts = run.timeseries()
+    for name, view in V.VIEWS.items():
+        fig = view(ts, big=True, firm="rival_2")
+        assert not any(t.get_text().startswith("press") for ax in fig.axes for t in ax.texts), name
+    churn = V.VIEWS["churn"](ts, firm="rival_2")
+    assert churn.axes[0].get_title().startswith("rival_2")
+    ticks = V.VIEWS["customers"](ts).axes[0].xaxis.get_major_locator()()
+    assert all(float(t).is_integer() for t in ticks)
+    xy, edges = V.network_sample(m)
+    assert len(xy) == V.NETWORK_SAMPLE and len(edges) > len(xy)
+    assert V.composite_png([V.network(m), empty])[:4] == b"\x89PNG"
+
+
+def test_play_stops_when_the_page_is_gone():
+    from solara.server.kernel_context import PageStatus
+
+    from sim.dashboard.app import _page_alive
+
+    ctx = SimpleNamespace(closed_event=threading.Event(), page_status={"p": PageStatus.CONNECTED})
+    assert _page_alive(ctx)
+    ctx.page_status["p"] = PageStatus.DISCONNECTED
+    assert not _page_alive(ctx)
+    ctx.page_status["p"] = PageStatus.CONNECTED
+    ctx.closed_event.set()
+    assert not _page_alive(ctx)
+
+
+class _Box:
+    """A stand-in for a Solara reactive variable."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def set(self, value) -> None:
+        self.value = value
+
+
+def test_play_keeps_its_pace_and_stops_when_the_page_goes():
+    from solara.server.kernel_context import PageStatus
+
+    from sim.dashboard.app import _play_loop
+
+    ctx = SimpleNamespace(closed_event=threading.Event(), page_status={"p": PageStatus.CONNECTED})
+    run, tick, playing = Run(build_market("baseline", SMALL)), _Box(0), _Box(True)
+    ref = SimpleNamespace(current=run)
+    stop = threading.Event()
+    t = threading.Thread(target=_play_loop, args=(stop, ctx, ref, _Box("25 weeks/s"), tick, playing), daemon=True)
+    t.start()
+    t.join(1.0)
+    assert t.is_alive() and 10 <= run.week <= 30, run.week  # about 25 weeks in a second, not all 104
+    ctx.page_status["p"] = PageStatus.DISCONNECTED  # the tab went away
+    t.join(1.0)
+    assert not t.is_alive(), "play must stop when its page is gone"
+    assert tick.value >= 1  # it redrew while playing
+    week = run.week
+    time.sleep(0.2)
+    assert run.week == week

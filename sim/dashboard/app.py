@@ -1,342 +1,316 @@
-"""The classroom dashboard: a Mesa SolaraViz app of the six relationship markets.
+"""The classroom dashboard: a Solara page of the six relationship markets.
 
     sim dashboard [SCENARIO] [--port P] [--host H]     (or: solara run sim/dashboard/app.py)
 
-Sliders and switches set the main levers of the focal firm and of one competitor, the population size
-and the seed; Mesa's controller gives play / step / reset and speed. The views draw aggregates (and, for
-the word-of-mouth network, a sample of at most 2,000 customers), never every customer, so large
-populations stay responsive.
+Why not Mesa's SolaraViz page: Mesa 3.5's SolaraViz takes one model object created when the module is
+imported, so every visitor shares (and steps) the same model, and its play loop is not tied to the
+page; it also draws one market only, so the A/B mode (Mesa issue 573, side-by-side runs) cannot be
+built on it. This page keeps Mesa's model (``RelationshipMarket``, a ``mesa.Model``) and its
+DataCollector underneath, and builds one :class:`~sim.dashboard.session.Run` per browser page (Solara
+gives each page its own kernel, so ``use_memo`` state is per page). Play runs in a thread that stops
+when its page closes or disconnects, and redraws every few weeks so that stepping, not drawing, takes
+most of the time. Controls and presets are in :mod:`sim.dashboard.controls`, the figures in
+:mod:`sim.dashboard.views`.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import time
+import warnings
+from pathlib import Path
 from typing import Any
 
-import matplotlib
+import solara
+from solara.server import kernel_context
 
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-import solara  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from mesa.visualization import SolaraViz  # noqa: E402
-from mesa.visualization.utils import update_counter  # noqa: E402
+from sim.dashboard import views as V
+from sim.dashboard.controls import BY_NAME, GROUPS, LEVERS, PRESETS, Lever, Preset, preset
+from sim.dashboard.session import Run, build_market, paired_difference, preset_values, scenario_config
+from sim.library import scenario_names, scenario_path
 
-from sim.customers import registry as L  # noqa: E402
-from sim.library import scenario_path  # noqa: E402
-from sim.model import RelationshipMarket
-from sim.scenario.levers import RELATIONSHIP_LEVELS  # noqa: E402
+# Solara warns (12 lines) on every page served over plain http at 127.0.0.1 that it falls back to
+# samesite=lax cookies; lax is what a dashboard not embedded in an iframe wants.
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
 
-__all__ = ["DashboardMarket", "MODEL_PARAMS", "page", "NETWORK_SAMPLE"]
+__all__ = ["Page", "Layout", "initial_preset", "RENDER_MIN"]
 
-NETWORK_SAMPLE = 2000
-LEVELS = list(RELATIONSHIP_LEVELS)
-
-
-class DashboardMarket(RelationshipMarket):
-    """A RelationshipMarket built from the dashboard's controls (flat keyword arguments, as SolaraViz
-    passes them on reset). The scenario file comes from ``SIM_DASHBOARD_SCENARIO`` (default: baseline)."""
-
-    def __init__(
-        self,
-        scenario: Any = None,
-        *,
-        seed: int = 0,
-        population_size: int = 5000,
-        structural_spend: float = 0.0,
-        social_spend: float = 0.0,
-        loyalty_programme: bool = False,
-        relationship_level: str = "basic",
-        recovery_rate: float = 0.2,
-        internal_marketing: float = 0.0,
-        public_relations: float = 0.0,
-        supplier_squeeze: float = 0.0,
-        rival_price_war: bool = False,
-        rival_poaching: float = 0.0,
-        rival: str = "rival_1",
-        **params: Any,
-    ) -> None:
-        path = os.environ.get("SIM_DASHBOARD_SCENARIO") or str(scenario_path("baseline"))
-        overrides = {
-            "population.size": int(population_size),
-            "firms.focal.levers.structural.spend": float(structural_spend),
-            "firms.focal.levers.social.spend": float(social_spend),
-            "firms.focal.levers.relationship_level": relationship_level,
-            "firms.focal.recovery_rate": float(recovery_rate),
-            "firms.focal.levers.internal_marketing.spend": float(internal_marketing),
-            "firms.focal.levers.public_relations.spend": float(public_relations),
-            "firms.focal.levers.supplier.squeeze": float(supplier_squeeze),
-            f"firms.{rival}.levers.poaching.spend": float(rival_poaching),
-        }
-        if loyalty_programme:
-            overrides["firms.focal.levers.financial"] = {"rebate": 0.02, "spend": 6000.0}
-        extra_events = (
-            [{"kind": "price_war", "firm": rival, "step": 0, "duration": 100_000, "severity": 0.15}]
-            if rival_price_war
-            else []
-        )
-        super().__init__(path, rng=int(seed), overrides=overrides, **params)
-        if extra_events:
-            from sim.market.shocks import EventSchedule
-            from sim.scenario.markets import EventConfig
-
-            events = [*self.config.events, *(EventConfig.model_validate(e) for e in extra_events)]
-            self.events = EventSchedule(events, self.shock_rng)
+RENDER_MIN = 0.5  # seconds between redraws while playing (at least; as long as a redraw takes, if longer)
+SPEEDS = {"5 weeks/s": 5.0, "10 weeks/s": 10.0, "25 weeks/s": 25.0, "as fast as possible": None}
+TITLE = "Relationship marketing: the six markets"
+CSS = """
+.sim-page { font-size: 15px; padding: 8px 16px; }
+.sim-page.big { font-size: 21px; }
+.sim-page .v-label, .sim-page .v-select__selection, .sim-page .v-btn { font-size: inherit !important; }
+.sim-group { font-weight: 700; text-transform: capitalize; margin-top: 10px; border-bottom: 1px solid #ccc; }
+.lever-label { margin-top: 4px; }
+.lever-value { font-weight: 700; color: #1f4e8c; }
+.sim-page .v-slider { margin: 0 4px !important; }
+.sim-page .v-input__slot { margin-bottom: 0 !important; }
+.sim-page .v-messages { display: none; }
+.sim-view img { width: 100%; height: auto; }
+.sim-question { background: #fff8e1; border-left: 5px solid #f9a825; padding: 6px 12px; }
+.sim-caption { font-weight: 700; color: #1f4e8c; }
+.week-label { font-size: 1.4em; font-weight: 700; }
+.solara-watermark, .v-application--wrap > a[href*="solara.dev"] { display: none !important; }
+"""
 
 
-MODEL_PARAMS: dict[str, Any] = {
-    "seed": {"type": "SliderInt", "value": 0, "label": "Seed", "min": 0, "max": 99, "step": 1},
-    "population_size": {
-        "type": "SliderInt",
-        "value": 5000,
-        "label": "Population",
-        "min": 1000,
-        "max": 200_000,
-        "step": 1000,
-    },
-    "structural_spend": {
-        "type": "SliderFloat",
-        "value": 0.0,
-        "label": "Focal: structural bonds (per week, D3/M7)",
-        "min": 0.0,
-        "max": 20_000.0,
-        "step": 500.0,
-    },
-    "social_spend": {
-        "type": "SliderFloat",
-        "value": 0.0,
-        "label": "Focal: social bonds (per week, D3)",
-        "min": 0.0,
-        "max": 20_000.0,
-        "step": 500.0,
-    },
-    "loyalty_programme": {"type": "Checkbox", "value": False, "label": "Focal: loyalty programme (M6)"},
-    "relationship_level": {"type": "Select", "value": "basic", "label": "Focal: relationship level (D4)", "values": LEVELS},
-    "recovery_rate": {
-        "type": "SliderFloat",
-        "value": 0.2,
-        "label": "Focal: complaints recovered (D10)",
-        "min": 0.0,
-        "max": 1.0,
-        "step": 0.05,
-    },
-    "internal_marketing": {
-        "type": "SliderFloat",
-        "value": 0.0,
-        "label": "Focal: internal marketing (M8)",
-        "min": 0.0,
-        "max": 10_000.0,
-        "step": 500.0,
-    },
-    "public_relations": {
-        "type": "SliderFloat",
-        "value": 0.0,
-        "label": "Focal: public relations (M12)",
-        "min": 0.0,
-        "max": 10_000.0,
-        "step": 500.0,
-    },
-    "supplier_squeeze": {
-        "type": "SliderFloat",
-        "value": 0.0,
-        "label": "Focal: supplier squeeze (M9)",
-        "min": 0.0,
-        "max": 0.3,
-        "step": 0.05,
-    },
-    "rival_price_war": {"type": "Checkbox", "value": False, "label": "Rival: price war"},
-    "rival_poaching": {
-        "type": "SliderFloat",
-        "value": 0.0,
-        "label": "Rival: poaching (per week)",
-        "min": 0.0,
-        "max": 10_000.0,
-        "step": 500.0,
-    },
-}
+def initial_preset() -> Preset:
+    """The preset of the scenario given to ``sim dashboard`` (``SIM_DASHBOARD_SCENARIO``), else the baseline."""
+    path = os.environ.get("SIM_DASHBOARD_SCENARIO")
+    if not path:
+        return preset("baseline")
+    for name in scenario_names():
+        if scenario_path(name).resolve() == Path(path).resolve():
+            return preset(name)
+    cfg = scenario_config(path)
+    return Preset(f"File: {Path(path).name}", str(Path(path).resolve()), cfg.description)
 
 
-# ---------------------------------------------------------------- views (aggregates only)
-def _series(model: RelationshipMarket):
-    """The model's timeseries, built once per step and shared by every view (seven views render per step)."""
-    cached = getattr(model, "_dashboard_series", None)
-    if cached is None or cached[0] != model.steps:
-        cached = (model.steps, model.timeseries())
-        model._dashboard_series = cached
-    return cached[1]
+def _page_alive(ctx: Any) -> bool:
+    """Whether the browser page of this kernel is still there (closed tabs and lost connections stop play)."""
+    if ctx is None:
+        return True
+    if ctx.closed_event.is_set():
+        return False
+    return kernel_context.PageStatus.CONNECTED in ctx.page_status.values()
 
 
-def _lines(ax, ts, col: str, title: str, skip0: bool = False) -> None:
-    for name, g in ts.groupby("firm", observed=True, sort=False):
-        g = g[g["step"] > 0] if skip0 else g
-        ax.plot(g["step"], g[col], lw=2 if name == "focal" else 1.2, label=str(name))
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
+def _fmt(lv: Lever, v: Any) -> str:
+    if lv.kind == "bool":
+        return "on" if v else "off"
+    if isinstance(lv.kind, tuple):
+        return str(v)
+    if lv.kind == "int" or float(v) >= 100:
+        return f"{float(v):,.0f}"
+    return f"{float(v):.2f}"
 
 
 @solara.component
-def CustomersView(model: RelationshipMarket):
-    update_counter.get()
-    ts = _series(model)
-    fig = Figure(figsize=(6, 3.4))
-    ax = fig.subplots()
-    _lines(ax, ts, "customers", "Customers per firm")
-    ax.legend(fontsize=8)
-    solara.FigureMatplotlib(fig, format="png")
+def LeverControl(lv: Lever, value: Any, on_value: Any):
+    with solara.Column(gap="0px", style={"width": "100%"}, classes=[f"lever-{lv.name}"]):
+        with solara.Row(classes=["lever-label"], gap="6px"):
+            solara.Text(f"{lv.label} ({lv.source}):")
+            solara.Text(f"{_fmt(lv, value)} {'' if lv.kind == 'bool' else lv.unit}", classes=["lever-value"])
+        if lv.kind == "bool":
+            solara.Switch(label=lv.label, value=bool(value), on_value=on_value)
+        elif isinstance(lv.kind, tuple):
+            solara.Select(label="", values=list(lv.kind), value=value, on_value=on_value)
+        elif lv.kind == "int":
+            hi = max(int(lv.hi), int(value))
+            solara.SliderInt(label="", value=int(value), min=int(lv.lo), max=hi, step=int(lv.step), on_value=on_value)
+        else:
+            hi = max(float(lv.hi), float(value))
+            solara.SliderFloat(label="", value=float(value), min=lv.lo, max=hi, step=lv.step, on_value=on_value)
 
 
 @solara.component
-def RetentionView(model: RelationshipMarket):
-    update_counter.get()
-    ts = _series(model)
-    fig = Figure(figsize=(6, 3.4))
-    ax1, ax2 = fig.subplots(1, 2)
-    _lines(ax1, ts, "retention_rate", "Retention per week", skip0=True)
-    f = ts[(ts["firm"] == "focal") & (ts["step"] > 0)]
-    causes = ["churn_dissatisfaction", "churn_competition", "churn_staff", "churn_own", "ended_by_firm"]
-    ax2.stackplot(f["step"], *[f[c] for c in causes], labels=[c.replace("churn_", "") for c in causes])
-    ax2.set_title("Focal churn by cause (D12)", fontsize=10)
-    ax2.legend(fontsize=6)
-    fig.tight_layout()
-    solara.FigureMatplotlib(fig, format="png")
+def Controls(values: solara.Reactive, rival: str):
+    for group in GROUPS:
+        title = f"{group} market" + (f" ({rival})" if group == "competitor" else "")
+        solara.Text(title, classes=["sim-group"])
+        for lv in LEVERS:
+            if lv.group == group:
+                LeverControl(lv, values.value[lv.name], lambda v, n=lv.name: values.set({**values.value, n: v}))
 
 
 @solara.component
-def AttitudesView(model: RelationshipMarket):
-    update_counter.get()
-    ts = _series(model)
-    fig = Figure(figsize=(6, 3.4))
-    ax = fig.subplots()
-    styles = {"satisfaction": "-", "trust": "--", "loyalty": ":"}
-    for col, ls in styles.items():
-        for name, g in ts.groupby("firm", observed=True, sort=False):
-            ax.plot(g["step"], g[col], ls=ls, lw=2 if name == "focal" else 1, label=f"{name} {col}")
-    ax.set_title("Satisfaction (—), trust (--), loyalty (··) (M1, M4, M3)", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=6, ncol=3)
-    solara.FigureMatplotlib(fig, format="png")
+def Figure(fig, caption: str):
+    with solara.Div(classes=["sim-view"]):
+        solara.Text(caption, classes=["sim-caption"])
+        solara.FigureMatplotlib(fig, format="png")
+
+
+def _market(p: Preset, values: dict[str, Any]):
+    return build_market(p.scenario, values)
+
+
+def _play_loop(stop: threading.Event, ctx: Any, run_ref: Any, speed: Any, tick: Any, playing: Any) -> None:
+    """Play: step the page's run at the chosen pace and redraw every RENDER_MIN seconds or more, until
+    paused (``stop``), the run's horizon, or the page closing or going away (the server then idles)."""
+    t0, done, rate = time.perf_counter(), 0, None
+    last, cost = t0, 0.0
+    while not stop.is_set():
+        if not _page_alive(ctx):
+            return  # the tab closed or went away: the server goes idle
+        r = run_ref.current
+        if r.done:
+            break
+        if SPEEDS[speed.value] != rate:  # a new pace: count from now
+            t0, done, rate = time.perf_counter(), 0, SPEEDS[speed.value]
+        if rate is None or done < (time.perf_counter() - t0) * rate:
+            r.step()
+            done += 1
+        else:
+            stop.wait(0.02)
+        now = time.perf_counter()
+        if now - last >= max(RENDER_MIN, cost):  # drawing at most half the time; stepping catches up
+            tick.set(tick.value + 1)
+            last = time.perf_counter()
+            cost = last - now
+    if not stop.is_set():
+        playing.set(False)
+        tick.set(tick.value + 1)
+
+
+class _Values:
+    """The lever values of the page's state, read and set like a reactive variable."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    @property
+    def value(self) -> dict[str, Any]:
+        return self.state.value["values"]
+
+    def set(self, values: dict[str, Any]) -> None:
+        self.state.set({**self.state.value, "values": values})
 
 
 @solara.component
-def MoneyView(model: RelationshipMarket):
-    update_counter.get()
-    ts = _series(model)
-    fig = Figure(figsize=(6, 3.4))
-    ax1, ax2 = fig.subplots(1, 2)
-    _lines(ax1, ts, "profit", "Profit per week", skip0=True)
-    _lines(ax2, ts, "customer_equity", "Customer equity (CLV)")
-    fig.tight_layout()
-    solara.FigureMatplotlib(fig, format="png")
+def Page():
+    ctx = kernel_context.get_current_context() if kernel_context.has_current_context() else None
+    start = solara.use_memo(initial_preset, [])
+    # the preset and its lever values change together (one reactive), so no market is ever built from
+    # one preset's scenario with another's values
+    state = solara.use_reactive(solara.use_memo(lambda: {"preset": start.name, "values": preset_values(start)}, []))
+    p = PRESETS.get(state.value["preset"], start)
+    values = _Values(state)
+    compare = solara.use_reactive(preset(p.compare).name)
+    ab = solara.use_reactive(False)
+    big = solara.use_reactive(False)
+    playing = solara.use_reactive(False)
+    tick = solara.use_reactive(0)
+    resets = solara.use_reactive(0)
+    churn_firm = solara.use_reactive(p.churn_firm)
+    prediction = solara.use_reactive("")
+    speed = solara.use_reactive("10 weeks/s")
+
+    def choose(name: str) -> None:
+        q = PRESETS.get(name, start)
+        playing.set(False)
+        state.set({"preset": name, "values": preset_values(q)})
+        compare.set(preset(q.compare).name)
+        churn_firm.set(q.churn_firm)
+
+    key = tuple(sorted(values.value.items()))
+
+    def build() -> Run:
+        a = _market(p, values.value)
+        if not ab.value:
+            return Run(a)
+        q = PRESETS.get(compare.value, preset("baseline"))
+        same = {"seed": values.value["seed"], "population": values.value["population"]}
+        b = _market(q, {**preset_values(q), **same})
+        return Run(a, b, ("your strategy", q.name))
+
+    run = solara.use_memo(build, [p.name, key, ab.value, compare.value, resets.value])
+    run_ref = solara.use_ref(run)
+    run_ref.current = run
+
+    def play():
+        if not playing.value:
+            return None
+        stop = threading.Event()
+
+        threading.Thread(
+            target=_play_loop, args=(stop, ctx, run_ref, speed, tick, playing), daemon=True, name="sim-play"
+        ).start()
+        return stop.set
+
+    solara.use_effect(play, [playing.value])
+
+    def step() -> None:
+        run.step()
+        tick.set(tick.value + 1)
+
+    solara.Title(f"sim dashboard: {run.a.config.name}")
+    solara.Style(CSS)
+    bigv = big.value
+    _ = tick.value  # redraw on every tick
+    firms = [f.name for f in run.a.firms]
+    with solara.Columns([1, 3] if not bigv else [1, 2], classes=["sim-page", "big" if bigv else "small"]):
+        with solara.Column(gap="4px"):
+            solara.Markdown(f"### {TITLE}")
+            solara.Select(
+                label="Preset",
+                values=list(PRESETS) if p.name in PRESETS else [p.name, *PRESETS],
+                value=p.name,
+                on_value=choose,
+            )
+            with solara.Row(gap="4px"):
+                solara.Button(
+                    "Pause" if playing.value else "▶ Play",
+                    color="primary",
+                    on_click=lambda: playing.set(not playing.value),
+                    disabled=run.done,
+                )
+                solara.Button("Step", on_click=step, disabled=playing.value or run.done)
+                solara.Button("Reset", on_click=lambda: (playing.set(False), resets.set(resets.value + 1)))
+            solara.Text(f"Week {run.week} of {run.horizon}", classes=["week-label"])
+            solara.Select(label="Play speed", values=list(SPEEDS), value=speed)
+            solara.Switch(label="Projector mode", value=big)
+            solara.Switch(label="A/B: compare with another preset", value=ab)
+            if ab.value:
+                solara.Select(label="Comparison (B)", values=list(PRESETS), value=compare)
+            solara.Select(
+                label="Churn by cause of",
+                values=firms,
+                value=churn_firm.value if churn_firm.value in firms else firms[0],
+                on_value=churn_firm.set,
+            )
+            solara.Text(
+                "Levers (moving one restarts the run at week 0; money per week for 100,000 people, scaled to the population)"
+            )
+            Controls(values, run.a.config.firms[1].name if len(firms) > 1 else firms[0])
+        with solara.Column():
+            cfg = run.a.config
+            n, seed = run.a.population.n, values.value["seed"]
+            solara.Markdown(f"**Scenario: {cfg.name}** ({n:,} customers, seed {seed}): {p.description or cfg.description}")
+            if p.question:
+                with solara.Div(classes=["sim-question"]):
+                    solara.Markdown(f"**Predict, then run.** {p.question}")
+                    solara.InputText("Your prediction (before pressing Play)", value=prediction)
+            figs = _figures(run, bigv, churn_firm.value if churn_firm.value in firms else firms[0])
+            with solara.Row(gap="8px"):
+                solara.FileDownload(
+                    lambda: run.csv_bytes(),
+                    filename=f"sim_{run.a.config.name}_timeseries.csv",
+                    label="Download timeseries (CSV)",
+                )
+                solara.FileDownload(
+                    lambda: V.composite_png([f for _, f in figs]),
+                    filename=f"sim_{run.a.config.name}_figures.png",
+                    label="Download figures (PNG)",
+                )
+            with solara.GridFixed(columns=2 if bigv or run.b is not None else 3):
+                for caption, fig in figs:
+                    Figure(fig, caption)
+
+
+def _figures(run: Run, big: bool, firm: str) -> list[tuple[str, Any]]:
+    """(caption, figure) of every view: one market's eight views, or in A/B mode three views of each
+    market side by side and their paired difference."""
+    ts = run.timeseries("a")
+    if run.b is None:
+        figs = [(name, V.VIEWS[name](ts, big=big, firm=firm)) for name in V.VIEWS]
+        figs.insert(1, ("network", V.network(run.a, big)))
+        return figs
+    tb = run.timeseries("b")
+    figs = []
+    for name in V.AB_VIEWS:
+        for label, t in zip(run.labels, (ts, tb), strict=True):
+            figs.append((f"{label}: {name}", V.VIEWS[name](t, big=big, firm=firm)))
+    figs.append(("difference A - B", V.ab_difference(paired_difference(ts, tb), big, run.labels)))
+    return figs
 
 
 @solara.component
-def MarketsView(model: RelationshipMarket):
-    update_counter.get()
-    ts = _series(model)
-    fig = Figure(figsize=(9, 4.5))
-    axes = fig.subplots(2, 3)
-    for ax, (col, title) in zip(
-        axes.flat,
-        [
-            ("supplier_rung", "Supplier rung (D5)"),
-            ("distributor_reach", "Distributor reach (M10)"),
-            ("employee_satisfaction", "Employee satisfaction (M8)"),
-            ("image", "Image (M12)"),
-            ("in_alliance", "Alliances (M11)"),
-            ("price", "Price index"),
-        ],
-        strict=True,
-    ):
-        _lines(ax, ts, col, title, skip0=True)
-    fig.tight_layout()
-    solara.FigureMatplotlib(fig, format="png")
+def Layout(children: list | None = None):
+    """No app bar or side menu: the page is the whole window (nothing covers a chart)."""
+    solara.Column(children=children or [], style={"width": "100%"})
 
 
-@solara.component
-def StagesView(model: RelationshipMarket):
-    update_counter.get()
-    ts = _series(model)
-    f = ts[ts["firm"] == "focal"]
-    stages = [s for s in L.STAGES if s not in ("prospect", "lapsed")]
-    fig = Figure(figsize=(6, 3.4))
-    ax = fig.subplots()
-    ax.stackplot(f["step"], *[f[f"stage_{s}"] for s in stages], labels=stages)
-    ax.set_title("Focal customers by lifecycle stage (D10)", fontsize=10)
-    ax.legend(fontsize=7, loc="upper left")
-    solara.FigureMatplotlib(fig, format="png")
-
-
-def network_sample(model: RelationshipMarket, size: int = NETWORK_SAMPLE):
-    """A contiguous block of at most ``size`` customers (a community of the contact network) with its
-    internal ties and a layout computed once per model."""
-    cached = getattr(model, "_dashboard_network", None)
-    if cached is not None:
-        return cached
-    import networkx as nx
-
-    net = model.population.network
-    k = min(size, model.population.n)
-    g = nx.Graph()
-    g.add_nodes_from(range(k))
-    for i in range(k):
-        for j in net.indices[net.indptr[i] : net.indptr[i + 1]]:
-            if j < k and j > i:
-                g.add_edge(i, int(j))
-    pos = nx.circular_layout(g)  # O(n): a force layout of 2,000 nodes takes seconds per page load
-    xy = np.array([pos[i] for i in range(k)])
-    edges = np.array(list(g.edges()), dtype=np.int64).reshape(-1, 2)
-    model._dashboard_network = (xy, edges)
-    return model._dashboard_network
-
-
-@solara.component
-def NetworkView(model: RelationshipMarket):
-    update_counter.get()
-    xy, edges = network_sample(model)
-    pop = model.population
-    k = len(xy)
-    firm = pop.firm[:k]
-    fig = Figure(figsize=(6, 5))
-    ax = fig.subplots()
-    if len(edges):
-        seg = xy[edges]
-        from matplotlib.collections import LineCollection
-
-        ax.add_collection(LineCollection(seg, colors="#ccc", linewidths=0.3))
-    palette = np.array(["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"])
-    colors = np.where(firm >= 0, palette[np.maximum(firm, 0) % len(palette)], "#bbbbbb")
-    sizes = 4 + 30 * pop.satisfaction[:k] * (firm >= 0)
-    ax.scatter(xy[:, 0], xy[:, 1], c=colors, s=sizes, linewidths=0)
-    names = [f.name for f in model.firms]
-    for i, name in enumerate(names):
-        ax.scatter([], [], c=palette[i % len(palette)], label=name)
-    ax.scatter([], [], c="#bbbbbb", label="prospect / lapsed")
-    ax.legend(fontsize=7, loc="lower left")
-    ax.set_title(f"Word-of-mouth network: {k:,} of {pop.n:,} customers (size = satisfaction)", fontsize=10)
-    ax.set_axis_off()
-    solara.FigureMatplotlib(fig, format="png")
-
-
-COMPONENTS = [
-    (CustomersView, 0),
-    (NetworkView, 0),
-    (RetentionView, 0),
-    (AttitudesView, 0),
-    (MoneyView, 0),
-    (MarketsView, 0),
-    (StagesView, 0),
-]
-
-
-def make_page(model: DashboardMarket | None = None):
-    model = model or DashboardMarket()
-    return SolaraViz(
-        model,
-        components=COMPONENTS,
-        model_params=MODEL_PARAMS,
-        name="Relationship marketing: the six markets",
-        play_interval=150,
-    )
-
-
-page = make_page()
+_ = BY_NAME  # re-exported for tests

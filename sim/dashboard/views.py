@@ -1,0 +1,270 @@
+"""The dashboard's figures, drawn from a run's aggregates (and a sample of the contact network), never
+from every customer. Plain functions from data to a matplotlib Figure, so they are tested without a
+browser and the same figures go into the PNG export.
+
+``big`` is the projector mode: larger fonts and thicker lines. Weeks tick at whole numbers, and a view
+with nothing to draw yet says "press Play" instead of showing empty axes.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from sim.customers import registry as L  # noqa: E402
+from sim.model import RelationshipMarket  # noqa: E402
+
+__all__ = ["VIEWS", "AB_VIEWS", "network_sample", "figure_png", "composite_png", "PALETTE"]
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+CAUSES = ("churn_dissatisfaction", "churn_competition", "churn_staff", "churn_own", "ended_by_firm")
+NETWORK_SAMPLE = 400  # customers drawn in the network view (a few communities' worth)
+
+
+def _fig(big: bool, h: float = 3.6) -> Figure:
+    fig = Figure(figsize=(6.4, h), dpi=80 if big else 72)
+    fig.set_layout_engine("tight")  # a third cheaper than "constrained" here
+    return fig
+
+
+def _fs(big: bool) -> dict[str, float]:
+    return {"title": 17 if big else 11, "label": 14 if big else 9, "legend": 12 if big else 8}
+
+
+def _style(ax, title: str, big: bool, ylabel: str = "") -> None:
+    fs = _fs(big)
+    ax.set_title(title, fontsize=fs["title"])
+    ax.set_xlabel("week", fontsize=fs["label"])
+    if ylabel:
+        ax.set_ylabel(ylabel, fontsize=fs["label"])
+    ax.tick_params(labelsize=fs["label"])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+
+
+def _empty(ts: pd.DataFrame) -> bool:
+    return int(ts["step"].max()) < 1
+
+
+def _press_play(fig: Figure, title: str, big: bool) -> Figure:
+    ax = fig.subplots()
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=_fs(big)["title"])
+    ax.text(0.5, 0.5, "press ▶ Play (or Step)", ha="center", va="center", fontsize=_fs(big)["title"], color="#666")
+    return fig
+
+
+def _lines(ax, ts: pd.DataFrame, col: str, big: bool, skip0: bool = False) -> None:
+    for i, (name, g) in enumerate(ts.groupby("firm", observed=True, sort=False)):
+        g = g[g["step"] > 0] if skip0 else g
+        focal = name == "focal"
+        ax.plot(g["step"], g[col], color=PALETTE[i % 7], lw=(3 if big else 2) if focal else 1.5, label=str(name))
+
+
+def customers(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
+    title = "Customers per firm"
+    fig = _fig(big)
+    if _empty(ts):
+        return _press_play(fig, title, big)
+    ax = fig.subplots()
+    _lines(ax, ts, "customers", big)
+    _style(ax, title, big, "customers")
+    ax.legend(fontsize=_fs(big)["legend"])
+    return fig
+
+
+def churn(ts: pd.DataFrame, big: bool = False, firm: str = "focal", **_) -> Figure:
+    title = f"{firm}: customers lost per week, by cause (D12)"
+    fig = _fig(big)
+    if _empty(ts):
+        return _press_play(fig, title, big)
+    f = ts[(ts["firm"] == firm) & (ts["step"] > 0)]
+    ax = fig.subplots()
+    ax.stackplot(f["step"], *[f[c] for c in CAUSES], labels=[c.replace("churn_", "") for c in CAUSES])
+    ax.plot(f["step"], f["acquired"], color="k", lw=2, label="acquired")
+    _style(ax, title, big, "customers / week")
+    ax.legend(fontsize=_fs(big)["legend"], loc="upper left", ncol=2)
+    return fig
+
+
+def retention(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
+    title = "Retention per week (share kept)"
+    fig = _fig(big)
+    if _empty(ts):
+        return _press_play(fig, title, big)
+    ax = fig.subplots()
+    _lines(ax, ts, "retention_rate", big, skip0=True)
+    _style(ax, title, big, "share")
+    ax.legend(fontsize=_fs(big)["legend"])
+    return fig
+
+
+def attitudes(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
+    title = "Focal: satisfaction, trust, loyalty (M1, M4, M3)"
+    fig = _fig(big)
+    if _empty(ts):
+        return _press_play(fig, title, big)
+    ax = fig.subplots()
+    f = ts[ts["firm"] == "focal"]
+    for col, c in zip(("satisfaction", "trust", "loyalty"), PALETTE, strict=False):
+        ax.plot(f["step"], f[col], lw=3 if big else 2, color=c, label=col)
+    _style(ax, title, big, "score (0-1)")
+    ax.legend(fontsize=_fs(big)["legend"])
+    return fig
+
+
+def money(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
+    title = "Profit per week (currency)"
+    fig = _fig(big)
+    if _empty(ts):
+        return _press_play(fig, title, big)
+    ax = fig.subplots()
+    _lines(ax, ts, "profit", big, skip0=True)
+    _style(ax, title, big, "currency / week")
+    ax.legend(fontsize=_fs(big)["legend"])
+    return fig
+
+
+def markets(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
+    title = "The other markets"
+    fig = _fig(big, 4.2)
+    if _empty(ts):
+        return _press_play(fig, title, big)
+    panels = [
+        ("supplier_rung", "Supplier rung (D5)"),
+        ("distributor_reach", "Distributor reach (M10)"),
+        ("employee_satisfaction", "Employee satisfaction (M8)"),
+        ("image", "Image (M12)"),
+        ("price", "Price index"),
+        ("customer_equity", "Customer equity (CLV)"),
+    ]
+    axes = fig.subplots(2, 3)
+    for ax, (col, t) in zip(axes.flat, panels, strict=True):
+        _lines(ax, ts, col, big, skip0=True)
+        ax.set_title(t, fontsize=_fs(big)["label"])
+        ax.tick_params(labelsize=_fs(big)["label"] - 3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+        ax.grid(alpha=0.3)
+    return fig
+
+
+def stages(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
+    title = "Focal customers by lifecycle stage (D10)"
+    fig = _fig(big)
+    if _empty(ts):
+        return _press_play(fig, title, big)
+    f = ts[ts["firm"] == "focal"]
+    names = [s for s in L.STAGES if s not in ("prospect", "lapsed")]
+    ax = fig.subplots()
+    ax.stackplot(f["step"], *[f[f"stage_{s}"] for s in names], labels=names)
+    _style(ax, title, big, "customers")
+    ax.legend(fontsize=_fs(big)["legend"], loc="upper left", ncol=2)
+    return fig
+
+
+def network_sample(model: RelationshipMarket, size: int = NETWORK_SAMPLE) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``size`` customers (the population is a chain of communities, so these are one
+    community's members) with their ties among themselves, laid out once per model by a force layout
+    (clusters of the community show as groups)."""
+    cached = getattr(model, "_dashboard_network", None)
+    if cached is not None:
+        return cached
+    import networkx as nx
+
+    net = model.population.network
+    k = min(size, model.population.n)
+    g = nx.Graph()
+    g.add_nodes_from(range(k))
+    for i in range(k):
+        for j in net.indices[net.indptr[i] : net.indptr[i + 1]]:
+            if i < j < k:
+                g.add_edge(i, int(j))
+    pos = nx.spring_layout(g, seed=1, iterations=40)
+    xy = np.array([pos[i] for i in range(k)])
+    edges = np.array(list(g.edges()), dtype=np.int64).reshape(-1, 2)
+    model._dashboard_network = (xy, edges)
+    return model._dashboard_network
+
+
+def network(model: RelationshipMarket, big: bool = False) -> Figure:
+    """Word-of-mouth ties in a sample, coloured by the firm each customer buys from, sized by satisfaction."""
+    from matplotlib.collections import LineCollection
+
+    xy, edges = network_sample(model)
+    pop = model.population
+    k = len(xy)
+    firm = pop.firm[:k]
+    fig = _fig(big, 4.2)
+    ax = fig.subplots()
+    if len(edges):
+        ax.add_collection(LineCollection(xy[edges], colors="#bbb", linewidths=0.4))
+    pal = np.array(PALETTE)
+    colors = np.where(firm >= 0, pal[np.maximum(firm, 0) % len(pal)], "#dddddd")
+    sizes = (8 if big else 5) + (90 if big else 60) * pop.satisfaction[:k] * (firm >= 0)
+    ax.scatter(xy[:, 0], xy[:, 1], c=colors, s=sizes, linewidths=0.3, edgecolors="#555")
+    for i, f in enumerate(model.firms):
+        ax.scatter([], [], c=PALETTE[i % 7], label=f"{f.name}: {int((firm == i).sum())}")
+    ax.scatter([], [], c="#dddddd", label="no firm")
+    ax.legend(fontsize=_fs(big)["legend"], loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(f"Word of mouth: {k} of {pop.n:,} customers (size = satisfaction)", fontsize=_fs(big)["title"])
+    ax.set_axis_off()
+    return fig
+
+
+def ab_difference(d: pd.DataFrame, big: bool = False, labels: tuple[str, str] = ("A", "B")) -> Figure:
+    """The paired difference A − B of the focal firm: cumulative profit and weekly retention."""
+    title = f"{labels[0]} minus {labels[1]} (focal firm, same seed)"
+    fig = _fig(big, 4.2)
+    if len(d) < 2:
+        return _press_play(fig, title, big)
+    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    ax1.plot(d["step"], d["cum_profit"], lw=3 if big else 2, color=PALETTE[0])
+    ax1.axhline(0, color="k", lw=0.8)
+    _style(ax1, title, big, "cum. profit")
+    ax1.set_xlabel("")
+    dd = d[d["step"] > 0]
+    ax2.bar(dd["step"], 100 * dd["retention_rate"], color=PALETTE[2])
+    ax2.axhline(0, color="k", lw=0.8)
+    _style(ax2, "", big, "retention (points)")
+    return fig
+
+
+VIEWS = {
+    "customers": customers,
+    "churn": churn,
+    "retention": retention,
+    "attitudes": attitudes,
+    "money": money,
+    "stages": stages,
+    "markets": markets,
+}
+AB_VIEWS = ("customers", "money", "churn")
+
+
+def figure_png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def composite_png(figs: list[Figure]) -> bytes:
+    """The current figures stacked into one PNG (the export)."""
+    from PIL import Image
+
+    images = [Image.open(io.BytesIO(figure_png(f))).convert("RGB") for f in figs]
+    w = max(i.width for i in images)
+    out = Image.new("RGB", (w, sum(i.height for i in images)), "white")
+    y = 0
+    for im in images:
+        out.paste(im, (0, y))
+        y += im.height
+    buf = io.BytesIO()
+    out.save(buf, format="PNG")
+    return buf.getvalue()
