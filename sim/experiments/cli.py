@@ -97,6 +97,9 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
         if args.workers is not None and args.scheduler not in (None, "local"):
             raise ScenarioError("--workers: the cluster at --scheduler decides its own workers")
         meta = _meta(exp)
+        if specs:  # what the report needs of the scenario: the currency and the time step (glossary units)
+            sc0 = specs[0].scenario
+            meta.update(currency=sc0.get("currency", ""), steps_per_year=sc0.get("steps_per_year", 52.0), steps=sc0["steps"])
     except ScenarioError as err:
         return fail(str(err))
     from sim.experiments.execute import SchedulerUnavailable, connect
@@ -179,7 +182,8 @@ def _run(
         _print_ranking(out.get("ranking"), out.get("rank_changes"))
     else:
         problem, X = design
-        report.sweep_report(folder, meta, keys, exp, problem, X)
+        out = report.sweep_report(folder, meta, keys, exp, problem, X)
+        _print_sweep(out.get("table"), exp, meta)
     print(
         f"{len(todo)} runs in {elapsed:.1f} s; {len(failures)} failed"
         f"{' (see failures.csv)' if failures else ''}; report: {folder}/report.md"
@@ -216,6 +220,37 @@ def _print_ranking(ranking: Any, changes: list[str] | None = None) -> None:
         print(f"{r['rank']:>4}  {r['strategy']:<28}{r['mean']:>14,.0f}{diff:>14}{ci:>28}")
     for sentence in changes or []:
         print(sentence)
+
+
+def _print_sweep(table: Any, exp: Any, meta: dict[str, Any]) -> None:
+    """The sweep's result: per design point, each output's mean with its 95% interval over replications."""
+    if table is None or not len(table):
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.experiments.figures import param_label
+    from sim.output import glossary as G
+    from sim.output.palette import human
+
+    cur, spy = meta.get("currency") or "", float(meta.get("steps_per_year") or 52.0)
+    t = Table(title=f"{exp.name}: mean over {exp.replications} replications [95% interval]", title_justify="left")
+    t.add_column("point", justify="right")
+    params = [p.name for p in exp.parameters]
+    for p in params:
+        t.add_column(param_label(p), justify="right")
+    for o in exp.outputs:
+        t.add_column(G.label_with_unit(o, cur, spy), justify="right")
+    for i, row in table.head(40).iterrows():
+        cells = [str(i), *[human(row[p]) for p in params]]
+        for o in exp.outputs:
+            lo, hi = row[f"{o}_ci_low"], row[f"{o}_ci_high"]
+            ci = f" [{human(lo)}, {human(hi)}]" if lo == lo and hi == hi else ""
+            cells.append(f"{human(row[o])}{ci}")
+        t.add_row(*cells)
+    Console().print(t)
+    if len(table) > 40:
+        print(f"... {len(table) - 40} more design points in sweep.csv")
 
 
 def cmd_results(args: argparse.Namespace, fail: Any) -> int:
