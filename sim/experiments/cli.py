@@ -107,8 +107,13 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
     with contextlib.ExitStack() as stack:
         try:  # reach the cluster before writing anything; then lock the folder for this process alone
             client = stack.enter_context(connect(args.scheduler, args.workers or 1)) if args.scheduler else None
+            variant = folder_variant(args)
             folder, _, lock = store.prepare(
-                Path(args.out) if args.out else None, Path("results") / exp.name, experiment_hash(exp, specs), meta
+                Path(args.out) if args.out else None,
+                Path("results") / exp.name,
+                experiment_hash(exp, specs),
+                {**meta, "folder_variant": variant},
+                variant,
             )
             stack.enter_context(lock)
         except (SchedulerUnavailable, store.FolderError) as err:
@@ -118,6 +123,17 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
         except OSError as err:  # a full disk, a folder gone read-only: run files are atomic, so resuming is safe
             reason = err.strerror or err.__class__.__name__
             return fail(f"{folder}: cannot write the results ({reason}); the complete runs are kept, run again to resume")
+
+
+def folder_variant(args: argparse.Namespace) -> str:
+    """What this command changed, for the default folder's name when the plain one holds another experiment:
+    ``--set population.size=5000 --replications 4`` -> ``size5000-reps4``."""
+    import re
+
+    parts = [f"{k.split('.')[-1]}{v}" for k, _, v in (s.partition("=") for s in args.sets or [])]
+    if args.replications is not None:
+        parts.append(f"reps{args.replications}")
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", "-".join(parts))[:80]
 
 
 def _run(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import matplotlib
 
@@ -29,8 +29,6 @@ from sim.output.palette import GREY, OKABE_ITO, RC, highlight_colors, human_form
 __all__ = ["DPI", "save_figure", "timeseries_figure", "differences_figure", "survival_figure", "indices_figure"]
 __all__ += ["heatmap_figure", "param_label"]
 
-P = ParamSpec("P")
-R = TypeVar("R")
 DPI = 100
 WIDTH = 12.0  # inches: 1200 px at DPI, so a figure placed 1280 px wide keeps its point sizes
 
@@ -42,7 +40,7 @@ def save_figure(fig: Figure, path: Path) -> None:
     plt.close(fig)
 
 
-def _styled(build: Callable[P, R]) -> Callable[P, R]:
+def _styled[**P, R](build: Callable[P, R]) -> Callable[P, R]:
     """Build the figure under the slide-size text sizes (``palette.RC``)."""
 
     @functools.wraps(build)
@@ -118,7 +116,12 @@ def timeseries_figure(
 
 @_styled
 def differences_figure(
-    table: pd.DataFrame, baseline: str, names: dict[str, str], currency: str, spy: float, titles: dict[str, str] | None = None
+    table: pd.DataFrame,
+    baseline: str,
+    names: dict[str, str],
+    currency: str,
+    spy: float,
+    titles: dict[str, str] | None = None,
 ) -> Figure | None:
     """Paired difference against the baseline with its 95% interval, one panel per key metric; blue: better
     (interval above 0), vermillion: worse, grey: not distinguishable from the baseline."""
@@ -204,7 +207,9 @@ def indices_figure(ind: pd.DataFrame, method: str, output: str, currency: str, s
     elif method == "morris":
         ax.scatter(ind["mu_star"], ind["sigma"], color=OKABE_ITO[0], s=50)
         for p, (_, r) in zip(params, ind.iterrows(), strict=True):
-            ax.annotate(p, (r["mu_star"], r["sigma"]), fontsize=RC["font.size"] - 1, xytext=(4, 4), textcoords="offset points")
+            ax.annotate(
+                p, (r["mu_star"], r["sigma"]), fontsize=RC["font.size"] - 1, xytext=(4, 4), textcoords="offset points"
+            )
         ax.set_xlabel(f"mu*: mean absolute effect ({G.unit(output, currency, spy)})")
         ax.set_ylabel("sigma: non-linearity / interactions")
         ax.xaxis.set_major_formatter(human_formatter)

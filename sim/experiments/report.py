@@ -22,6 +22,7 @@ import pandas as pd
 from sim.experiments import figures as F
 from sim.experiments import stats
 from sim.experiments.html import write_html
+from sim.experiments.notes import pruning_notes
 from sim.experiments.store import read_runs, write_text_atomically
 from sim.output import glossary as G
 
@@ -37,8 +38,6 @@ KEY_METRICS = (
     "return_on_relationship_spend",
 )
 BASELINE_CELL = "baseline (reference)"
-EARLY_WEEKS = 4  # "the first weeks" of the early-pruning note
-EARLY_PRUNED = 0.02  # ... a note when the firm ended more than this share of its customers in them
 
 # what every compare report says about the economics under the numbers (issue 16)
 ECONOMICS = [
@@ -122,7 +121,7 @@ def compare_report(folder: Path, meta: dict[str, Any], keys: set[str]) -> dict[s
         hooked["uncertainty"],
         hooked["portfolio"],
         _metric_tables(ctx),
-        _notes(ctx),
+        pruning_notes(ctx),
         ECONOMICS,
         _figure_section(figs),
     ]
@@ -223,7 +222,9 @@ def lead_paragraph(ctx: ReportContext) -> list[str]:
         f"({ctx.reps} replications per strategy). {sure}"
     )
     if len(r) > 1 and worst["diff_vs_baseline"] < 0:
-        text += f" The weakest, **{worst['strategy']}**, earns {fmt(-worst['diff_vs_baseline'])} {cur} less than the baseline."
+        text += (
+            f" The weakest, **{worst['strategy']}**, earns {fmt(-worst['diff_vs_baseline'])} {cur} less than the baseline."
+        )
     return [text, ""]
 
 
@@ -298,38 +299,6 @@ def _metric_tables(ctx: ReportContext) -> list[str]:
     return lines
 
 
-def _notes(ctx: ReportContext) -> list[str]:
-    """Strategies whose numbers need explaining, found in the data (not by name): relationships the firm
-    ended in the first weeks (pruning unprofitable customers) lower retention while profit may rise."""
-    df = ctx.df
-    if "ended_by_firm" not in df.columns:
-        return []
-    start = df[df["step"] == 0].groupby("strategy")["customers"].mean()
-    early = df[(df["step"] > 0) & (df["step"] <= EARLY_WEEKS)]
-    ended = early.groupby(["strategy", "replication"])["ended_by_firm"].sum().groupby("strategy").mean()
-    share = (ended / start).dropna()
-    out = []
-    for s, v in share.items():
-        if v <= EARLY_PRUNED:
-            continue
-        wk = df[(df["strategy"] == s) & (df["step"] > 0) & (df["step"] <= EARLY_WEEKS)]
-        peak = int(wk.groupby("step")["ended_by_firm"].mean().idxmax())
-        ret = ctx.table[(ctx.table["strategy"] == s) & (ctx.table["metric"] == "annual_retention")]
-        tail = ""
-        if len(ret) and np.isfinite(ret.iloc[0]["diff_vs_baseline"]):
-            tail = (
-                f" Its annual retention differs from the baseline by {ret.iloc[0]['diff_vs_baseline'] * 100:+.1f} "
-                "points partly for that reason: the customers it let go count as lost, although ending them "
-                "was the strategy's choice."
-            )
-        out.append(
-            f"- **{s}**: the firm itself ended {v:.0%} of its starting relationships in the first {EARLY_WEEKS} "
-            f"{G.step_name(ctx.steps_per_year)}s (most in {G.step_name(ctx.steps_per_year)} {peak}): unprofitable "
-            f"customers let go (column `ended_by_firm`).{tail}"
-        )
-    return ["## Notes", "", *out, ""] if out else []
-
-
 def _figures(ctx: ReportContext) -> dict[str, str]:
     """Draw the figures; return file name -> caption (claim codes belong in captions, not titles)."""
     figdir = ctx.folder / "figures"
@@ -345,7 +314,12 @@ def _figures(ctx: ReportContext) -> dict[str, str]:
         "axes cover the 0.5th to 99.5th percentile, so a one-week start-up move (see Notes) does not flatten the rest."
     )
     diff = F.differences_figure(
-        ctx.table[~ctx.table["strategy"].isin(_baselines(ctx.meta))], ctx.meta["baseline"], names, cur, spy, {"profit_total": f"{ctx.horizon.capitalize()} profit"}
+        ctx.table[~ctx.table["strategy"].isin(_baselines(ctx.meta))],
+        ctx.meta["baseline"],
+        names,
+        cur,
+        spy,
+        {"profit_total": f"{ctx.horizon.capitalize()} profit"},
     )
     if diff is not None:
         F.save_figure(diff, figdir / "differences.png")
