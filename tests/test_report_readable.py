@@ -135,7 +135,8 @@ def test_a_sweep_prints_its_table_and_explains_its_indices(
     path.write_text(yaml.safe_dump(grid))
     assert main(["sweep", str(path), "--quiet", "--workers", "1", "--out", str(tmp_path / "g")]) == 0
     out = capsys.readouterr().out
-    assert "95% interval" in out and "structural spend (focal)" in out and "Total profit" in out
+    assert "95% interval" in out and "mean over 2 replications" in out
+    assert "structural spend (focal)" in out and "Total profit" in out
     report = (tmp_path / "g" / "report.md").read_text()
     assert "What the indices mean" in report and "standardised coefficient" in report
     assert "| src |" not in report

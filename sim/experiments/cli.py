@@ -11,6 +11,7 @@ from typing import Any
 
 __all__ = ["add_parsers", "cmd_experiment", "cmd_results", "MAX_RUNS", "count_runs"]
 
+MAX_PRINTED_POINTS = 20  # design points printed by sim sweep (all are in sweep.csv)
 MAX_RUNS = 10_000  # larger experiments need --yes: a typo in samples: must not start hours of silent work
 
 
@@ -239,9 +240,11 @@ def _print_ranking(ranking: Any, changes: list[str] | None = None) -> None:
 
 
 def _print_sweep(table: Any, exp: Any, meta: dict[str, Any]) -> None:
-    """The sweep's result: per design point, each output's mean with its 95% interval over replications."""
+    """The sweep's result, one table per output (they fit 80 columns): per design point the parameters,
+    the output's mean over replications and its 95% interval."""
     if table is None or not len(table):
         return
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -250,23 +253,26 @@ def _print_sweep(table: Any, exp: Any, meta: dict[str, Any]) -> None:
     from sim.output.palette import human
 
     cur, spy = meta.get("currency") or "", float(meta.get("steps_per_year") or 52.0)
-    t = Table(title=f"{exp.name}: mean over {exp.replications} replications [95% interval]", title_justify="left")
-    t.add_column("point", justify="right")
     params = [p.name for p in exp.parameters]
-    for p in params:
-        t.add_column(param_label(p), justify="right")
+    shown = table.head(MAX_PRINTED_POINTS)
     for o in exp.outputs:
-        t.add_column(G.label_with_unit(o, cur, spy), justify="right")
-    for i, row in table.head(40).iterrows():
-        cells = [str(i), *[human(row[p]) for p in params]]
-        for o in exp.outputs:
+        t = Table(
+            title=f"{G.label_with_unit(o, cur, spy)}: mean over {exp.replications} replications",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
+        t.add_column("point", justify="right")
+        for p in params:
+            t.add_column(param_label(p), justify="right")
+        t.add_column("mean", justify="right")
+        t.add_column("95% interval", justify="right")
+        for i, row in shown.iterrows():
             lo, hi = row[f"{o}_ci_low"], row[f"{o}_ci_high"]
-            ci = f" [{human(lo)}, {human(hi)}]" if lo == lo and hi == hi else ""
-            cells.append(f"{human(row[o])}{ci}")
-        t.add_row(*cells)
-    Console().print(t)
-    if len(table) > 40:
-        print(f"... {len(table) - 40} more design points in sweep.csv")
+            ci = f"{human(lo)} to {human(hi)}" if lo == lo and hi == hi else "–"
+            t.add_row(str(i), *[human(row[p]) for p in params], human(row[o]), ci)
+        Console().print(t)
+    if len(table) > MAX_PRINTED_POINTS:
+        print(f"... {len(table) - MAX_PRINTED_POINTS} more design points in sweep.csv")
 
 
 def cmd_results(args: argparse.Namespace, fail: Any) -> int:

@@ -22,12 +22,13 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from sim.output import glossary as G  # noqa: E402
 from sim.output.palette import GREY, OKABE_ITO, RC, highlight_colors, human_formatter  # noqa: E402
 
 __all__ = ["DPI", "save_figure", "timeseries_figure", "differences_figure", "survival_figure", "indices_figure"]
-__all__ += ["heatmap_figure", "param_label"]
+__all__ += ["heatmap_figure", "param_label", "param_unit", "param_axis_label"]
 
 DPI = 100
 WIDTH = 12.0  # inches: 1200 px at DPI, so a figure placed 1280 px wide keeps its point sizes
@@ -73,14 +74,24 @@ def _legend(fig: Figure, colors: dict[str, str], names: dict[str, str] | None = 
     fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)), fontsize=RC["legend.fontsize"])
 
 
-def _robust_ylim(ax: Any, values: list[np.ndarray]) -> None:
-    """Y-range from the 0.5th to 99.5th percentile of the series (after week 1) with a margin, so a one-week dip
-    of one strategy does not flatten the others."""
+def _robust_ylim(ax: Any, values: list[np.ndarray], whole: list[np.ndarray]) -> None:
+    """Y-range from the 0.5th to 99.5th percentile of the series (after week 1), widened to show the
+    ``whole`` (highlighted) series, with a margin: a one-week dip does not flatten the others."""
     v = np.concatenate([x[np.isfinite(x)] for x in values if len(x)]) if values else np.array([])
+    w = np.concatenate([x[np.isfinite(x)] for x in whole if len(x)]) if whole else np.array([])
     if v.size:
         lo, hi = np.quantile(v, [0.005, 0.995])
+        if w.size:
+            lo, hi = min(lo, w.min()), max(hi, w.max())
         pad = 0.08 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.05
         ax.set_ylim(lo - pad, hi + pad)
+
+
+def _formatter(name: str) -> Any:
+    """Shares as percentages (99.8%), everything else without an offset (1.2 M)."""
+    if G.unit(name).startswith("share"):
+        return PercentFormatter(1.0, decimals=1)
+    return human_formatter
 
 
 @_styled
@@ -93,7 +104,7 @@ def timeseries_figure(
     fig, axes = _figure(7.5, 2, 2, sharex=True)
     for ax, col in zip(axes.flat, ("customers", "retention_rate", "profit", "satisfaction"), strict=True):
         flow = col in ("retention_rate", "profit")
-        kept = []
+        kept, whole = [], []
         for s in sorted(order, key=lambda s: colors[s] != GREY):  # grey first, underneath
             g = df[(df["strategy"] == s) & (df["step"] > (1 if flow else -1))]
             b = _band(g, col)
@@ -102,11 +113,13 @@ def timeseries_figure(
             if hl:
                 ax.fill_between(b.index, b["lo"], b["hi"], color=colors[s], alpha=0.18, lw=0, zorder=1)
             kept.append(b["mean"].to_numpy())
+            if hl:
+                whole.append(b["mean"].to_numpy())
         if flow:
-            _robust_ylim(ax, kept)
+            _robust_ylim(ax, kept, whole)
         ax.set_title(G.label(col))
         ax.set_ylabel(G.unit(col, currency, spy))
-        ax.yaxis.set_major_formatter(human_formatter)
+        ax.yaxis.set_major_formatter(_formatter(col))
         ax.grid(alpha=0.3)
     for ax in axes[1]:
         ax.set_xlabel(G.step_name(spy))
@@ -141,8 +154,9 @@ def differences_figure(
         ax.barh(y, d, xerr=err, color=colors, capsize=3)
         ax.axvline(0, color="k", lw=0.8)
         ax.set_title((titles or {}).get(m, G.label(m)), loc="left")
-        ax.set_xlabel(f"difference ({G.unit(m, currency, spy)})")
-        ax.xaxis.set_major_formatter(human_formatter)
+        share = G.unit(m).startswith("share")
+        ax.set_xlabel(f"difference ({'percentage points' if share else G.unit(m, currency, spy)})")
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0) if share else human_formatter)
         ax.xaxis.set_major_locator(plt.MaxNLocator(4))
         ax.grid(alpha=0.3, axis="x")
     axes[0].set_yticks(y, [names.get(s, s) for s in ystrat])
@@ -173,7 +187,8 @@ def survival_figure(df: pd.DataFrame, order: list[str], highlighted: list[str], 
             ax.fill_between(b.index, b["lo"], b["hi"], color=colors[s], alpha=0.18, lw=0)
     ax.set_title("Share of the starting customers still with the firm (mean, 95% band)")
     ax.set_xlabel(G.step_name(spy))
-    ax.set_ylabel("share retained")
+    ax.set_ylabel("share of starting customers")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.grid(alpha=0.3)
     _legend(fig, colors, names)
     return fig
@@ -192,6 +207,34 @@ def param_label(name: str) -> str:
 
 
 @_styled
+def param_unit(name: str, currency: str = "", spy: float = 52.0) -> str:
+    """A swept parameter's unit from the scenario schema ("" when not found): "currency units per week"."""
+    from sim.scenario import Scenario
+    from sim.scenario.fields import submodel
+
+    model: Any = Scenario
+    parts, i = name.split("."), 0
+    while i < len(parts):
+        f = model.model_fields.get(parts[i])
+        if f is None:
+            return ""
+        sub = submodel(f.annotation)
+        if sub is None:
+            if i < len(parts) - 1:
+                return ""
+            raw = str((f.json_schema_extra or {}).get("unit", ""))
+            return raw.replace("currency", G.currency_name(currency)).replace("step", G.step_name(spy))
+        model, i = sub, i + 1
+        if i < len(parts) and parts[i] not in model.model_fields:  # a list item named by its name
+            i += 1
+    return ""
+
+
+def param_axis_label(name: str, currency: str = "", spy: float = 52.0) -> str:
+    u = param_unit(name, currency, spy)
+    return f"{param_label(name)}, {u}" if u else param_label(name)
+
+
 def indices_figure(ind: pd.DataFrame, method: str, output: str, currency: str, spy: float) -> Figure:
     fig, ax = _figure(0.55 * len(ind) + 2.5)
     what = G.label(output)
@@ -240,8 +283,8 @@ def heatmap_figure(table: pd.DataFrame, params: list[str], output: str, currency
     im = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
     ax.set_xticks(range(grid.shape[1]), [human(v) for v in grid.columns])
     ax.set_yticks(range(grid.shape[0]), [human(v) for v in grid.index])
-    ax.set_xlabel(param_label(params[1]))
-    ax.set_ylabel(param_label(params[0]))
+    ax.set_xlabel(param_axis_label(params[1], currency, spy))
+    ax.set_ylabel(param_axis_label(params[0], currency, spy))
     for i in range(grid.shape[0]):
         for j in range(grid.shape[1]):
             v = grid.iat[i, j]

@@ -311,7 +311,8 @@ def _figures(ctx: ReportContext) -> dict[str, str]:
         "Customers, weekly retention, weekly profit and mean satisfaction (M1) of the reported firm: mean over "
         "replications with its 95% band for the highlighted strategies (baseline, best, worst and the "
         "experiment's `highlight:` list), the others in grey. Retention and profit start at week 2 and their "
-        "axes cover the 0.5th to 99.5th percentile, so a one-week start-up move (see Notes) does not flatten the rest."
+        "axes cover the highlighted lines and the 0.5th to 99.5th percentile of the rest, so a one-week "
+        "start-up move (see Notes) does not flatten the others."
     )
     diff = F.differences_figure(
         ctx.table[~ctx.table["strategy"].isin(_baselines(ctx.meta))],

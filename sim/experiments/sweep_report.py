@@ -81,7 +81,7 @@ def sweep_report(folder: Path, meta: dict[str, Any], keys: set[str], exp: Any, p
         f"{len(X)} design points × {exp.replications} replications; outputs are means over replications "
         f"of the **{meta['firm']}** firm's metrics, with 95% t-intervals in `sweep.csv`. Design and indices: SALib.",
         "",
-        "Parameters: " + "; ".join(f"`{p}` ({F.param_label(p)})" for p in params) + ".",
+        "Parameters: " + "; ".join(f"`{p}` ({F.param_axis_label(p, cur, spy)})" for p in params) + ".",
         "",
     ]
     indices = []
@@ -96,7 +96,8 @@ def sweep_report(folder: Path, meta: dict[str, Any], keys: set[str], exp: Any, p
         for out in exp.outputs:
             part = ind[ind["output"] == out].drop(columns="output")
             F.save_figure(F.indices_figure(part, method, out, cur, spy), figdir / f"indices_{out}.png")
-            shown = part.rename(columns={"src": "standardised coefficient", "mu_star": "mu*", "parameter": "parameter"})
+            shown = part.assign(parameter=[F.param_label(p) for p in part["parameter"]])
+            shown = shown.rename(columns={"src": "standardised coefficient", "mu_star": "mu*"})
             lines += [
                 f"## {G.label_with_unit(out, cur, spy)}",
                 "",
@@ -106,7 +107,7 @@ def sweep_report(folder: Path, meta: dict[str, Any], keys: set[str], exp: Any, p
                 "",
             ]
         if method == "grid" and len(params) == 2:
-            for out in exp.outputs:
+            for out in (o for o in exp.outputs if table[o].notna().any()):  # all NaN (a short run): no map
                 F.save_figure(F.heatmap_figure(table, params, out, cur, spy), figdir / f"heatmap_{out}.png")
                 lines += [f"![heatmap {out}](figures/heatmap_{out}.png)", ""]
     else:

@@ -59,6 +59,8 @@ def highlight_colors(series: list[str], highlighted: Iterable[str]) -> dict[str,
 
 def human(x: float, _pos: object = None) -> str:
     """1234567 -> "1.2 M", 45300 -> "45.3 k", 0.25 -> "0.25": tick labels without a 1e6 offset."""
+    if x != x or abs(x) == float("inf"):
+        return "–"
     a = abs(x)
     for div, suffix in ((1e9, " bn"), (1e6, " M"), (1e3, " k")):
         if a >= div:
