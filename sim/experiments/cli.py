@@ -11,6 +11,7 @@ from typing import Any
 
 __all__ = ["add_parsers", "cmd_experiment", "cmd_results", "MAX_RUNS", "count_runs"]
 
+MAX_PRINTED_POINTS = 20  # design points printed by sim sweep (all are in sweep.csv)
 MAX_RUNS = 10_000  # larger experiments need --yes: a typo in samples: must not start hours of silent work
 
 
@@ -178,6 +179,9 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
         meta = _meta(first)
         if seq is not None:
             meta["sequential_options"] = {**seq, "first_round": first.replications}
+        if specs:  # what the report needs of the scenario: the currency and the time step (glossary units)
+            sc0 = specs[0].scenario
+            meta.update(currency=sc0.get("currency", ""), steps_per_year=sc0.get("steps_per_year", 52.0), steps=sc0["steps"])
     except ScenarioError as err:
         return fail(str(err))
     from sim.experiments.execute import SchedulerUnavailable, connect
@@ -185,8 +189,13 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
     with contextlib.ExitStack() as stack:
         try:  # reach the cluster before writing anything; then lock the folder for this process alone
             client = stack.enter_context(connect(args.scheduler, args.workers or 1)) if args.scheduler else None
+            variant = folder_variant(args)
             folder, _, lock = store.prepare(
-                Path(args.out) if args.out else None, Path("results") / exp.name, experiment_hash(exp, specs), meta
+                Path(args.out) if args.out else None,
+                Path("results") / exp.name,
+                experiment_hash(exp, specs),
+                {**meta, "folder_variant": variant},
+                variant,
             )
             stack.enter_context(lock)
         except (SchedulerUnavailable, store.FolderError) as err:
@@ -196,6 +205,17 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
         except OSError as err:  # a full disk, a folder gone read-only: run files are atomic, so resuming is safe
             reason = err.strerror or err.__class__.__name__
             return fail(f"{folder}: cannot write the results ({reason}); the complete runs are kept, run again to resume")
+
+
+def folder_variant(args: argparse.Namespace) -> str:
+    """What this command changed, for the default folder's name when the plain one holds another experiment:
+    ``--set population.size=5000 --replications 4`` -> ``size5000-reps4``."""
+    import re
+
+    parts = [f"{k.split('.')[-1]}{v}" for k, _, v in (s.partition("=") for s in args.sets or [])]
+    if args.replications is not None:
+        parts.append(f"reps{args.replications}")
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", "-".join(parts))[:80]
 
 
 def _run(
@@ -285,7 +305,8 @@ def _run(
         _print_ranking(out.get("ranking"), out.get("rank_changes"))
     else:
         problem, X = design
-        report.sweep_report(folder, meta, keys, exp, problem, X)
+        out = report.sweep_report(folder, meta, keys, exp, problem, X)
+        _print_sweep(out.get("table"), exp, meta)
     print(
         f"{ran[0]} runs in {elapsed:.1f} s; {len(failures)} failed"
         f"{' (see failures.csv)' if failures else ''}; report: {folder}/report.md"
@@ -338,6 +359,42 @@ def _print_ranking(ranking: Any, changes: list[str] | None = None) -> None:
         print(f"{r['rank']:>4}  {r['strategy']:<28}{r['mean']:>14,.0f}{diff:>14}{ci:>28}{tail}")
     for sentence in changes or []:
         print(sentence)
+
+
+def _print_sweep(table: Any, exp: Any, meta: dict[str, Any]) -> None:
+    """The sweep's result, one table per output (they fit 80 columns): per design point the parameters,
+    the output's mean over replications and its 95% interval."""
+    if table is None or not len(table):
+        return
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.experiments.figures import param_label
+    from sim.output import glossary as G
+    from sim.output.palette import human
+
+    cur, spy = meta.get("currency") or "", float(meta.get("steps_per_year") or 52.0)
+    params = [p.name for p in exp.parameters]
+    shown = table.head(MAX_PRINTED_POINTS)
+    for o in exp.outputs:
+        t = Table(
+            title=f"{G.label_with_unit(o, cur, spy)}: mean over {exp.replications} replications",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
+        t.add_column("point", justify="right")
+        for p in params:
+            t.add_column(param_label(p), justify="right")
+        t.add_column("mean", justify="right")
+        t.add_column("95% interval", justify="right")
+        for i, row in shown.iterrows():
+            lo, hi = row[f"{o}_ci_low"], row[f"{o}_ci_high"]
+            ci = f"{human(lo)} to {human(hi)}" if lo == lo and hi == hi else "–"
+            t.add_row(str(i), *[human(row[p]) for p in params], human(row[o]), ci)
+        Console().print(t)
+    if len(table) > MAX_PRINTED_POINTS:
+        print(f"... {len(table) - MAX_PRINTED_POINTS} more design points in sweep.csv")
 
 
 def cmd_results(args: argparse.Namespace, fail: Any) -> int:

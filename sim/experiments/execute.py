@@ -31,6 +31,7 @@ TS_COLUMNS = (
     "market_share",
     "retention_rate",
     "churned",
+    "ended_by_firm",
     "acquired",
     "satisfaction",
     "trust",

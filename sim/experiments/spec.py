@@ -118,6 +118,7 @@ class Experiment(Strict):
     steps: Annotated[int, Field(ge=1, le=100_000)] | None = None  # overrides every scenario's horizon
     set: dict[str, Any] = Field(default_factory=dict)  # overrides applied to every strategy / point
     metrics: list[str] = Field(default_factory=lambda: list(METRICS))
+    highlight: list[str] = Field(default_factory=list)  # strategies the figures colour besides baseline, best, worst
     # compare
     baseline: Strategy | None = None
     strategies: list[Strategy] = Field(default_factory=list)
@@ -366,6 +367,7 @@ def experiment_hash(exp: Experiment, specs: list[RunSpec]) -> str:
     """Identity of an experiment's content (not comments, and not the number of replications: more
     replications extend the same results folder, since every run is stored under its own content hash)."""
     first = sorted({s.key for s in specs if s.replication == 0})
-    skip = {"description", "replications"} | (set() if exp.reactions else {"reactions"})  # older folders stay valid
+    # older folders stay valid; highlight only colours the figures
+    skip = {"description", "replications", "highlight"} | (set() if exp.reactions else {"reactions"})
     skip |= {k for k in ("uncertainty", "futures", "uncertainties", "target") if getattr(exp, k) in (None, [])}
     return _key(exp.model_dump(mode="json", exclude=skip), first)

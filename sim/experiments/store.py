@@ -145,14 +145,18 @@ def lock_folder(folder: Path) -> FolderLock:
     return FolderLock(folder)
 
 
-def prepare(out: Path | None, default: Path, identity: str, meta: dict[str, Any]) -> tuple[Path, bool, FolderLock]:
+def prepare(
+    out: Path | None, default: Path, identity: str, meta: dict[str, Any], variant: str = ""
+) -> tuple[Path, bool, FolderLock]:
     """Choose, lock and initialise the results folder. Returns (folder, resuming, lock); hold the lock
     until the experiment is written.
 
     With ``out`` given: resume it if it holds this experiment, create it if absent or empty, refuse
-    otherwise. Without: ``default``, or the first of ``default-2``, ``default-3``... that is free or
-    holds this experiment. A folder another process is writing is refused (``FolderInUse``)."""
-    candidates = [out] if out is not None else [default] + [default.with_name(f"{default.name}-{k}") for k in range(2, 1000)]
+    otherwise. Without: ``default``, or (``variant`` names what the command changed, e.g. ``size5000``)
+    ``default-variant``, then the first of ``default-variant-2``, ``-3``... that is free or holds this
+    experiment. A folder another process is writing is refused (``FolderInUse``)."""
+    stem = default.with_name(f"{default.name}-{variant}") if variant else default
+    candidates = [out] if out is not None else [default, stem] + [stem.with_name(f"{stem.name}-{k}") for k in range(2, 1000)]
     for folder in candidates:
         # an existing folder is locked before it is judged: another process may be half-way through
         # initialising it (then this one is refused as "in use", not as holding other files)

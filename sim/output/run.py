@@ -286,6 +286,7 @@ def with_credit(model: Any, customers: Any) -> Any:
 
 
 def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
+    from sim.output.glossary import units_of
     from sim.output.headlines import firm_headlines, market_summary
     from sim.output.plots import markets_figure, overview_figure
     from sim.output.portfolio import with_portfolio
@@ -309,6 +310,9 @@ def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
         "versions": versions(),
         "resolved_scenario": cfg.to_dict(),
     }
+    # the unit of every number above, from the one glossary (issue 21): currency and time step filled in
+    names = {k for h in summary["firms"].values() for k in h} | {"spend_total", "spend_share_of_revenue"}
+    summary["units"] = units_of(sorted(names), cfg.currency, cfg.steps_per_year)
 
     def write(tmp: Path) -> None:
         ts.to_parquet(tmp / "timeseries.parquet", index=False)

@@ -265,6 +265,9 @@ class Scenario(Strict):
         "unnamed", "text", "setting", "name of the scenario (letters, digits, _ . -: it names the default output folder)"
     )
     description: str = param("", "text", "setting", "what the scenario shows")
+    currency: Annotated[str, Field(max_length=20)] = param(
+        "", "text", "setting", "currency of every money amount, e.g. EUR (shown in reports; empty: 'currency units')"
+    )
     steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = param(
         104, "steps", "setting", "horizon; one step = one week; at most 200 years (steps / steps_per_year)"
     )
