@@ -94,8 +94,9 @@ def test_figures_have_no_text_under_10_pt_when_placed_1280_px_wide(compared: tup
 def test_report_leads_with_the_answer_in_compact_tables(compared: tuple[Path, list]) -> None:
     folder, _ = compared
     text = (folder / "report.md").read_text()
-    first = [line for line in text.splitlines() if line.strip()][1]  # after the title
-    assert first.startswith("**Answer.**") and "currency units" in first and "baseline" in first
+    first = [line for line in text.splitlines() if line.strip() and not line.startswith("## ")][1]  # after the title
+    # the decision (issue 18) or, without one, the plain answer opens the report, in currency units
+    assert first.startswith(("**Decision:", "**Answer.**")) and "currency units" in first and "baseline" in first
     assert "<br>" not in text and not re.search(r"\d–\d", text) and "– – –" not in text
     assert "Replications per strategy: 2 " in text and "baseline (reference)" in text
     assert "profit (currency units)" in text and "snake" not in text
@@ -109,9 +110,10 @@ def test_report_leads_with_the_answer_in_compact_tables(compared: tuple[Path, li
 def test_report_html_is_self_contained_with_the_figures_embedded(compared: tuple[Path, list]) -> None:
     folder, _ = compared
     page = (folder / "report.html").read_text()
-    assert page.count('src="data:image/png;base64,') == 3
+    figures = (folder / "report.md").read_text().count("](figures/")
+    assert figures >= 3 and page.count('src="data:image/png;base64,') == figures
     assert not re.search(r'(src|href)="(?!data:)', page)  # nothing fetched from elsewhere
-    assert "<table>" in page and "Answer." in page
+    assert "<table>" in page and ("Answer." in page or "Decision:" in page)
 
 
 def test_a_sweep_prints_its_table_and_explains_its_indices(

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sim.experiments.cli_sequential import add_sequential, sequential_options
+
 __all__ = ["add_parsers", "cmd_experiment", "cmd_results", "MAX_RUNS", "count_runs"]
 
 MAX_PRINTED_POINTS = 20  # design points printed by sim sweep (all are in sweep.csv)
@@ -74,7 +76,7 @@ def add_parsers(sub: Any) -> None:
         p.add_argument("--yes", action="store_true", help="run an experiment larger than --max-runs")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         if kind == "compare":
-            _add_sequential(p)
+            add_sequential(p)
             p.add_argument(
                 "--uncertainty",
                 action="store_true",
@@ -83,67 +85,6 @@ def add_parsers(sub: Any) -> None:
             )
     r = sub.add_parser("results", help="summarise a results folder: an experiment (finished or partial) or a sim run")
     r.add_argument("folder", help="a folder written by sim compare, sim sweep or sim run")
-
-
-def _add_sequential(p: Any) -> None:
-    """Sequential replications (issue 18): rounds of replications until a target or a cap."""
-    p.add_argument(
-        "--confidence",
-        type=float,
-        default=None,
-        metavar="P",
-        help="add replications in rounds until the best strategy is selected with probability P (Kim-Nelson)",
-    )
-    p.add_argument(
-        "--precision",
-        type=float,
-        default=None,
-        metavar="X",
-        help="add replications until every paired difference's 95%% half-width is at most X x the baseline's mean",
-    )
-    p.add_argument(
-        "--indifference",
-        type=float,
-        default=None,
-        metavar="D",
-        help="with --confidence: differences below D (metric units) do not matter (default: 1%% of the baseline)",
-    )
-    p.add_argument(
-        "--max-replications",
-        type=int,
-        default=100,
-        metavar="N",
-        help="with --confidence/--precision: at most N replications per strategy (default: 100)",
-    )
-
-
-def _sequential_options(args: argparse.Namespace, exp: Any) -> dict[str, Any] | None:
-    """The sequential procedure's options, or None for a fixed number of replications."""
-    from sim.scenario import ScenarioError
-
-    confidence, precision = getattr(args, "confidence", None), getattr(args, "precision", None)
-    if confidence is None and precision is None:
-        return None
-    if confidence is not None and precision is not None:
-        raise ScenarioError("--confidence and --precision: give one of them")
-    if confidence is not None and not 0.5 <= confidence < 1:
-        raise ScenarioError(f"--confidence {confidence}: must be in [0.5, 1)")
-    if precision is not None and not precision > 0:
-        raise ScenarioError(f"--precision {precision}: must be positive")
-    if args.indifference is not None and not args.indifference > 0:
-        raise ScenarioError(f"--indifference {args.indifference}: must be positive")
-    if exp.reactions:
-        raise ScenarioError(f"{args.experiment}: reactions: sequential replications compare strategies without reactions")
-    if exp.replications < 2:
-        raise ScenarioError(f"{args.experiment}: replications: the first round needs at least 2")
-    if args.max_replications < exp.replications:
-        raise ScenarioError(f"--max-replications {args.max_replications}: below the first round ({exp.replications})")
-    return {
-        "confidence": confidence,
-        "precision": precision,
-        "indifference": args.indifference,
-        "max_n": args.max_replications,
-    }
 
 
 def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
@@ -159,7 +100,7 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
             exp = _with_uncertainty(exp, args.experiment)
         if args.max_runs < 1:
             raise ScenarioError(f"--max-runs {args.max_runs}: must be at least 1")
-        seq = _sequential_options(args, exp) if kind == "compare" else None
+        seq = sequential_options(args, exp) if kind == "compare" else None
         first = exp
         if seq is not None:  # every run up to the cap is expanded; the rounds choose among them
             exp = exp.model_copy(update={"replications": seq["max_n"]})

@@ -43,6 +43,9 @@ def lead(
     baseline = meta["baseline"]
     d, t = decide(runs, order, baseline, METRIC, folder=folder)
     d["horizon_weeks"] = steps
+    from sim.output import glossary
+
+    d["unit"] = glossary.unit(METRIC, meta.get("currency"), float(meta.get("steps_per_year") or 52.0)) or d["unit"]
     write_text_atomically(folder / "decision.json", json.dumps(d, indent=2) + "\n")
     cols = ["strategy", "prob_best", "group", "mcb_low", "mcb_high", "p_holm", "adj_ci_low", "adj_ci_high"]
     ranking = ranking.merge(t[[c for c in cols if c in t.columns]], on="strategy", how="left")

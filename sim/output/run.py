@@ -312,7 +312,7 @@ def write_run(model, out: Path, seed: int, elapsed: float, force: bool) -> None:
     }
     # the unit of every number above, from the one glossary (issue 21): currency and time step filled in
     names = {k for h in summary["firms"].values() for k in h} | {"spend_total", "spend_share_of_revenue"}
-    summary["units"] = units_of(sorted(names), cfg.currency, cfg.steps_per_year)
+    summary["units"] |= units_of(sorted(names), cfg.currency, cfg.steps_per_year)
 
     def write(tmp: Path) -> None:
         ts.to_parquet(tmp / "timeseries.parquet", index=False)
