@@ -141,3 +141,11 @@ def test_play_keeps_its_pace_and_stops_when_the_page_goes():
     week = run.week
     time.sleep(0.2)
     assert run.week == week
+
+
+def test_a_start_state_scenario_never_gets_fewer_people_than_its_customers():
+    """The population slider moves in steps of 1,000: a calibrated preset (cdnow: 2,357 customers) snapped to
+    2,000 used to crash the page; its start state's size is the floor."""
+    from sim.dashboard.session import build_market
+
+    assert build_market("cdnow", {"population": 2000}).population.n == 2357

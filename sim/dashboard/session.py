@@ -41,6 +41,8 @@ def build_market(ref: str | Path, values: dict[str, Any] | None = None) -> Relat
     rival = rival_of(cfg)
     defaults = lever_defaults(cfg, rival)
     values = {**defaults, **(values or {})}
+    if cfg.population.start_state is not None:  # a start state fixes the smallest population (its rows)
+        values["population"] = max(int(values["population"]), cfg.population.size)
     over, price_war = overrides_for(values, defaults, rival)
     if price_war:
         over["events"] = [*(e.model_dump() for e in cfg.events), {**PRICE_WAR, "firm": rival}]
