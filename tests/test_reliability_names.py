@@ -43,11 +43,17 @@ def test_the_dashboard_sends_no_telemetry_and_checks_no_version(monkeypatch) -> 
 
     seen = {}
 
-    def fake_call(cmd, env):
-        seen["cmd"], seen["env"] = cmd, env
-        return 0
+    class FakeServer:  # `sim dashboard` starts `solara run` as a child and waits for it
+        def __init__(self, cmd, env):
+            seen["cmd"], seen["env"] = cmd, env
 
-    monkeypatch.setattr(subprocess, "call", fake_call)
+        def wait(self, timeout=None):
+            return 0
+
+        def poll(self):
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", FakeServer)
     assert main(["dashboard", "--port", "8799"]) == 0
     assert "--no-check-version" in seen["cmd"]
     assert seen["env"]["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
