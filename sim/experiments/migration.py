@@ -110,7 +110,7 @@ def migration_lines(df: pd.DataFrame, order: list[str], baseline: str, firm: str
                 if s != baseline:
                     common = [r for r in x.index if (r, a, b) in base.index]
                     d = x.loc[common].to_numpy() - base.loc[[(r, a, b) for r in common]].to_numpy()
-                    cell += "<br>Δ " + _cell(*stats.mean_ci(d), sign=True)
+                    cell += "; Δ " + _cell(*stats.mean_ci(d), sign=True)
                 cells.append(cell)
             lines.append(f"| {a} | " + " | ".join(cells) + " |")
         lines.append("")
