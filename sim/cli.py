@@ -24,22 +24,23 @@ EPILOGS = {
   sim validate --full --out results/validation-full""",
     "compare": """examples:
   sim compare retention_strategies --replications 4 --set population.size=5000
-  sim compare teaching_bonds --workers 2      # financial vs social vs structural bonds""",
+  sim compare teaching_bonds --workers 2 --metric churn_rate  # the bonds' churn""",
     "sweep": """examples:
   sim sweep bond_sweep --replications 1 --set population.size=5000
   sim sweep sensitivity --workers 2""",
     "results": """examples:
-  sim results results/retention_strategies     # a sim compare or sim sweep folder
-  sim results results/baseline-seed0            # a sim run folder""",
+  sim results results/retention_strategies     # a compare or sweep folder
+  sim results results/baseline-seed0           # a sim run folder
+  sim results results/bond_sweep --metric churn_rate   # any metric per point""",
     "calibrate": """examples:
   sim calibrate transactions.csv --customer id --date date --amount amount --calibration-end 2025-06-30
   sim calibrate log.txt --names customer,date,units,amount --date-format %Y%m%d --calibration-end 1997-09-30""",
     "optimize": """examples:
-  sim optimize budget_split --workers 2          # the weekly budget split across eight levers
-  sim optimize budget_pareto --trials 48         # profit vs market share: the Pareto front""",
+  sim optimize budget_split --workers 2    # a weekly budget across eight levers
+  sim optimize budget_pareto --trials 48   # profit vs share: the Pareto front""",
     "glossary": """examples:
   sim glossary               # every metric and column: label, unit, definition
-  sim glossary retention     # the entries whose name or label mentions retention""",
+  sim glossary retention     # the entries whose name or label holds retention""",
     "dashboard": """examples:
   sim dashboard
   sim dashboard social_bonds --port 8800""",
