@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import sim
 from sim.cli import main
 from sim.experiments import figures
 from sim.experiments.execute import TS_COLUMNS, run_one
@@ -158,6 +159,10 @@ def test_a_sweep_prints_its_table_and_explains_its_indices(
     assert "Total profit" not in out
     assert main(["results", str(tmp_path / "g"), "--metric", "churn"]) == 2
     assert "did you mean churn_rate?" in capsys.readouterr().err
+    # the same folder in a notebook: labelled headers too
+    page = sim.results(tmp_path / "g")._repr_html_()
+    assert "structural spend (focal)" in page and "Total profit over the run (currency units)" in page
+    assert "firms.focal" not in page and "_ci_low" not in page
 
 
 def test_a_rerun_with_other_settings_gets_a_folder_named_by_what_changed(tmp_path: Path) -> None:
