@@ -24,19 +24,23 @@ EPILOGS = {
   sim validate --full --out results/validation-full""",
     "compare": """examples:
   sim compare retention_strategies --replications 4 --set population.size=5000
-  sim compare teaching_bonds --workers 2      # financial vs social vs structural bonds""",
+  sim compare teaching_bonds --workers 2 --metric churn_rate  # the bonds' churn""",
     "sweep": """examples:
   sim sweep bond_sweep --replications 1 --set population.size=5000
   sim sweep sensitivity --workers 2""",
     "results": """examples:
-  sim results results/retention_strategies     # a sim compare or sim sweep folder
-  sim results results/baseline-seed0            # a sim run folder""",
+  sim results results/retention_strategies     # a compare or sweep folder
+  sim results results/baseline-seed0           # a sim run folder
+  sim results results/bond_sweep --metric churn_rate   # any metric per point""",
     "calibrate": """examples:
   sim calibrate transactions.csv --customer id --date date --amount amount --calibration-end 2025-06-30
   sim calibrate log.txt --names customer,date,units,amount --date-format %Y%m%d --calibration-end 1997-09-30""",
     "optimize": """examples:
-  sim optimize budget_split --workers 2          # the weekly budget split across eight levers
-  sim optimize budget_pareto --trials 48         # profit vs market share: the Pareto front""",
+  sim optimize budget_split --workers 2    # a weekly budget across eight levers
+  sim optimize budget_pareto --trials 48   # profit vs share: the Pareto front""",
+    "glossary": """examples:
+  sim glossary               # every metric and column: label, unit, definition
+  sim glossary retention     # the entries whose name or label holds retention""",
     "dashboard": """examples:
   sim dashboard
   sim dashboard social_bonds --port 8800""",
@@ -95,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     from sim.optimize.cli import add_parser as add_optimize
 
     add_optimize(sub)
+    g = sub.add_parser("glossary", help="what every metric and column of the outputs means: label, unit, definition")
+    g.add_argument("word", nargs="?", default=None, help="show only the entries whose name or label holds WORD")
     d = sub.add_parser("dashboard", help="the interactive classroom dashboard (Solara, one market per page) in the browser")
     d.add_argument(
         "scenario", nargs="?", default=None, help="library scenario name or scenario YAML file (default: baseline)"
@@ -151,6 +157,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from sim.optimize.cli import cmd_optimize
 
         return cmd_optimize(args, _fail)
+    if args.command == "glossary":
+        return _cmd_glossary(args)
     if args.command == "results":
         from sim.experiments.cli import cmd_results
 
@@ -327,6 +335,35 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         for s, h in previous.items():
             signal.signal(s, h)
     return 0 if stopping else rc
+
+
+def _cmd_glossary(args: argparse.Namespace) -> int:
+    """The glossary of sim/output/glossary.py as a table; run metrics (those --metric takes) first."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.output import glossary as G
+
+    names = [*G.RUN_METRICS, *(n for n in G.GLOSSARY if n not in G.RUN_METRICS)]
+    if args.word is not None:
+        w = args.word.lower()
+        names = [n for n in names if w in n or w in G.label(n).lower()]
+        if not names:
+            near = G.closest(args.word, list(G.GLOSSARY))
+            return _fail(f"glossary: no entry mentions {args.word!r}{'; try ' + ', '.join(near) if near else ''}")
+    t = Table(box=box.SIMPLE_HEAD, title="Metrics and columns (money in the scenario's currency, time in its steps)")
+    t.add_column("name", no_wrap=True)
+    t.add_column("label (unit)", ratio=1)
+    t.add_column("definition", ratio=1)
+    for n in names:
+        e = G.term(n)
+        run = " *" if n in G.RUN_METRICS else ""
+        what = f"{e.definition} ({e.kind})" if e.kind != "emergent" else e.definition
+        t.add_row(n + run, f"{e.label} ({G.unit(n)})", what)
+    Console().print(t)
+    print("* a run metric: a name for --metric, metrics: / outputs: (experiments) and objectives")
+    return 0
 
 
 def _print_summary(out: Path) -> None:

@@ -191,3 +191,78 @@ def test_run_folder_is_not_private(tmp_path, umask_022):
     assert stat.S_IMODE(out.stat().st_mode) == 0o755
     assert stat.S_IMODE((out / "x.txt").stat().st_mode) == 0o644
     assert Path(out, "x.txt").read_text() == "x"
+
+
+# ---- the glossary in --help (issue 21): metric names with their labels and units, one-line errors
+
+
+@pytest.mark.parametrize("name", ["compare", "sweep", "results", "optimize"])
+def test_help_lists_the_metric_names_with_label_and_unit_from_the_glossary(name, monkeypatch):
+    from sim.optimize import OBJECTIVES
+    from sim.output import glossary as G
+
+    text = _subparsers()[name].format_help()
+    for m in OBJECTIVES if name == "optimize" else G.RUN_METRICS:
+        line = next((x for x in text.splitlines() if x.split()[:1] == [m]), None)
+        assert line is not None and G.label(m) in line, f"{m} not listed in sim {name} --help"
+    assert "(currency units per week)" in text  # profit_per_period's unit, filled in
+    head = text[: text.index("examples:")]
+    assert max(map(len, head.splitlines())) <= 80, "the metric list must fit 80 columns"
+    # the labels come from the glossary, not a copy: a changed label shows in the help
+    monkeypatch.setitem(G.GLOSSARY, "churn_rate", G.Term("Lost per year", "people", "x"))
+    assert "churn_rate" in _subparsers()[name].format_help().split("Lost per year (people)")[0].splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["results", "nowhere", "--metric", "proft"],
+        ["compare", "teaching_bonds", "--metric", "proft", "--out", "cmp"],
+        ["sweep", "bond_sweep", "--metric", "proft", "--out", "cmp"],
+    ],
+)
+def test_a_wrong_metric_name_is_one_line_naming_the_option_and_the_closest_names(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("sim: error: --metric proft: unknown metric"), err
+    assert "did you mean profit_total, profit_per_period?" in err
+    assert not (tmp_path / "cmp").exists() and not (tmp_path / "results").exists()
+
+
+def test_closest_names_by_word_and_spelling():
+    from sim.output import glossary as G
+
+    assert G.closest("proft", G.RUN_METRICS)[:2] == ["profit_total", "profit_per_period"]
+    assert G.closest("retention", G.RUN_METRICS)[0] == "annual_retention"
+    assert G.closest("churn", G.RUN_METRICS) == ["churn_rate"]
+    assert G.closest("xyzzy", G.RUN_METRICS) == []
+
+
+def test_glossary_command_lists_every_entry(monkeypatch, capsys):
+    from sim.output import glossary as G
+
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["glossary"]) == 0
+    out = capsys.readouterr().out
+    for name, entry in G.GLOSSARY.items():
+        assert name in out and entry.label in out and entry.definition in out, name
+    assert "currency units per week" in out and "* a run metric" in out
+    assert main(["glossary", "retention"]) == 0
+    out = capsys.readouterr().out
+    assert "annual_retention *" in out and "profit_total" not in out
+    assert main(["glossary", "prfit"]) == 2
+    assert "try profit" in capsys.readouterr().err
+
+
+def test_the_help_stays_light():
+    """``sim --help`` builds every parser without numba, optuna, pandas, Mesa or pydantic (it takes 0.2 s)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sim.cli; sim.cli._parser(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'numba', 'optuna', 'pandas', 'mesa', 'pydantic'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out

@@ -153,6 +153,7 @@ def test_bad_files_exit_2_one_line_nothing_written(tmp_path, capsys, case):
     assert main(["optimize", str(path), "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(path) in err and field in err, err
+    assert case != "metric" or "did you mean profit_total" in err, err  # the closest glossary names
     assert not out.exists()
 
 

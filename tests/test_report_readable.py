@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import sim
 from sim.cli import main
 from sim.experiments import figures
 from sim.experiments.execute import TS_COLUMNS, run_one
@@ -143,6 +144,25 @@ def test_a_sweep_prints_its_table_and_explains_its_indices(
     assert "What the indices mean" in report and "standardised coefficient" in report
     assert "| src |" not in report
     assert (tmp_path / "g" / "report.html").exists()
+
+    # sim results on the folder: the same readable table (it printed sweep.csv raw), then the indices
+    assert main(["results", str(tmp_path / "g")]) == 0
+    out = capsys.readouterr().out
+    assert "firms.focal" not in out and "profit_total_ci_low" not in out  # no raw keys or CSV headers
+    assert "structural spend (focal)" in out and "currency units per week" in out  # inputs labelled, with units
+    assert "Total profit over the run (currency units): mean over 2 replications" in out
+    assert "95% interval" in out and "Sensitivity of Total profit" in out and "standardised coefficient:" in out
+    # any run metric per design point, from the runs on disk; a wrong name: one line, exit 2
+    assert main(["results", str(tmp_path / "g"), "--metric", "churn_rate"]) == 0
+    out = capsys.readouterr().out
+    assert "Churn rate (customers lost per customer-year): mean over 2 replications" in out
+    assert "Total profit" not in out
+    assert main(["results", str(tmp_path / "g"), "--metric", "churn"]) == 2
+    assert "did you mean churn_rate?" in capsys.readouterr().err
+    # the same folder in a notebook: labelled headers too
+    page = sim.results(tmp_path / "g")._repr_html_()
+    assert "structural spend (focal)" in page and "Total profit over the run (currency units)" in page
+    assert "firms.focal" not in page and "_ci_low" not in page
 
 
 def test_a_rerun_with_other_settings_gets_a_folder_named_by_what_changed(tmp_path: Path) -> None:

@@ -11,9 +11,8 @@ from typing import Any
 
 from sim.experiments.cli_sequential import add_sequential, sequential_options
 
-__all__ = ["add_parsers", "cmd_experiment", "cmd_results", "MAX_RUNS", "count_runs"]
+__all__ = ["add_parsers", "cmd_experiment", "cmd_results", "MAX_RUNS", "count_runs", "metric_help", "check_metric"]
 
-MAX_PRINTED_POINTS = 20  # design points printed by sim sweep (all are in sweep.csv)
 MAX_RUNS = 10_000  # larger experiments need --yes: a typo in samples: must not start hours of silent work
 
 
@@ -36,12 +35,47 @@ def count_runs(exp: Any) -> tuple[int, str]:
     return runs, f"{arms:,} {what} x {exp.replications:,} replications = {runs:,} runs"
 
 
+def metric_help(text: str, where: str, names: tuple[str, ...] | None = None) -> str:
+    """A subcommand's description: ``text``, then the run metrics with their plain labels and units (from the
+    glossary) that ``where`` accepts, wrapped to 80 columns."""
+    import textwrap
+
+    from sim.output.glossary import RUN_METRICS, metric_lines
+
+    head = f"Metric names for {where}, with label and unit (money in the scenario's currency, time in its steps):"
+    return "\n".join([textwrap.fill(text, 79), "", textwrap.fill(head, 79), *metric_lines(names or RUN_METRICS, 79)])
+
+
+def check_metric(name: str | None, option: str = "--metric") -> str | None:
+    """``name`` if it is a run metric, else a one-line error naming the option and the closest names."""
+    from sim.output.glossary import RUN_METRICS, unknown_metric
+    from sim.scenario import ScenarioError
+
+    if name is not None and name not in RUN_METRICS:
+        raise ScenarioError(f"{option} {name}: {unknown_metric(name)}")
+    return name
+
+
+def _add_metric(p: Any, what: str) -> None:
+    p.add_argument("--metric", default=None, metavar="NAME", help=f"{what} (a metric name listed above)")
+
+
 def add_parsers(sub: Any) -> None:
-    for kind, text, example in (
-        ("compare", "compare strategies over many replications (common random numbers)", "retention_strategies"),
-        ("sweep", "sweep parameters over a design (grid, LHS, Sobol, Morris) with SALib", "bond_sweep"),
+    for kind, text, example, keys in (
+        (
+            "compare",
+            "compare strategies over many replications (common random numbers)",
+            "retention_strategies",
+            "--metric and an experiment file's metrics:",
+        ),
+        (
+            "sweep",
+            "sweep parameters over a design (grid, LHS, Sobol, Morris) with SALib",
+            "bond_sweep",
+            "--metric and an experiment file's outputs:",
+        ),
     ):
-        p = sub.add_parser(kind, help=text)
+        p = sub.add_parser(kind, help=text, description=metric_help(f"{text[0].upper()}{text[1:]}.", keys))
         p.add_argument("experiment", help=f"library experiment name (e.g. {example}) or experiment YAML file of kind {kind}")
         p.add_argument("--replications", type=int, default=None, help="replications per strategy / design point")
         p.add_argument(
@@ -75,6 +109,12 @@ def add_parsers(sub: Any) -> None:
         )
         p.add_argument("--yes", action="store_true", help="run an experiment larger than --max-runs")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
+        _add_metric(
+            p,
+            "also print this metric per strategy, with its interval and the difference vs the baseline"
+            if kind == "compare"
+            else "print this metric per design point (default: the experiment's outputs)",
+        )
         if kind == "compare":
             add_sequential(p)
             p.add_argument(
@@ -83,12 +123,15 @@ def add_parsers(sub: Any) -> None:
                 help="draw the assumed parameters from their declared ranges, one draw per replication shared "
                 "by every strategy (default: all assumptions; the experiment's uncertainty: key chooses)",
             )
-    r = sub.add_parser("results", help="summarise a results folder: an experiment (finished or partial) or a sim run")
+    text = "summarise a results folder: an experiment (finished or partial) or a sim run"
+    r = sub.add_parser("results", help=text, description=metric_help(f"S{text[1:]}.", "--metric"))
     r.add_argument("folder", help="a folder written by sim compare, sim sweep or sim run")
+    _add_metric(r, "print this metric per strategy (compare) or per design point (sweep)")
 
 
 def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
     from sim.experiments import store
+    from sim.experiments.recording import experiment_meta
     from sim.experiments.spec import expand, experiment_hash, load_experiment
     from sim.scenario import ScenarioError, parse_set_options
 
@@ -100,6 +143,7 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
             exp = _with_uncertainty(exp, args.experiment)
         if args.max_runs < 1:
             raise ScenarioError(f"--max-runs {args.max_runs}: must be at least 1")
+        check_metric(args.metric)
         seq = sequential_options(args, exp) if kind == "compare" else None
         first = exp
         if seq is not None:  # every run up to the cap is expanded; the rounds choose among them
@@ -117,7 +161,7 @@ def cmd_experiment(kind: str, args: argparse.Namespace, fail: Any) -> int:
             raise ScenarioError(f"--workers {args.workers}: must be at least 1")
         if args.workers is not None and args.scheduler not in (None, "local"):
             raise ScenarioError("--workers: the cluster at --scheduler decides its own workers")
-        meta = _meta(first)
+        meta = experiment_meta(first)
         if seq is not None:
             meta["sequential_options"] = {**seq, "first_round": first.replications}
         if specs:  # what the report needs of the scenario: the currency and the time step (glossary units)
@@ -162,29 +206,13 @@ def folder_variant(args: argparse.Namespace) -> str:
 def _run(
     kind: str, args: argparse.Namespace, exp: Any, specs: list, design: Any, meta: dict, folder: Path, client: Any
 ) -> int:
-    from sim.experiments import store
-    from sim.experiments.execute import default_workers, execute, expected_rows
+    from sim.experiments.execute import default_workers, execute
+    from sim.experiments.recording import Recorder, runs_to_do
 
     workers = args.workers or default_workers()
     backend = f"Dask {args.scheduler}" if args.scheduler else (f"{workers} worker processes" if workers > 1 else "serial")
-    failures: list[dict[str, Any]] = []
-    ran = [0]
-
-    def record(spec: Any, table: Any, err: str) -> None:
-        ran[0] += 1
-        if table is None:
-            failures.append(
-                {
-                    "run_key": spec.key,
-                    "strategy": spec.label,
-                    "replication": spec.replication,
-                    "seed": spec.seed,
-                    "error": err,
-                }
-            )
-            store.write_failures(folder, failures)
-        else:
-            store.write_run(folder, spec.key, table)
+    record = Recorder(folder)
+    failures = record.failures
 
     def run_todo(todo: list, what: str = "") -> int:
         """Run ``todo`` (with a progress bar unless --quiet); how many runs failed."""
@@ -227,29 +255,28 @@ def _run(
         write_record(folder, result, keys)
         print(f"{exp.name}: stopped ({result.stopped}): {sum(result.counts().values())} runs", flush=True)
     else:
-        done, damaged = store.check_runs(folder, {s.key: expected_rows(s) for s in specs})
+        todo, damaged = runs_to_do(folder, specs)
         if damaged:
-            print(f"{len(damaged)} damaged run files (unreadable or incomplete) are redone", flush=True)
-            for p in damaged:
-                p.unlink(missing_ok=True)
-        todo = [s for s in specs if s.key not in done]
+            print(f"{damaged} damaged run files (unreadable or incomplete) are redone", flush=True)
         on_disk = len(specs) - len(todo)
         print(f"{exp.name}: {len(specs)} runs ({on_disk} already on disk), {backend} -> {folder}/", flush=True)
         (folder / "sequential.json").unlink(missing_ok=True)  # a fixed run: its decision says so
         run_todo(todo)
         keys = {s.key for s in specs}
     elapsed = time.perf_counter() - t0
-    from sim.experiments import report
+    from sim.experiments import report, tables
 
     if kind == "compare":
         out = report.compare_report(folder, meta, keys)
-        _print_ranking(out.get("ranking"), out.get("rank_changes"))
+        tables.print_ranking(out.get("ranking"), out.get("rank_changes"))
+        if args.metric is not None and out.get("runs"):
+            tables.print_metric(folder, keys, meta, args.metric)
     else:
         problem, X = design
         out = report.sweep_report(folder, meta, keys, exp, problem, X)
-        _print_sweep(out.get("table"), exp, meta)
+        _sweep_tables(folder, meta, keys, out.get("table"), args.metric)
     print(
-        f"{ran[0]} runs in {elapsed:.1f} s; {len(failures)} failed"
+        f"{record.ran} runs in {elapsed:.1f} s; {len(failures)} failed"
         f"{' (see failures.csv)' if failures else ''}; report: {folder}/report.md"
     )
     return 1 if failures else 0
@@ -265,88 +292,24 @@ def _with_uncertainty(exp: Any, where: str) -> Any:
     return exp if exp.uncertainty is not None else exp.model_copy(update={"uncertainty": UncertaintySpec()})
 
 
-def _meta(exp: Any) -> dict[str, Any]:
-    from sim.output.run import versions
-
-    meta = exp.model_dump(mode="json")
-    from sim.experiments.spec import label_of
-
-    arms = [exp.baseline.name, *[s.name for s in exp.strategies]] if exp.kind == "compare" else []
-    meta["arms"] = arms
-    meta["reaction_names"] = [r.name for r in exp.reactions]
-    # the runs' labels: strategy, or strategy@reaction when the rivals' reactions are compared
-    meta["strategies"] = [label_of(a, r) for r in (meta["reaction_names"] or [None]) for a in arms]
-    meta["baseline"] = exp.baseline.name if exp.baseline else None
-    meta["versions"] = versions()
-    return meta
-
-
-def _print_ranking(ranking: Any, changes: list[str] | None = None) -> None:
-    if ranking is None or not len(ranking):
-        return
-    reacting = "reaction" in ranking.columns  # ranks within each reaction of the rivals
-    decided = "prob_best" in ranking.columns  # issue 18: probability of being best and the group of ties
-    print(
-        f"{'rivals':<16}" * reacting
-        + f"{'rank':>4}  {'strategy':<28}{'profit':>14}{'vs baseline':>14}{'95% CI':>28}"
-        + f"{'P(best)':>9}{'group':>7}" * decided
-    )
-    for _, r in ranking.iterrows():
-        if reacting:
-            print(f"{r['reaction']:<16}", end="")
-        ci = f"[{r['diff_ci_low']:,.0f}, {r['diff_ci_high']:,.0f}]" if r["diff_ci_low"] == r["diff_ci_low"] else ""
-        diff = f"{r['diff_vs_baseline']:,.0f}" if r["diff_vs_baseline"] == r["diff_vs_baseline"] else "baseline"
-        tail = f"{r['prob_best']:>9.2f}{r['group']:>7}" if decided else ""
-        print(f"{r['rank']:>4}  {r['strategy']:<28}{r['mean']:>14,.0f}{diff:>14}{ci:>28}{tail}")
-    for sentence in changes or []:
-        print(sentence)
-
-
-def _print_sweep(table: Any, exp: Any, meta: dict[str, Any]) -> None:
-    """The sweep's result, one table per output (they fit 80 columns): per design point the parameters,
-    the output's mean over replications and its 95% interval."""
-    if table is None or not len(table):
-        return
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    from sim.experiments.figures import param_label
-    from sim.output import glossary as G
-    from sim.output.palette import human
-
-    cur, spy = meta.get("currency") or "", float(meta.get("steps_per_year") or 52.0)
-    params = [p.name for p in exp.parameters]
-    shown = table.head(MAX_PRINTED_POINTS)
-    for o in exp.outputs:
-        t = Table(
-            title=f"{G.label_with_unit(o, cur, spy)}: mean over {exp.replications} replications",
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-        )
-        t.add_column("point", justify="right")
-        for p in params:
-            t.add_column(param_label(p), justify="right")
-        t.add_column("mean", justify="right")
-        t.add_column("95% interval", justify="right")
-        for i, row in shown.iterrows():
-            lo, hi = row[f"{o}_ci_low"], row[f"{o}_ci_high"]
-            ci = f"{human(lo)} to {human(hi)}" if lo == lo and hi == hi else "–"
-            t.add_row(str(i), *[human(row[p]) for p in params], human(row[o]), ci)
-        Console().print(t)
-    if len(table) > MAX_PRINTED_POINTS:
-        print(f"... {len(table) - MAX_PRINTED_POINTS} more design points in sweep.csv")
-
-
 def cmd_results(args: argparse.Namespace, fail: Any) -> int:
-    from sim.experiments import store
+    import pandas as pd
 
+    from sim.experiments import store
+    from sim.scenario import ScenarioError
+
+    try:
+        check_metric(args.metric)
+    except ScenarioError as err:
+        return fail(str(err))
     folder = Path(args.folder)
     if not (folder / "experiment.json").exists() and (folder / "summary.json").is_file():
         from sim.output.run import print_summary  # a sim run folder
 
         try:
             print_summary(folder)
+            if args.metric is not None:
+                _print_run_metric(folder, args.metric)
         except (OSError, ValueError, KeyError, TypeError) as err:
             return fail(f"{folder / 'summary.json'}: unreadable ({type(err).__name__}: {err})")
         return 0
@@ -366,11 +329,49 @@ def cmd_results(args: argparse.Namespace, fail: Any) -> int:
         f"{', some failed (failures.csv)' if failed else ''}"
     )
     if meta["kind"] == "compare" and n:
-        from sim.experiments import report
+        from sim.experiments import report, tables
 
         out = report.compare_report(folder, meta, keys)
-        _print_ranking(out.get("ranking"), out.get("rank_changes"))
+        tables.print_ranking(out.get("ranking"), out.get("rank_changes"))
+        if args.metric is not None:
+            tables.print_metric(folder, keys, meta, args.metric)
         print(f"report: {folder}/report.md")
-    elif (folder / "sweep.csv").exists():
-        print((folder / "sweep.csv").read_text()[:4000])
+    elif meta["kind"] == "sweep" and n:
+        table = pd.read_csv(folder / "sweep.csv", index_col="point") if (folder / "sweep.csv").is_file() else None
+        _sweep_tables(folder, meta, keys, table, args.metric)
+        print(f"report: {folder}/report.md")
     return 0
+
+
+def _print_run_metric(folder: Path, metric: str) -> None:
+    """One headline metric of a sim run folder, per firm, with its label and unit."""
+    import json
+
+    from sim.output import glossary as G
+    from sim.output.palette import human
+
+    summary = json.loads((folder / "summary.json").read_text())
+    spy = summary.get("resolved_scenario", {}).get("steps_per_year", 52.0)
+    cur = summary.get("resolved_scenario", {}).get("currency", "")
+    print(f"{G.label_with_unit(metric, cur, spy)}:")
+    for name, m in summary["firms"].items():
+        value = m.get(metric)
+        print(f"  {name:<16}{'n/a' if value is None else human(value):>12}")
+
+
+def _sweep_tables(folder: Path, meta: dict[str, Any], keys: set[str], table: Any, metric: str | None) -> None:
+    """The sweep's table per output (or of ``metric`` alone, computed from the runs when the sweep did not
+    report it), then its sensitivity indices when every design point is complete."""
+    from sim.experiments import tables
+
+    outputs = [metric] if metric is not None else list(meta["outputs"])
+    if table is None or any(o not in table.columns for o in outputs):  # from the runs on disk
+        from sim.experiments import stats, store
+        from sim.experiments.sweep_report import point_table
+
+        runs = stats.per_run(store.read_runs(folder, keys, firm=meta["firm"]))
+        params = [p["name"] for p in meta["parameters"]]
+        X = runs.groupby("point")[[f"param:{p}" for p in params]].first().sort_index()
+        table = point_table(runs, X.to_numpy(), params, outputs).set_axis(X.index, axis=0)
+    tables.print_sweep(table, meta, outputs)
+    tables.print_indices(folder, meta, outputs)

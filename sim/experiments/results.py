@@ -66,6 +66,11 @@ class Results:
             return pd.read_parquet(self.folder / "timeseries.parquet")
         return pd.read_parquet(self.folder / "runs")
 
+    def _labelled_sweep(self) -> pd.DataFrame | None:
+        if self.sweep is None:
+            return None
+        return self.sweep.rename(columns=_sweep_headers(list(self.sweep.columns), self.summary))
+
     def __repr__(self) -> str:
         return f"Results({str(self.folder)!r}, kind={self.kind!r})"
 
@@ -83,13 +88,25 @@ class Results:
             table = firms[list(cols)].rename(columns=cols)
             steps = f", {self.summary['steps']} {self.summary.get('units', {}).get('steps', 'steps')}"
             return f"{head}{steps}{table.to_html(float_format=lambda x: f'{x:,.3g}' if abs(x) < 10 else f'{x:,.0f}')}</div>"
-        table = self.ranking if self.kind == "compare" else self.sweep
+        table = self.ranking if self.kind == "compare" else self._labelled_sweep()
         if table is None:
             return f"{head}: no report yet (run <code>sim results {html.escape(str(self.folder))}</code>)</div>"
         note = ""
         if self.kind == "compare":
             note = f"<br><small>mean: profit per run; diff: paired difference vs the baseline, 95% CI; {_CURRENCY}</small>"
         return f"{head}{note}{table.head(30).to_html(index=False, float_format=lambda x: f'{x:,.4g}')}</div>"
+
+
+def _sweep_headers(columns: list[str], meta: dict[str, Any]) -> dict[str, str]:
+    """sweep.csv's headers in words: parameters by their label, outputs with label and unit, intervals."""
+    from sim.experiments.figures import param_label
+    from sim.output import glossary as G
+
+    cur, spy = meta.get("currency") or "", float(meta.get("steps_per_year") or 52.0)
+    out = {p["name"]: param_label(p["name"]) for p in meta.get("parameters", [])}
+    for o in meta.get("outputs", []):
+        out |= {o: G.label_with_unit(o, cur, spy), f"{o}_ci_low": "95% from", f"{o}_ci_high": "95% to"}
+    return {c: out.get(c, c) for c in columns}
 
 
 def results(folder: str | Path) -> Results:

@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from sim import library
 from sim.experiments.robustness import Target, UncertainInput
 from sim.experiments.uncertainty import UncertaintySpec
+from sim.output.glossary import RUN_METRICS, unknown_metric
 from sim.scenario import ScenarioError, describe_error, load_scenario
 from sim.scenario.fields import Name, Strict
 from sim.scenario.loading import locate_scenario, read_yaml_file
@@ -34,28 +35,13 @@ __all__ = [
     "Design",
     "RunSpec",
     "load_experiment",
+    "read_spec",
     "expand",
     "METRICS",
 ]
 
-# per-run metrics of the focal firm (computed in sim.experiments.metrics)
-METRICS = (
-    "annual_retention",
-    "churn_rate",
-    "customers_final",
-    "market_share_final",
-    "satisfaction_final",
-    "loyalty_final",
-    "profit_total",
-    "profit_per_period",
-    "customer_equity_final",
-    "acquisition_spend_total",
-    "retention_spend_total",
-    "relationship_spend_total",
-    "return_on_relationship_spend",
-    "returning_margin_share",
-    "top20_revenue_share",
-)
+# per-run metrics of the focal firm (computed in sim.experiments.metrics; labels and units in the glossary)
+METRICS = RUN_METRICS
 
 
 class Strategy(Strict):
@@ -151,7 +137,7 @@ class Experiment(Strict):
     def _known_metrics(cls, value: list[str]) -> list[str]:
         bad = [m for m in value if m not in METRICS]
         if bad:
-            raise ValueError(f"unknown metric {bad[0]!r} (known: {', '.join(METRICS)})")
+            raise ValueError(unknown_metric(bad[0]))
         return value
 
     @model_validator(mode="after")
@@ -193,7 +179,7 @@ def _check_robust(exp: Experiment) -> None:
     if any(n.startswith("reaction.") for n in names) and "reaction" not in names:
         raise ValueError("uncertainties: reaction.<field> needs a reaction uncertainty (the rivals' policies)")
     if exp.target is not None and exp.target.metric not in METRICS:
-        raise ValueError(f"target: unknown metric {exp.target.metric!r} (known: {', '.join(METRICS)})")
+        raise ValueError(f"target: {unknown_metric(exp.target.metric)}")
     if exp.target is not None and exp.futures is None:
         raise ValueError("target: only an experiment with futures is scored against a target")
 
@@ -213,12 +199,9 @@ class RunSpec:
     overrides: str = "{}"  # JSON of the overrides that made this run's scenario (recorded in every row)
 
 
-def load_experiment(
-    path: str | Path, overrides: dict[str, Any] | None = None, replications: int | None = None
-) -> tuple[Experiment, Path]:
-    """Read and validate an experiment file, or a library experiment by name (``"retention_strategies"``);
-    ``overrides`` (``--set``) are added to its ``set``. Returns the experiment and the folder its relative
-    scenario paths start from."""
+def read_spec[M: Strict](path: str | Path, model: type[M], what: str) -> tuple[M, Path]:
+    """A file of the library by name (``"retention_strategies"``) or a YAML path, validated as ``model``
+    (an experiment, an optimisation); bad input raises ``ScenarioError`` naming the file and field."""
     if library.is_path(path):
         path = Path(path)
     else:
@@ -226,15 +209,25 @@ def load_experiment(
             path = library.experiment_path(str(path))
         except library.UnknownName as err:
             raise ScenarioError(str(err)) from None
+    data: Any = None
     try:
-        data = read_yaml_file(path, "experiment file")
+        data = read_yaml_file(path, what)
         if not isinstance(data, dict):
             raise ScenarioError(f"{path}: (top level): expected a mapping of keys")
-        exp = Experiment.model_validate(data)
+        return model.model_validate(data), path
     except ValidationError as err:
         raise ScenarioError(describe_error(err, data, str(path))) from None
     except RecursionError:  # PyYAML's composer recurses once per nesting level
         raise ScenarioError(f"{path}: (parse): malformed YAML (nested too deeply)") from None
+
+
+def load_experiment(
+    path: str | Path, overrides: dict[str, Any] | None = None, replications: int | None = None
+) -> tuple[Experiment, Path]:
+    """Read and validate an experiment file, or a library experiment by name (``"retention_strategies"``);
+    ``overrides`` (``--set``) are added to its ``set``. Returns the experiment and the folder its relative
+    scenario paths start from."""
+    exp, path = read_spec(path, Experiment, "experiment file")
     if overrides:
         exp = exp.model_copy(update={"set": {**exp.set, **overrides}})
     if replications is not None:

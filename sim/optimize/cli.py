@@ -12,9 +12,12 @@ __all__ = ["add_parser", "cmd_optimize"]
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "optimize", help="split a relationship budget across levers with Optuna (the engine as response function)"
-    )
+    from sim.experiments.cli import metric_help
+    from sim.optimize import OBJECTIVES
+
+    text = "split a relationship budget across levers with Optuna (the engine as response function)"
+    where = "an optimisation file's objectives (- metric: NAME)"
+    p = sub.add_parser("optimize", help=text, description=metric_help(f"S{text[1:]}.", where, OBJECTIVES))
     p.add_argument("optimization", help="library experiment name (e.g. budget_split) or optimisation YAML file")
     p.add_argument("--trials", type=int, default=None, help="trials in all (default: the file's; more extends a study)")
     p.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiments.spec import Experiment, Strategy, expand, experiment_hash, label_of, load_experiment
+from sim.experiments.spec import Experiment, Strategy, expand, experiment_hash, load_experiment
 from sim.optimize.spec import Optimization
 from sim.optimize.study import lever_label
 
@@ -114,47 +114,23 @@ def run_compare(
 ) -> tuple[Path, dict[str, Any]]:
     """Expand, run what is not on disk and report a compare experiment, as ``sim compare`` does."""
     from sim.experiments import report, store
-    from sim.experiments.execute import execute, expected_rows
-    from sim.output.run import versions
+    from sim.experiments.execute import execute
+    from sim.experiments.recording import Recorder, experiment_meta, runs_to_do
 
     specs, _ = expand(exp, base, "optimisation")
     ident = experiment_hash(exp, specs)
-    meta = exp.model_dump(mode="json")
-    arms = [exp.baseline.name, *[s.name for s in exp.strategies]]
-    meta |= {
-        "arms": arms,
-        "reaction_names": [r.name for r in exp.reactions],
-        "strategies": [label_of(a, r.name if r else None) for r in (exp.reactions or [None]) for a in arms],
-        "baseline": exp.baseline.name,
-        "versions": versions(),
-    }
+    meta = experiment_meta(exp)
     folder, _, lock = store.prepare(folder_of(ident[:10]), folder_of(ident[:10]), ident, meta)
     with lock:
-        done, damaged = store.check_runs(folder, {s.key: expected_rows(s) for s in specs})
-        for p in damaged:
-            p.unlink(missing_ok=True)
-        todo = [s for s in specs if s.key not in done]
-        failures: list[dict[str, Any]] = []
-
-        def record(spec: Any, table: Any, err: str) -> None:
-            if table is None:
-                failures.append(
-                    {
-                        "run_key": spec.key,
-                        "strategy": spec.label,
-                        "replication": spec.replication,
-                        "seed": spec.seed,
-                        "error": err,
-                    }
-                )
-                store.write_failures(folder, failures)
-            else:
-                store.write_run(folder, spec.key, table)
-            if on_run is not None:
-                on_run()
-
+        todo, _ = runs_to_do(folder, specs)
+        record = Recorder(folder, on_run)
         t0 = time.perf_counter()
         execute(todo, record, workers, scheduler, client)
         out = report.compare_report(folder, meta, {s.key for s in specs})
-    out |= {"runs_done": len(todo), "seconds": time.perf_counter() - t0, "failures": len(failures), "specs": len(specs)}
+    out |= {
+        "runs_done": len(todo),
+        "seconds": time.perf_counter() - t0,
+        "failures": len(record.failures),
+        "specs": len(specs),
+    }
     return folder, out

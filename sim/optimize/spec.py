@@ -13,13 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from sim import library
-from sim.experiments.spec import METRICS, RivalReaction
-from sim.scenario import ScenarioError, describe_error
+from sim.experiments.spec import RivalReaction, read_spec
+from sim.optimize import OBJECTIVES
+from sim.output.glossary import unknown_metric
 from sim.scenario.fields import Name, Strict
-from sim.scenario.loading import read_yaml_file
 
 __all__ = ["Variable", "Budget", "Objective", "Optimization", "load_optimization"]
 
@@ -63,13 +62,13 @@ class Budget(Strict):
 
 
 class Objective(Strict):
-    metric: str = "profit_total"  # a run metric of the firm (sim.experiments.spec.METRICS)
+    metric: str = "profit_total"  # a run metric of the firm (OBJECTIVES)
     direction: Literal["maximize", "minimize"] = "maximize"
 
     @model_validator(mode="after")
     def _known(self) -> Objective:
-        if self.metric not in METRICS or self.metric == "return_on_relationship_spend":
-            raise ValueError(f"unknown metric {self.metric!r} (known: {', '.join(METRICS[:-4])}, ...)")
+        if self.metric not in OBJECTIVES:
+            raise ValueError(unknown_metric(self.metric, OBJECTIVES))
         return self
 
 
@@ -135,23 +134,7 @@ class Optimization(Strict):
 def load_optimization(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[Optimization, Path]:
     """Read and validate an optimisation file (or a library experiment by name, e.g. ``budget_split``);
     ``overrides`` (``--set``) join its ``set``. Returns it and the folder relative scenario paths start from."""
-    if library.is_path(path):
-        path = Path(path)
-    else:
-        try:
-            path = library.experiment_path(str(path))
-        except library.UnknownName as err:
-            raise ScenarioError(str(err)) from None
-    data: Any = None
-    try:
-        data = read_yaml_file(path, "optimisation file")
-        if not isinstance(data, dict):
-            raise ScenarioError(f"{path}: (top level): expected a mapping of keys")
-        opt = Optimization.model_validate(data)
-    except ValidationError as err:
-        raise ScenarioError(describe_error(err, data, str(path))) from None
-    except RecursionError:
-        raise ScenarioError(f"{path}: (parse): malformed YAML (nested too deeply)") from None
+    opt, path = read_spec(path, Optimization, "optimisation file")
     if overrides:
         opt = opt.model_copy(update={"set": {**opt.set, **overrides}})
     return opt, path.parent

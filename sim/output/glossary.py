@@ -15,7 +15,21 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-__all__ = ["Term", "GLOSSARY", "term", "label", "unit", "label_with_unit", "step_name", "currency_name", "units_of"]
+__all__ = [
+    "Term",
+    "GLOSSARY",
+    "RUN_METRICS",
+    "term",
+    "label",
+    "unit",
+    "label_with_unit",
+    "step_name",
+    "currency_name",
+    "units_of",
+    "closest",
+    "unknown_metric",
+    "metric_lines",
+]
 
 Kind = Literal["emergent", "input", "calibrated"]
 
@@ -154,6 +168,25 @@ GLOSSARY: dict[str, Term] = {
     "lapsed_customers": Term("Lapsed people", "people", "people who bought before and buy from nobody now"),
     "population": Term("Population", "people", "people in the market", "input"),
 }
+# the run metrics an experiment reports (sim.experiments.metrics), in the order of its tables; the names
+# an experiment's metrics: / outputs:, an optimisation's objectives and the CLI's --metric accept
+RUN_METRICS: tuple[str, ...] = (
+    "annual_retention",
+    "churn_rate",
+    "customers_final",
+    "market_share_final",
+    "satisfaction_final",
+    "loyalty_final",
+    "profit_total",
+    "profit_per_period",
+    "customer_equity_final",
+    "acquisition_spend_total",
+    "retention_spend_total",
+    "relationship_spend_total",
+    "return_on_relationship_spend",
+    "returning_margin_share",
+    "top20_revenue_share",
+)
 # the lever spends: one entry each (sim.market.columns.SPEND_COLUMNS)
 for _lever, _what in (
     ("financial", "financial bonds (rebates, Berry level 1)"),
@@ -216,3 +249,36 @@ def label_with_unit(name: str, currency: str | None = None, steps_per_year: floa
 def units_of(names: list[str], currency: str | None = None, steps_per_year: float = 52.0) -> dict[str, str]:
     """name -> unit for the names the glossary knows (``summary.json``'s metadata)."""
     return {n: unit(n, currency, steps_per_year) for n in names if n in GLOSSARY}
+
+
+def closest(name: str, names: list[str] | tuple[str, ...], n: int = 3) -> list[str]:
+    """The ``n`` names nearest to a misspelt ``name`` by spelling (difflib), whole or word by word, so that
+    "proft" finds profit_total and "retention" finds annual_retention."""
+    from difflib import SequenceMatcher
+
+    def score(m: str) -> float:
+        return max(SequenceMatcher(None, name, part).ratio() for part in (m, *m.split("_")))
+
+    scored = sorted(((score(m), m) for m in names), key=lambda x: -x[0])
+    return [m for s, m in scored if s >= 0.6][:n]
+
+
+def unknown_metric(name: str, names: list[str] | tuple[str, ...] = RUN_METRICS) -> str:
+    """ "unknown metric 'proft'; did you mean profit_total, profit_per_period? (sim glossary lists them)"."""
+    near = closest(name, names)
+    hint = f"did you mean {', '.join(near)}?" if near else f"one of {', '.join(names)}"
+    return f"unknown metric {name!r}; {hint} (sim glossary lists every name with its label and unit)"
+
+
+def metric_lines(names: list[str] | tuple[str, ...] = RUN_METRICS, width: int = 80) -> list[str]:
+    """One line per metric for a ``--help`` text: name, plain label and unit, wrapped to ``width``."""
+    import textwrap
+
+    pad = max(map(len, names)) + 4
+    out = []
+    for n in names:
+        text = f"{label(n)} ({unit(n)})" if unit(n) else label(n)
+        wrapped = textwrap.wrap(text, width - pad) or [""]
+        out.append(f"  {n:<{pad - 2}}{wrapped[0]}")
+        out += [" " * pad + w for w in wrapped[1:]]
+    return out
