@@ -266,3 +266,21 @@ def test_the_help_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
+
+
+def test_a_reader_that_goes_away_is_not_a_traceback() -> None:
+    """`sim results DIR | head`: the pipe closes before sim writes; sim stops quietly with 0, as Unix tools do
+    (rich's own tables already stop with 1 and no traceback; this is for the plain prints around them)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sim.cli as c\n"
+        "c._dispatch = lambda args: [print('x' * 100) for _ in range(10000)] and 0\n"
+        "sys.exit(c.main(['glossary']))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before sim has imported anything, so its first write meets a closed pipe
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert proc.returncode == 0 and "Traceback" not in err, err
