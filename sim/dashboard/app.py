@@ -291,7 +291,7 @@ def Page():
 
 
 def _figures(run: Run, big: bool, firm: str) -> list[tuple[str, Any]]:
-    """(caption, figure) of every view: one market's eight views, or in A/B mode three views of each
+    """(caption, figure) of every view: one market's nine views, or in A/B mode four views of each
     market side by side and their paired difference."""
     ts = run.timeseries("a")
     if run.b is None:
