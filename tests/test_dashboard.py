@@ -75,6 +75,10 @@ def test_ab_run_is_paired_and_exported():
     table = pd.read_csv(io.BytesIO(run.csv_bytes()))
     assert {"market", "step", "firm", "customers", "profit", "retention_rate"} <= set(table.columns)
     assert set(table["market"]) == {"your strategy", "baseline"} and table["step"].max() == 4
+    fa, fb = (V.VIEWS["money"](run.timeseries(m)) for m in ("a", "b"))
+    assert fa.axes[0].get_ylim() != fb.axes[0].get_ylim()  # the bond spend lowers A's profit
+    V.same_scale(fa, fb)  # A and B side by side on the same axes
+    assert fa.axes[0].get_ylim() == fb.axes[0].get_ylim()
 
 
 def test_views_say_press_play_then_draw_with_whole_weeks():

@@ -24,7 +24,7 @@ from sim.customers import registry as L  # noqa: E402
 from sim.model import RelationshipMarket  # noqa: E402
 from sim.scenario.portfolio import PYRAMID_CLASSES  # noqa: E402
 
-__all__ = ["VIEWS", "AB_VIEWS", "network_sample", "pyramid_table", "figure_png", "composite_png", "PALETTE"]
+__all__ = ["VIEWS", "AB_VIEWS", "network_sample", "pyramid_table", "same_scale", "figure_png", "composite_png", "PALETTE"]
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 CAUSES = ("churn_dissatisfaction", "churn_competition", "churn_staff", "churn_own", "ended_by_firm")
@@ -171,10 +171,14 @@ def markets(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
         ("customer_equity", "Customer equity, currency"),
     ]
     axes = fig.subplots(3, 2) if big else fig.subplots(2, 3)  # projector: two panels a row, titles fit
+    fig.set_layout_engine(None)  # a fixed layout: "tight" doubled this view's drawing time (six panels)
+    fig.subplots_adjust(
+        left=0.1, right=0.97, bottom=0.06 if big else 0.08, top=0.95 if big else 0.91, wspace=0.35, hspace=0.45
+    )
     for ax, (col, t) in zip(axes.flat, panels, strict=True):
         _lines(ax, ts, col, big, skip0=True)
         ax.set_title(t, fontsize=_fs(big)["label"] - (2 if big else 0))
-        ax.tick_params(labelsize=_fs(big)["label"] - 3)
+        ax.tick_params(labelsize=_fs(big)["label"] - (3 if big else 1))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
         ax.yaxis.set_major_formatter(FuncFormatter(_short))
         ax.grid(alpha=0.3)
@@ -246,7 +250,8 @@ def pyramid(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
         for side in ("top", "right", "bottom"):
             ax.spines[side].set_visible(False)
     axes[0].set_yticks(y, list(t["class"]), fontsize=fs["label"])
-    axes[0].tick_params(length=0)
+    for ax in axes:
+        ax.tick_params(axis="y", length=0)
     week = int(t["week"].iloc[0])
     fig.suptitle(_wrap(fig, f"{title}, classed at week {week}", fs["title"]), fontsize=fs["title"])
     return fig
@@ -309,15 +314,31 @@ def ab_difference(d: pd.DataFrame, big: bool = False, labels: tuple[str, str] = 
     if len(d) < 2:
         return _press_play(fig, title, big)
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    fig.suptitle(_wrap(fig, title, _fs(big)["title"]), fontsize=_fs(big)["title"])
     ax1.plot(d["step"], d["cum_profit"], lw=3 if big else 2, color=PALETTE[0])
-    ax1.axhline(0, color="k", lw=0.8)
-    _style(ax1, title, big, "cum. profit, currency")
+    _style(ax1, "cumulative profit, currency", big)
     ax1.set_xlabel("")
     dd = d[d["step"] > 0]
     ax2.bar(dd["step"], 100 * dd["retention_rate"], color=PALETTE[2])
-    ax2.axhline(0, color="k", lw=0.8)
-    _style(ax2, "", big, "retention, % points")
+    _style(ax2, "retention per week, % points", big)
+    for ax in (ax1, ax2):  # panel titles, not y labels: two y labels of this length overlap
+        ax.title.set_fontsize(_fs(big)["label"])
+        ax.axhline(0, color="k", lw=0.8)
+        ax.yaxis.set_major_formatter(FuncFormatter(_short))
     return fig
+
+
+def same_scale(a: Figure, b: Figure) -> None:
+    """Give the axes of two figures of the same view (A and B) the same limits, so that the two markets
+    side by side compare by eye."""
+    if len(a.axes) != len(b.axes):
+        return
+    for x, y in zip(a.axes, b.axes, strict=True):
+        (x0, x1), (u0, u1) = x.get_xlim(), y.get_xlim()
+        (y0, y1), (v0, v1) = x.get_ylim(), y.get_ylim()
+        for ax in (x, y):
+            ax.set_xlim(min(x0, u0), max(x1, u1))
+            ax.set_ylim(min(y0, v0), max(y1, v1))
 
 
 VIEWS = {
