@@ -105,16 +105,25 @@ def _legend_below(ax, big: bool, ncol: int = 3, labelled: bool = True) -> None:
     )
 
 
-def _per_firm(ts: pd.DataFrame, col: str, title: str, ylabel: str, big: bool, skip0: bool = False) -> Figure:
-    """One line per firm of column ``col`` (the focal firm's thicker)."""
-    fig = _fig(big)
-    if _empty(ts):
-        return _press_play(fig, title, big)
-    ax = fig.subplots()
-    _lines(ax, ts, col, big, skip0)
+def _one_axes(ts: pd.DataFrame, title: str, big: bool, h: float = 3.6) -> tuple[Figure, object | None]:
+    """A figure with one axes to draw on, or the "press Play" figure and None before the first week."""
+    fig = _fig(big, h)
+    return (_press_play(fig, title, big), None) if _empty(ts) else (fig, fig.subplots())
+
+
+def _finish(ax, title: str, big: bool, ylabel: str) -> Figure:
     _style(ax, title, big, ylabel)
     _legend_below(ax, big)
-    return fig
+    return ax.figure
+
+
+def _per_firm(ts: pd.DataFrame, col: str, title: str, ylabel: str, big: bool, skip0: bool = False) -> Figure:
+    """One line per firm of column ``col`` (the focal firm's thicker)."""
+    fig, ax = _one_axes(ts, title, big)
+    if ax is None:
+        return fig
+    _lines(ax, ts, col, big, skip0)
+    return _finish(ax, title, big, ylabel)
 
 
 def customers(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
@@ -123,16 +132,13 @@ def customers(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
 
 def churn(ts: pd.DataFrame, big: bool = False, firm: str = "focal", **_) -> Figure:
     title = f"{firm}: customers lost per week, by cause (D12)"
-    fig = _fig(big, 4.0)
-    if _empty(ts):
-        return _press_play(fig, title, big)
+    fig, ax = _one_axes(ts, title, big, 4.0)
+    if ax is None:
+        return fig
     f = ts[(ts["firm"] == firm) & (ts["step"] > 0)]
-    ax = fig.subplots()
     ax.stackplot(f["step"], *[f[c] for c in CAUSES], labels=[c.replace("churn_", "") for c in CAUSES])
     ax.plot(f["step"], f["acquired"], color="k", lw=2, label="acquired")
-    _style(ax, title, big, "customers / week")
-    _legend_below(ax, big)
-    return fig
+    return _finish(ax, title, big, "customers / week")
 
 
 def retention(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
@@ -141,16 +147,13 @@ def retention(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
 
 def attitudes(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
     title = "Focal: satisfaction, trust, loyalty (M1, M4, M3)"
-    fig = _fig(big)
-    if _empty(ts):
-        return _press_play(fig, title, big)
-    ax = fig.subplots()
+    fig, ax = _one_axes(ts, title, big)
+    if ax is None:
+        return fig
     f = ts[ts["firm"] == "focal"]
     for col, c in zip(("satisfaction", "trust", "loyalty"), PALETTE, strict=False):
         ax.plot(f["step"], f[col], lw=3 if big else 2, color=c, label=col)
-    _style(ax, title, big, "score (0-1)")
-    _legend_below(ax, big)
-    return fig
+    return _finish(ax, title, big, "score (0-1)")
 
 
 def money(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
@@ -186,17 +189,14 @@ def markets(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
 
 
 def stages(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
+    names = [s for s in L.STAGES if s not in ("prospect", "lapsed")]  # the firm's own customers
     title = "Focal customers by lifecycle stage (D10)"
-    fig = _fig(big)
-    if _empty(ts):
-        return _press_play(fig, title, big)
-    f = ts[ts["firm"] == "focal"]
-    names = [s for s in L.STAGES if s not in ("prospect", "lapsed")]
-    ax = fig.subplots()
+    fig, ax = _one_axes(ts, title, big)
+    if ax is None:
+        return fig
+    f = ts.loc[ts["firm"] == "focal", ["step", *(f"stage_{s}" for s in names)]]
     ax.stackplot(f["step"], *[f[f"stage_{s}"] for s in names], labels=names)
-    _style(ax, title, big, "customers")
-    _legend_below(ax, big)
-    return fig
+    return _finish(ax, title, big, "customers")
 
 
 def pyramid_table(ts: pd.DataFrame, firm: str = "focal") -> pd.DataFrame | None:
