@@ -75,6 +75,10 @@ def test_ab_run_is_paired_and_exported():
     table = pd.read_csv(io.BytesIO(run.csv_bytes()))
     assert {"market", "step", "firm", "customers", "profit", "retention_rate"} <= set(table.columns)
     assert set(table["market"]) == {"your strategy", "baseline"} and table["step"].max() == 4
+    fa, fb = (V.VIEWS["money"](run.timeseries(m)) for m in ("a", "b"))
+    assert fa.axes[0].get_ylim() != fb.axes[0].get_ylim()  # the bond spend lowers A's profit
+    V.same_scale(fa, fb)  # A and B side by side on the same axes
+    assert fa.axes[0].get_ylim() == fb.axes[0].get_ylim()
 
 
 def test_views_say_press_play_then_draw_with_whole_weeks():
@@ -95,6 +99,34 @@ def test_views_say_press_play_then_draw_with_whole_weeks():
     xy, edges = V.network_sample(m)
     assert len(xy) == V.NETWORK_SAMPLE and len(edges) > len(xy)
     assert V.composite_png([V.network(m), empty])[:4] == b"\x89PNG"
+
+
+def test_the_pyramid_view_shows_the_latest_classing_of_the_focal_firm():
+    """D8 live: the pyramid counts sum to the focal firm's customers in the week they were classed, and the
+    view moves on to the new classing after stepping past ``portfolio.update_every``."""
+    over = {"population.size": 2000, "portfolio.update_every": 3}
+    run = Run(RelationshipMarket(scenario_path("baseline"), rng=0, overrides=over))
+    assert V.pyramid_table(run.timeseries()) is None
+    assert "press" in V.VIEWS["pyramid"](run.timeseries()).axes[0].texts[0].get_text()
+    tables = []
+    for _ in range(5):
+        run.step()
+        ts = run.timeseries()
+        t = V.pyramid_table(ts)
+        focal = ts[(ts["firm"] == "focal") & (ts["step"] == t["week"].iloc[0])]
+        assert t["customers"].sum() == focal["customers"].iloc[0] > 0
+        assert t["value_share"].sum() == pytest.approx(100.0)
+        tables.append(t)
+    assert [t["week"].iloc[0] for t in tables] == [0, 0, 0, 3, 3]
+    assert not tables[3]["customers"].equals(tables[0]["customers"])  # reclassed: the counts moved
+    fig = V.VIEWS["pyramid"](ts, big=True)
+    counts, shares = fig.axes
+    labels = {t.get_position()[1]: t.get_text() for t in counts.get_yticklabels()}
+    assert [labels[y] for y in sorted(labels, reverse=True)] == ["platinum", "gold", "iron", "lead"]  # top down
+    bars = sorted(counts.patches, key=lambda b: -b.get_y())  # top first
+    assert [b.get_width() for b in bars] == list(tables[-1]["customers"])  # platinum at the top
+    assert counts.get_xlabel() == "customers" and "%" in shares.get_xlabel()
+    assert {"pyramid_gold_customers", "pyramid_week"} <= set(pd.read_csv(io.BytesIO(run.csv_bytes())).columns)
 
 
 def test_play_stops_when_the_page_is_gone():

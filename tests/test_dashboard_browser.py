@@ -115,8 +115,8 @@ def week(page) -> int:
     return int(page.locator(".week-label").inner_text().split()[1])
 
 
-def test_two_visitors_have_their_own_market(server, browser):
-    _, url, _ = server
+def test_two_visitors_have_their_own_market_and_closed_tabs_leave_the_server_idle(server, browser):
+    proc, url, _ = server
     (c1, p1), (c2, p2) = open_page(browser, url), open_page(browser, url)
     for _ in range(3):
         p1.get_by_role("button", name="Step").click()
@@ -128,13 +128,26 @@ def test_two_visitors_have_their_own_market(server, browser):
     p2.get_by_text("Week 0 of 104").wait_for(timeout=60_000)  # a new page is a new market
     assert week(p1) == 3
     assert "Scenario: small_class" in p1.content() and "3,000 customers" in p1.content()
+    assert "pyramid" in p1.locator(".sim-caption").all_inner_texts()  # the live customer pyramid (D8)
+    # then one of the same pages plays and both close (one pair of pages for both cases: a page costs seconds)
+    pids = _group(proc.pid)
+    p1.get_by_role("button", name="▶ Play").click()
+    p1.wait_for_function("() => !document.body.innerText.includes('Week 3 of')", timeout=60_000)
+    w0 = week(p1)
+    p1.wait_for_function(f"() => !document.body.innerText.includes('Week {w0} of')", timeout=30_000)
+    assert week(p1) > w0, "the tab plays"
     c1.close()
     c2.close()
+    time.sleep(2)
+    t0 = _cpu_seconds(pids)
+    time.sleep(2)
+    busy = (_cpu_seconds(pids) - t0) / 2
+    assert busy < 0.1, f"the server still uses {busy:.0%} of a core with no page open"
 
 
-def test_slider_shows_its_value_and_unit(server, browser):
+def test_slider_shows_its_value_and_unit_and_a_preset_loads_its_scenario(server, browser):
     _, url, _ = server
-    ctx, page = open_page(browser, url)
+    ctx, page = open_page(browser, url)  # one page for both (a page costs seconds)
     value = page.locator(".lever-structural .lever-value")
     assert value.inner_text() == "0.00 per week, per 100,000 people"
     page.locator(".lever-structural [role=slider]").focus()
@@ -142,16 +155,11 @@ def test_slider_shows_its_value_and_unit(server, browser):
         page.keyboard.press("ArrowRight")
     page.get_by_text("2,000 per week, per 100,000 people").wait_for(timeout=30_000)
     assert page.locator(".lever-population .lever-value").inner_text() == "3,000 people"
-    ctx.close()
-
-
-def test_preset_loads_its_scenario(server, browser):
-    _, url, _ = server
-    ctx, page = open_page(browser, url)
     page.locator(".v-select", has_text="Preset").click()
     page.locator(".v-list-item", has_text="Scenario: cdnow").click()
     page.wait_for_function("() => document.body.innerText.includes('Scenario: cdnow (2,357 customers')", timeout=60_000)
     assert page.locator(".lever-population .lever-value").inner_text() == "2,357 people"
+    assert page.locator(".lever-structural .lever-value").inner_text() == "0.00 per week, per 100,000 people"
     assert "dashboard" in page.title() and "cdnow" in page.title()
     ctx.close()
 
@@ -167,29 +175,15 @@ def test_ab_mode_draws_both_markets_and_the_difference_and_exports(server, brows
     page.get_by_text("Week 2 of 104").wait_for(timeout=30_000)
     captions = page.locator(".sim-caption").all_inner_texts()
     assert {"your strategy: customers", "Scenario: baseline: customers", "difference A - B"} <= set(captions)
+    assert {"your strategy: pyramid", "Scenario: baseline: pyramid"} <= set(captions)
     with page.expect_download(timeout=60_000) as dl:
         page.get_by_text("Download timeseries (CSV)").click()
     table = pd.read_csv(io.BytesIO(Path(dl.value.path()).read_bytes()))
-    assert {"market", "step", "firm", "customers", "profit", "retention_rate"} <= set(table.columns)
+    assert {"market", "step", "firm", "customers", "profit", "retention_rate", "pyramid_gold_customers"} <= set(
+        table.columns
+    )
     assert table["step"].max() == 2 and table["market"].nunique() == 2
     ctx.close()
-
-
-def test_closing_a_playing_tab_leaves_the_server_idle(server, browser):
-    proc, url, _ = server
-    ctx, page = open_page(browser, url)
-    page.get_by_role("button", name="▶ Play").click()
-    page.wait_for_function("() => !document.body.innerText.includes('Week 0 of')", timeout=60_000)
-    pids = _group(proc.pid)
-    w0 = week(page)
-    page.wait_for_function(f"() => !document.body.innerText.includes('Week {w0} of')", timeout=30_000)
-    assert week(page) > w0, "the tab plays"
-    ctx.close()
-    time.sleep(2)
-    t0 = _cpu_seconds(pids)
-    time.sleep(2)
-    busy = (_cpu_seconds(pids) - t0) / 2
-    assert busy < 0.1, f"the server still uses {busy:.0%} of a core with no page open"
 
 
 def test_sigterm_and_sigint_stop_the_whole_server(tmp_path):

@@ -291,7 +291,7 @@ def Page():
 
 
 def _figures(run: Run, big: bool, firm: str) -> list[tuple[str, Any]]:
-    """(caption, figure) of every view: one market's eight views, or in A/B mode three views of each
+    """(caption, figure) of every view: one market's nine views, or in A/B mode four views of each
     market side by side and their paired difference."""
     ts = run.timeseries("a")
     if run.b is None:
@@ -301,8 +301,9 @@ def _figures(run: Run, big: bool, firm: str) -> list[tuple[str, Any]]:
     tb = run.timeseries("b")
     figs = []
     for name in V.AB_VIEWS:
-        for label, t in zip(run.labels, (ts, tb), strict=True):
-            figs.append((f"{label}: {name}", V.VIEWS[name](t, big=big, firm=firm)))
+        pair = [V.VIEWS[name](t, big=big, firm=firm) for t in (ts, tb)]
+        V.same_scale(*pair)  # A and B on the same axes, so that they compare by eye
+        figs += [(f"{label}: {name}", f) for label, f in zip(run.labels, pair, strict=True)]
     figs.append(("difference A - B", V.ab_difference(paired_difference(ts, tb), big, run.labels)))
     return figs
 

@@ -19,7 +19,7 @@ from sim.library import is_path, scenario_path
 from sim.model import RelationshipMarket
 from sim.scenario import Scenario, load_scenario
 
-__all__ = ["Run", "build_market", "scenario_config", "paired_difference"]
+__all__ = ["Run", "build_market", "scenario_config", "paired_difference", "with_pyramid"]
 
 PRICE_WAR = {"kind": "price_war", "step": 0, "duration": 100_000, "severity": 0.15}
 
@@ -69,6 +69,21 @@ def paired_difference(a: pd.DataFrame, b: pd.DataFrame, firm: str = "focal") -> 
     return d
 
 
+def with_pyramid(model: RelationshipMarket, ts: pd.DataFrame) -> pd.DataFrame:
+    """``ts`` with each firm's customer pyramid (D8) as of its latest classing: customers and forward value per
+    class (``pyramid_<class>_customers`` / ``_value``, the columns ``sim run`` writes) and ``pyramid_week``, the
+    week it was classed at. The model classes every ``portfolio.update_every`` weeks (sim.market.portfolio)."""
+    book = pd.DataFrame(model.portfolio.timeseries([f.name for f in model.firms]))
+    if book.empty:  # nothing classed before the first step
+        return ts
+    book["pyramid_week"] = book["step"].astype(float)
+    book["firm"] = pd.Categorical(book["firm"], categories=ts["firm"].cat.categories)
+    out = ts.merge(book, on=["step", "firm"], how="left")
+    latest = [c for c in book.columns if c not in ("step", "firm")]
+    out[latest] = out.groupby("firm", observed=True)[latest].ffill()
+    return out
+
+
 class Run:
     """The market(s) of one page: ``a`` (your strategy) and, in A/B mode, ``b`` (the comparison)."""
 
@@ -100,13 +115,13 @@ class Run:
                 self.b.step()
 
     def timeseries(self, which: str = "a") -> pd.DataFrame:
-        """A market's timeseries, built once per week (every view shares it)."""
+        """A market's timeseries with its customer pyramid, built once per week (every view shares it)."""
         model = self.a if which == "a" else self.b
         assert model is not None
         with self.lock:
             cached = self._ts.get(which)
             if cached is None or cached[0] != model.steps:
-                cached = (model.steps, model.timeseries())
+                cached = (model.steps, with_pyramid(model, model.timeseries()))
                 self._ts[which] = cached
             return cached[1]
 

@@ -9,6 +9,7 @@ with nothing to draw yet says "press Play" instead of showing empty axes.
 from __future__ import annotations
 
 import io
+import textwrap
 
 import matplotlib
 
@@ -16,22 +17,43 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.transforms import offset_copy  # noqa: E402
 
 from sim.customers import registry as L  # noqa: E402
 from sim.model import RelationshipMarket  # noqa: E402
+from sim.scenario.portfolio import PYRAMID_CLASSES  # noqa: E402
 
-__all__ = ["VIEWS", "AB_VIEWS", "network_sample", "figure_png", "composite_png", "PALETTE"]
+__all__ = ["VIEWS", "AB_VIEWS", "network_sample", "pyramid_table", "same_scale", "figure_png", "composite_png", "PALETTE"]
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 CAUSES = ("churn_dissatisfaction", "churn_competition", "churn_staff", "churn_own", "ended_by_firm")
+PYRAMID_COLORS = ("#7f8fa6", "#d4a017", "#7b6f63", "#45455a")  # platinum, gold, iron, lead
 NETWORK_SAMPLE = 400  # customers drawn in the network view (a few communities' worth)
 
 
 def _fig(big: bool, h: float = 3.6) -> Figure:
-    fig = Figure(figsize=(6.4, h), dpi=80 if big else 72)
+    # projector mode: drawn at about the width a view gets on a 1280-pixel screen (two per row), so the
+    # browser does not shrink its fonts
+    fig = Figure(figsize=(5.4, h + 0.4) if big else (6.4, h), dpi=80 if big else 72)
     fig.set_layout_engine("tight")  # a third cheaper than "constrained" here
     return fig
+
+
+def _wrap(fig: Figure, text: str, size: float) -> str:
+    """``text`` broken into lines that fit the figure's width at font ``size`` (points)."""
+    chars = max(20, int(fig.get_figwidth() * 72 / (0.62 * size)))
+    return "\n".join(textwrap.wrap(text, chars)) if len(text) > chars else text
+
+
+def _short(v: float, _pos: object = None) -> str:
+    """A tick label without matplotlib's "1e6" offset text: 2.5M, 300k, 0.95."""
+    a = abs(v)
+    if a >= 1e6:
+        return f"{v / 1e6:g}M"
+    if a >= 1e4:
+        return f"{v / 1e3:g}k"
+    return f"{v:g}"
 
 
 def _fs(big: bool) -> dict[str, float]:
@@ -40,7 +62,7 @@ def _fs(big: bool) -> dict[str, float]:
 
 def _style(ax, title: str, big: bool, ylabel: str = "") -> None:
     fs = _fs(big)
-    ax.set_title(title, fontsize=fs["title"])
+    ax.set_title(_wrap(ax.figure, title, fs["title"]), fontsize=fs["title"])
     ax.set_xlabel("week", fontsize=fs["label"])
     if ylabel:
         ax.set_ylabel(ylabel, fontsize=fs["label"])
@@ -56,7 +78,7 @@ def _empty(ts: pd.DataFrame) -> bool:
 def _press_play(fig: Figure, title: str, big: bool) -> Figure:
     ax = fig.subplots()
     ax.set_axis_off()
-    ax.set_title(title, fontsize=_fs(big)["title"])
+    ax.set_title(_wrap(fig, title, _fs(big)["title"]), fontsize=_fs(big)["title"])
     ax.text(0.5, 0.5, "press ▶ Play (or Step)", ha="center", va="center", fontsize=_fs(big)["title"], color="#666")
     return fig
 
@@ -68,73 +90,79 @@ def _lines(ax, ts: pd.DataFrame, col: str, big: bool, skip0: bool = False) -> No
         ax.plot(g["step"], g[col], color=PALETTE[i % 7], lw=(3 if big else 2) if focal else 1.5, label=str(name))
 
 
+def _legend_below(ax, big: bool, ncol: int = 3, labelled: bool = True) -> None:
+    """The legend under the axes (and their week label if ``labelled``), outside them, so that it never
+    covers a line."""
+    gap = 2.4 * _fs(big)["label"] + 12 if labelled else 4
+    below = offset_copy(ax.transAxes, fig=ax.figure, y=-gap, units="points")
+    ax.legend(
+        fontsize=_fs(big)["legend"],
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=below,
+        ncol=ncol,
+        frameon=False,
+    )
+
+
+def _one_axes(ts: pd.DataFrame, title: str, big: bool, h: float = 3.6) -> tuple[Figure, object | None]:
+    """A figure with one axes to draw on, or the "press Play" figure and None before the first week."""
+    fig = _fig(big, h)
+    return (_press_play(fig, title, big), None) if _empty(ts) else (fig, fig.subplots())
+
+
+def _finish(ax, title: str, big: bool, ylabel: str) -> Figure:
+    _style(ax, title, big, ylabel)
+    _legend_below(ax, big)
+    return ax.figure
+
+
+def _per_firm(ts: pd.DataFrame, col: str, title: str, ylabel: str, big: bool, skip0: bool = False) -> Figure:
+    """One line per firm of column ``col`` (the focal firm's thicker)."""
+    fig, ax = _one_axes(ts, title, big)
+    if ax is None:
+        return fig
+    _lines(ax, ts, col, big, skip0)
+    return _finish(ax, title, big, ylabel)
+
+
 def customers(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
-    title = "Customers per firm"
-    fig = _fig(big)
-    if _empty(ts):
-        return _press_play(fig, title, big)
-    ax = fig.subplots()
-    _lines(ax, ts, "customers", big)
-    _style(ax, title, big, "customers")
-    ax.legend(fontsize=_fs(big)["legend"])
-    return fig
+    return _per_firm(ts, "customers", "Customers per firm", "customers", big)
 
 
 def churn(ts: pd.DataFrame, big: bool = False, firm: str = "focal", **_) -> Figure:
     title = f"{firm}: customers lost per week, by cause (D12)"
-    fig = _fig(big)
-    if _empty(ts):
-        return _press_play(fig, title, big)
+    fig, ax = _one_axes(ts, title, big, 4.0)
+    if ax is None:
+        return fig
     f = ts[(ts["firm"] == firm) & (ts["step"] > 0)]
-    ax = fig.subplots()
     ax.stackplot(f["step"], *[f[c] for c in CAUSES], labels=[c.replace("churn_", "") for c in CAUSES])
     ax.plot(f["step"], f["acquired"], color="k", lw=2, label="acquired")
-    _style(ax, title, big, "customers / week")
-    ax.legend(fontsize=_fs(big)["legend"], loc="upper left", ncol=2)
-    return fig
+    return _finish(ax, title, big, "customers / week")
 
 
 def retention(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
-    title = "Retention per week (share kept)"
-    fig = _fig(big)
-    if _empty(ts):
-        return _press_play(fig, title, big)
-    ax = fig.subplots()
-    _lines(ax, ts, "retention_rate", big, skip0=True)
-    _style(ax, title, big, "share")
-    ax.legend(fontsize=_fs(big)["legend"])
-    return fig
+    return _per_firm(ts, "retention_rate", "Retention per week (share kept)", "share", big, skip0=True)
 
 
 def attitudes(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
     title = "Focal: satisfaction, trust, loyalty (M1, M4, M3)"
-    fig = _fig(big)
-    if _empty(ts):
-        return _press_play(fig, title, big)
-    ax = fig.subplots()
+    fig, ax = _one_axes(ts, title, big)
+    if ax is None:
+        return fig
     f = ts[ts["firm"] == "focal"]
     for col, c in zip(("satisfaction", "trust", "loyalty"), PALETTE, strict=False):
         ax.plot(f["step"], f[col], lw=3 if big else 2, color=c, label=col)
-    _style(ax, title, big, "score (0-1)")
-    ax.legend(fontsize=_fs(big)["legend"])
-    return fig
+    return _finish(ax, title, big, "score (0-1)")
 
 
 def money(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
-    title = "Profit per week (currency)"
-    fig = _fig(big)
-    if _empty(ts):
-        return _press_play(fig, title, big)
-    ax = fig.subplots()
-    _lines(ax, ts, "profit", big, skip0=True)
-    _style(ax, title, big, "currency / week")
-    ax.legend(fontsize=_fs(big)["legend"])
-    return fig
+    return _per_firm(ts, "profit", "Profit per week (currency)", "currency / week", big, skip0=True)
 
 
 def markets(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
     title = "The other markets"
-    fig = _fig(big, 4.2)
+    fig = _fig(big, 6.2 if big else 4.2)
     if _empty(ts):
         return _press_play(fig, title, big)
     panels = [
@@ -143,29 +171,89 @@ def markets(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
         ("employee_satisfaction", "Employee satisfaction (M8)"),
         ("image", "Image (M12)"),
         ("price", "Price index"),
-        ("customer_equity", "Customer equity (CLV)"),
+        ("customer_equity", "Customer equity, currency"),
     ]
-    axes = fig.subplots(2, 3)
+    axes = fig.subplots(3, 2) if big else fig.subplots(2, 3)  # projector: two panels a row, titles fit
+    fig.set_layout_engine(None)  # a fixed layout: "tight" doubled this view's drawing time (six panels)
+    fig.subplots_adjust(
+        left=0.1, right=0.97, bottom=0.06 if big else 0.08, top=0.95 if big else 0.91, wspace=0.35, hspace=0.45
+    )
     for ax, (col, t) in zip(axes.flat, panels, strict=True):
         _lines(ax, ts, col, big, skip0=True)
-        ax.set_title(t, fontsize=_fs(big)["label"])
-        ax.tick_params(labelsize=_fs(big)["label"] - 3)
+        ax.set_title(t, fontsize=_fs(big)["label"] - (2 if big else 0))
+        ax.tick_params(labelsize=_fs(big)["label"] - (3 if big else 1))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+        ax.yaxis.set_major_formatter(FuncFormatter(_short))
         ax.grid(alpha=0.3)
     return fig
 
 
 def stages(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
+    names = [s for s in L.STAGES if s not in ("prospect", "lapsed")]  # the firm's own customers
     title = "Focal customers by lifecycle stage (D10)"
-    fig = _fig(big)
-    if _empty(ts):
-        return _press_play(fig, title, big)
-    f = ts[ts["firm"] == "focal"]
-    names = [s for s in L.STAGES if s not in ("prospect", "lapsed")]
-    ax = fig.subplots()
+    fig, ax = _one_axes(ts, title, big)
+    if ax is None:
+        return fig
+    f = ts.loc[ts["firm"] == "focal", ["step", *(f"stage_{s}" for s in names)]]
     ax.stackplot(f["step"], *[f[f"stage_{s}"] for s in names], labels=names)
-    _style(ax, title, big, "customers")
-    ax.legend(fontsize=_fs(big)["legend"], loc="upper left", ncol=2)
+    return _finish(ax, title, big, "customers")
+
+
+def pyramid_table(ts: pd.DataFrame, firm: str = "focal") -> pd.DataFrame | None:
+    """The firm's latest customer pyramid (D8) in a dashboard timeseries (``pyramid_*`` columns, see
+    ``sim.dashboard.session.with_pyramid``): per class, platinum first, its ``customers``, forward ``value``
+    (currency) and ``value_share`` (% of the firm's forward value), and the ``week`` it was classed at;
+    None before the first classing."""
+    if "pyramid_week" not in ts.columns:
+        return None
+    f = ts[(ts["firm"] == firm) & ts["pyramid_week"].notna()]
+    if f.empty:
+        return None
+    row = f.iloc[-1]
+    count = np.array([row[f"pyramid_{c}_customers"] for c in PYRAMID_CLASSES], dtype=float)
+    value = np.array([row[f"pyramid_{c}_value"] for c in PYRAMID_CLASSES], dtype=float)
+    total = value.sum()
+    share = 100.0 * value / total if total > 0 else np.full(len(value), np.nan)
+    return pd.DataFrame(
+        {
+            "class": PYRAMID_CLASSES,
+            "customers": count,
+            "value": value,
+            "value_share": share,
+            "week": int(row["pyramid_week"]),
+        }
+    )
+
+
+def pyramid(ts: pd.DataFrame, big: bool = False, **_) -> Figure:
+    """The focal firm's customer pyramid (D8) as of its latest classing: customers and share of forward value
+    per class, platinum at the top."""
+    title = "Focal: customer pyramid by forward value (D8)"
+    fig = _fig(big, 4.0)
+    t = pyramid_table(ts)
+    if t is None:
+        return _press_play(fig, title, big)
+    fs = _fs(big)
+    y = np.arange(len(t))[::-1]  # platinum at the top
+    axes = fig.subplots(1, 2, sharey=True)
+    columns = (("customers", "customers", "{:,.0f}"), ("value_share", "% of forward value", "{:.0f} %"))
+    for ax, (col, unit, fmt) in zip(axes, columns, strict=True):
+        x = t[col].fillna(0.0).to_numpy()
+        ax.barh(y, x, color=PYRAMID_COLORS)
+        for yi, v in zip(y, x, strict=True):
+            ax.text(v if v > 0 else 0, yi, " " + fmt.format(v), va="center", fontsize=fs["legend"])
+        hi = max(float(x.max()), 1e-9)
+        ax.set_xlim(min(0.0, float(x.min()) * 1.1), hi * 1.6)  # room for the numbers
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_xticks([])
+        ax.set_xlabel(unit, fontsize=fs["label"])
+        for side in ("top", "right", "bottom"):
+            ax.spines[side].set_visible(False)
+    axes[0].set_yticks(y, list(t["class"]), fontsize=fs["label"])
+    for ax in axes:
+        ax.tick_params(axis="y", length=0)
+    week = int(t["week"].iloc[0])
+    fig.suptitle(_wrap(fig, f"{title}, classed at week {week}", fs["title"]), fontsize=fs["title"])
     return fig
 
 
@@ -212,8 +300,9 @@ def network(model: RelationshipMarket, big: bool = False) -> Figure:
     for i, f in enumerate(model.firms):
         ax.scatter([], [], c=PALETTE[i % 7], label=f"{f.name}: {int((firm == i).sum())}")
     ax.scatter([], [], c="#dddddd", label="no firm")
-    ax.legend(fontsize=_fs(big)["legend"], loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.set_title(f"Word of mouth: {k} of {pop.n:,} customers (size = satisfaction)", fontsize=_fs(big)["title"])
+    _legend_below(ax, big, ncol=2, labelled=False)
+    title = f"Word of mouth: {k} of {pop.n:,} customers (dot size = satisfaction)"
+    ax.set_title(_wrap(fig, title, _fs(big)["title"]), fontsize=_fs(big)["title"])
     ax.set_axis_off()
     return fig
 
@@ -225,27 +314,44 @@ def ab_difference(d: pd.DataFrame, big: bool = False, labels: tuple[str, str] = 
     if len(d) < 2:
         return _press_play(fig, title, big)
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    fig.suptitle(_wrap(fig, title, _fs(big)["title"]), fontsize=_fs(big)["title"])
     ax1.plot(d["step"], d["cum_profit"], lw=3 if big else 2, color=PALETTE[0])
-    ax1.axhline(0, color="k", lw=0.8)
-    _style(ax1, title, big, "cum. profit")
+    _style(ax1, "cumulative profit, currency", big)
     ax1.set_xlabel("")
     dd = d[d["step"] > 0]
     ax2.bar(dd["step"], 100 * dd["retention_rate"], color=PALETTE[2])
-    ax2.axhline(0, color="k", lw=0.8)
-    _style(ax2, "", big, "retention (points)")
+    _style(ax2, "retention per week, % points", big)
+    for ax in (ax1, ax2):  # panel titles, not y labels: two y labels of this length overlap
+        ax.title.set_fontsize(_fs(big)["label"])
+        ax.axhline(0, color="k", lw=0.8)
+        ax.yaxis.set_major_formatter(FuncFormatter(_short))
     return fig
+
+
+def same_scale(a: Figure, b: Figure) -> None:
+    """Give the axes of two figures of the same view (A and B) the same limits, so that the two markets
+    side by side compare by eye."""
+    if len(a.axes) != len(b.axes):
+        return
+    for x, y in zip(a.axes, b.axes, strict=True):
+        (x0, x1), (u0, u1) = x.get_xlim(), y.get_xlim()
+        (y0, y1), (v0, v1) = x.get_ylim(), y.get_ylim()
+        for ax in (x, y):
+            ax.set_xlim(min(x0, u0), max(x1, u1))
+            ax.set_ylim(min(y0, v0), max(y1, v1))
 
 
 VIEWS = {
     "customers": customers,
     "churn": churn,
+    "pyramid": pyramid,
     "retention": retention,
     "attitudes": attitudes,
     "money": money,
     "stages": stages,
     "markets": markets,
 }
-AB_VIEWS = ("customers", "money", "churn")
+AB_VIEWS = ("customers", "money", "churn", "pyramid")
 
 
 def figure_png(fig: Figure) -> bytes:
