@@ -19,16 +19,33 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
 
 
-def test_holm_adjusted_p_values_match_a_hand_computation():
-    # sorted: 0.005 x 4 = 0.02; 0.01 x 3 = 0.03; 0.03 x 2 = 0.06; 0.04 x 1 = 0.04 -> running max 0.06
-    got = decision.holm(np.array([0.01, 0.04, 0.03, 0.005]))
-    np.testing.assert_allclose(got, [0.03, 0.06, 0.06, 0.02])
+def test_holm_matches_the_textbook_example_and_statsmodels():
+    """Holm's worked example as printed in the Wikipedia article "Holm-Bonferroni method" (section
+    "Example") and in GeeksforGeeks' "Holm-Bonferroni Method": four hypotheses at alpha = 0.05 with
+    unadjusted p-values H1 0.01, H2 0.04, H3 0.03, H4 0.005; H4 (0.005 < 0.05/4) and H1 (0.01 < 0.05/3)
+    are rejected, H3 (0.03 > 0.05/2) is not, so neither is H2. The sources print the verdicts, not
+    adjusted p-values; those are checked against statsmodels' ``multipletests(method="holm")`` (an
+    independent implementation), here and on random families with ties."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.array([0.01, 0.04, 0.03, 0.005])
+    got = decision.holm(p)
+    np.testing.assert_array_equal(got < 0.05, [True, False, False, True])  # the published verdicts
+    np.testing.assert_allclose(got, [0.03, 0.06, 0.06, 0.02])  # by hand: 4 x 0.005, 3 x 0.01, max(2 x 0.03, .)
+    np.testing.assert_allclose(got, multipletests(p, method="holm")[1])
+    rng = np.random.default_rng(18)
+    for m in (2, 5, 14):
+        q = np.round(rng.uniform(0, 0.2, m), 3)  # rounding makes ties
+        np.testing.assert_allclose(decision.holm(q), multipletests(q, method="holm")[1])
     # capped at 1, NaN outside the family (m = 2 here)
     np.testing.assert_allclose(decision.holm(np.array([0.6, np.nan, 0.4])), [0.8, np.nan, 0.8])
 
 
-# Three strategies, four paired replications. Computed by hand (not a published example: we could not
-# confirm a textbook MCB table for paired data): the differences 0-1 are [2,3,2,3] (mean 2.5, sd
+# Three strategies, four paired replications. Computed by hand, not a published example: the textbook MCB
+# examples we found (Hsu 1996's one-way layouts, as reproduced by JMP's and Real Statistics' help pages)
+# pool the variance over independent groups and use Dunnett's one-sided constant, while this is the paired
+# (common random numbers) form with Bonferroni's constant of Nelson & Matejcik (1995), whose numerical
+# example we could not read; no published MCB number is used. The differences 0-1 are [2,3,2,3] (mean 2.5, sd
 # sqrt(1/3)), 0-2 are [0,1,0,1] (mean 0.5, same sd), 2-1 are [2,2,2,2] (mean 2, sd 0). Bonferroni
 # critical value over k-1 = 2 comparisons at 95%: t(0.975, 3) = 3.182446, so w = 3.182446 * sqrt(1/3) / 2
 # = 0.918694 for the pairs with spread and 0 for 2-1.

@@ -3,6 +3,7 @@ are the same for every strategy and on every backend, and one-line errors for ba
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.experiments import store
+from sim.experiments import robustness_report, store
 from sim.experiments.discovery import describe, find_box
 from sim.experiments.robustness import Target, regret_table, sample_futures, satisficing
 from sim.experiments.spec import expand, load_experiment
@@ -54,6 +55,58 @@ def test_prim_finds_a_planted_box():
     assert cat["limits"]["rivals"] == ["match"] and cat["coverage"] > 0.9 and cat["density"] > 0.9
     assert "rivals is match" in describe(cat)
     assert find_box(x, np.zeros(400, dtype=bool)) is None
+
+
+def test_prim_boxes_against_the_robust_choice_on_a_constructed_futures_table(tmp_path):
+    """200 futures over x1, x2 (uniform) and a categorical rival reaction. ``steady`` earns 5 everywhere;
+    ``bold`` earns 8, except in the box x1 < 0.3 and x2 > 0.6 where it earns -20; ``base`` earns 0.
+    Regret: steady max 3, bold max 25, base max 8, so steady is the robust choice and bold loses to it
+    exactly in the box. ``copycat`` earns 6 when rivals ignore, else 4: it loses to steady exactly when the
+    rivals match. ``twin`` is steady again (same values, a later name): it never loses to it."""
+    rng = np.random.default_rng(7)
+    n = 200
+    x = pd.DataFrame({"x1": rng.random(n), "x2": rng.random(n), "reaction": rng.choice(["ignore", "match"], n)})
+    in_box = ((x["x1"] < 0.3) & (x["x2"] > 0.6)).to_numpy()
+    value = {
+        "base": np.zeros(n),
+        "steady": np.full(n, 5.0),
+        "bold": np.where(in_box, -20.0, 8.0),
+        "copycat": np.where(x["reaction"] == "ignore", 6.0, 4.0),
+        "twin": np.full(n, 5.0),
+    }
+    runs = pd.concat(
+        pd.DataFrame({"point": np.arange(n), "strategy": s, "profit_total": v, **{f"param:{c}": x[c] for c in x}})
+        for s, v in value.items()
+    )
+    meta = {
+        "futures": n,
+        "replications": 1,
+        "baseline": "base",
+        "strategies": list(value),
+        "target": None,
+        "uncertainties": [
+            {"name": "x1", "low": 0.0, "high": 1.0},
+            {"name": "x2", "low": 0.0, "high": 1.0},
+            {"name": "reaction", "values": ["ignore", "match"]},
+        ],
+    }
+    text = "\n".join(robustness_report.sections(tmp_path, meta, runs))
+    assert "**Robust choice (least maximum regret): steady**" in text
+    boxes = pd.read_csv(tmp_path / "boxes.csv").set_index(["strategy", "against"])
+    bold = boxes.loc[("bold", "steady")]
+    assert bold["cases"] == in_box.sum() and bold["coverage"] > 0.9 and bold["density"] > 0.9
+    limits = re.fullmatch(r"x1 is at most ([\d.]+) and x2 is at least ([\d.]+)", bold["box"])
+    assert limits, bold["box"]  # the box's edges lie between the futures nearest to x1 = 0.3 and x2 = 0.6
+    assert float(limits[1]) == pytest.approx(0.3, abs=0.04) and float(limits[2]) == pytest.approx(0.6, abs=0.04)
+    assert boxes.loc[("copycat", "steady")]["box"] == "reaction is match"
+    assert boxes.loc[("copycat", "steady"), "coverage"] == 1 and boxes.loc[("copycat", "steady"), "density"] == 1
+    robust_part = text.split("loses to the robust choice, steady")[1]
+    assert "**twin** never loses to steady in these 200 futures: no case, no box." in robust_part
+    assert "**base** loses to steady in every one of the 200 futures: no box to find." in robust_part
+    assert (tmp_path / "figures" / "prim_bold_vs_robust.png").stat().st_size > 10_000
+    # against the baseline: bold loses exactly in the box too, the others never
+    assert boxes.loc[("bold", "base")]["cases"] == in_box.sum()
+    assert "**steady** never loses to base" in text.split("loses to the robust choice")[0]
 
 
 def _write(tmp_path: Path, **fields) -> Path:
