@@ -1,19 +1,22 @@
 """Selection of the best strategy (issue 18): Holm, MCB, probability of being best, groups, the return on
-spend ratio, the sequential procedure on a synthetic problem, and ``sim compare --confidence`` end to end
-(resume, serial vs pool)."""
+spend ratio, the sequential procedure on a synthetic problem, and ``sim compare --confidence --uncertainty``
+end to end: resumed after a kill, and bit-identical on the serial, pool, Dask local and Dask tcp backends."""
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
 from sim.cli import main
-from sim.experiments import decision, sequential
+from sim.experiments import decision, sequential, store
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
@@ -155,9 +158,9 @@ def _experiment(tmp_path: Path) -> Path:
     data = {
         "name": "decide",
         "kind": "compare",
-        "replications": 3,
-        "steps": 13,
-        "set": {"population.size": 1500},
+        "replications": 2,
+        "steps": 6,
+        "set": {"population.size": 600},
         "baseline": {"name": "base", "scenario": BASELINE},
         "strategies": [
             {"name": "recovery", "scenario": BASELINE, "set": {"firms.focal.recovery_rate": 0.9}},
@@ -169,11 +172,68 @@ def _experiment(tmp_path: Path) -> Path:
     return path
 
 
-def test_compare_confidence_end_to_end_resumes_and_matches_the_pool(tmp_path):
-    path = _experiment(tmp_path)
-    seq = ["--confidence", "0.9", "--indifference", "1", "--max-replications", "5", "--quiet"]
-    out = tmp_path / "serial"
-    assert main(["compare", str(path), *seq, "--workers", "1", "--out", str(out)]) == 0
+# sequential replications (KN, indifference zone of 1 currency unit: a second round runs) with parameter
+# uncertainty on: one draw of every assumption per replication, shared by the strategies
+SEQ = ["--confidence", "0.9", "--indifference", "1", "--max-replications", "3", "--uncertainty", "--quiet"]
+SAME_FILES = ("decision.json", "sequential.json", "ranking.csv", "comparison.csv", "draws.csv")
+
+
+@contextmanager
+def no_figures() -> Iterator[None]:
+    """Figures drawn but not rendered (an empty file each): these tests check results, and rendering a
+    report's figures costs seconds (tests/test_experiments.py renders a compare report's figures)."""
+    from matplotlib.figure import Figure
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Figure, "savefig", lambda self, path, *a, **k: Path(path).touch())
+        yield
+
+
+@pytest.fixture(scope="module")
+def sequential_compare(tmp_path_factory) -> tuple[Path, Path]:
+    """One serial sequential compare (with --uncertainty), shared by the end-to-end tests below;
+    like them it renders no figures."""
+    tmp = tmp_path_factory.mktemp("decide")
+    path = _experiment(tmp)
+    out = tmp / "serial"
+    with no_figures():
+        assert main(["compare", str(path), *SEQ, "--workers", "1", "--out", str(out)]) == 0
+    return path, out
+
+
+@pytest.fixture(scope="module")
+def tcp_scheduler() -> Iterator[str]:
+    """A Dask cluster reached by its tcp:// address, as a remote one. Its one worker runs in this process
+    (a thread: no interpreter to start, and one thread, so never two numba kernels at once); the runs and
+    results still go through the scheduler over tcp. tests/test_cluster.py runs separate worker processes."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        yield cluster.scheduler_address
+
+
+def assert_same_results(a: Path, b: Path, files: tuple[str, ...] = SAME_FILES) -> None:
+    """Bit-identical results: the decision files and every run table (all but the run's wall time)."""
+    for name in files:
+        assert (a / name).read_text() == (b / name).read_text(), name
+    ra, rb = (store.read_runs(f).drop(columns="runtime_seconds") for f in (a, b))
+    assert len(ra) and sorted(p.name for p in (a / "runs").glob("*.parquet")) == sorted(
+        p.name for p in (b / "runs").glob("*.parquet")
+    )
+    pd.testing.assert_frame_equal(ra, rb, check_exact=True)
+
+
+def test_compare_confidence_end_to_end(sequential_compare):
+    _, out = sequential_compare
     d = json.loads((out / "decision.json").read_text())
     for field in ("metric", "unit", "best", "prob_best", "runner_up", "gap_to_runner_up", "groups", "runs_per_strategy"):
         assert field in d
@@ -183,26 +243,46 @@ def test_compare_confidence_end_to_end_resumes_and_matches_the_pool(tmp_path):
         == d["runs_total"]
         == len(json.loads((out / "sequential.json").read_text())["keys"])
     )
-    assert max(d["runs_per_strategy"].values()) > 3  # a second round ran (indifference zone of 1 currency unit)
+    assert max(d["runs_per_strategy"].values()) == 3  # a second round ran (indifference zone of 1 currency unit)
     report = (out / "report.md").read_text()
     assert report.index("## Decision") < report.index("## Ranking") and d["best"] in report.split("## Ranking")[0]
+    assert "what the decision hinges on" in report  # the parameter draws reached the runs and the report
     ranking = (out / "ranking.csv").read_text().splitlines()[0]
     assert "prob_best" in ranking and "group" in ranking
-    # kill: remove the runs of the later rounds; resuming redoes them and decides the same
+    draws = pd.read_csv(out / "draws.csv", index_col=0)
+    assert len(draws) == max(d["runs_per_strategy"].values()) and draws.shape[1] > 50
+
+
+def test_a_killed_sequential_compare_resumes_to_the_same_decision(sequential_compare, tmp_path):
+    """A kill loses the runs not yet written: remove every other run file (of every round) and the
+    decision; the compare run again replays the rounds, redoes the missing runs and decides the same."""
+    path, out = sequential_compare
     killed = tmp_path / "killed"
     shutil.copytree(out, killed)
-    runs = sorted((killed / "runs").glob("*.parquet"))
-    for p in runs[::2]:
+    for p in sorted((killed / "runs").glob("*.parquet"))[::2]:
         p.unlink()
     (killed / "decision.json").unlink()
-    assert main(["compare", str(path), *seq, "--workers", "1", "--out", str(killed)]) == 0
-    assert (killed / "decision.json").read_text() == (out / "decision.json").read_text()
-    pool = tmp_path / "pool"
-    assert main(["compare", str(path), *seq, "--workers", "2", "--out", str(pool)]) == 0
-    assert (pool / "decision.json").read_text() == (out / "decision.json").read_text()
+    with no_figures():
+        assert main(["compare", str(path), *SEQ, "--workers", "1", "--out", str(killed)]) == 0
+    assert_same_results(out, killed)
     # sim results reads the same runs back
-    assert main(["results", str(pool)]) == 0
-    assert (pool / "decision.json").read_text() == (out / "decision.json").read_text()
+    with no_figures():
+        assert main(["results", str(killed)]) == 0
+    assert (killed / "decision.json").read_text() == (out / "decision.json").read_text()
+
+
+@pytest.mark.parametrize("backend", ["pool", "dask local", "dask tcp"])
+def test_sequential_compare_is_identical_on_every_backend(sequential_compare, backend, request, tmp_path):
+    path, out = sequential_compare
+    args = {
+        "pool": ["--workers", "2"],
+        "dask local": ["--scheduler", "local", "--workers", "1"],
+        "dask tcp": ["--scheduler", request.getfixturevalue("tcp_scheduler")] if backend == "dask tcp" else [],
+    }[backend]
+    there = tmp_path / backend.replace(" ", "_")
+    with no_figures():
+        assert main(["compare", str(path), *SEQ, *args, "--out", str(there)]) == 0
+    assert_same_results(out, there)
 
 
 def test_sequential_flags_are_checked(tmp_path, capsys):
@@ -210,6 +290,6 @@ def test_sequential_flags_are_checked(tmp_path, capsys):
     out = tmp_path / "bad"
     assert main(["compare", str(path), "--confidence", "0.9", "--precision", "0.1", "--out", str(out)]) == 2
     assert main(["compare", str(path), "--confidence", "1.5", "--out", str(out)]) == 2
-    assert main(["compare", str(path), "--precision", "0.1", "--max-replications", "2", "--out", str(out)]) == 2
+    assert main(["compare", str(path), "--precision", "0.1", "--max-replications", "1", "--out", str(out)]) == 2
     assert not out.exists()
     assert "--confidence" in capsys.readouterr().err

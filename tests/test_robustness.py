@@ -1,9 +1,13 @@
-"""Robustness across futures (issue 18): regret and min-max regret, satisficing, PRIM boxes, futures that
-are the same for every strategy and on every backend, and one-line errors for bad inputs."""
+"""Robustness across futures (issue 18): regret and min-max regret, satisficing, PRIM boxes (against the
+baseline and the robust choice), futures that are the same for every strategy, bit-identical results on
+the serial, pool, Dask local and Dask tcp backends and after a kill, and one-line errors for bad inputs."""
 
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -153,20 +157,87 @@ def json_key(d: dict) -> str:
     return repr(sorted(d.items()))
 
 
-def test_serial_and_pool_give_the_same_futures_report(tmp_path):
-    path = _write(tmp_path)
-    outs = {}
-    for label, args in {"serial": ["--workers", "1"], "pool": ["--workers", "2"]}.items():
-        outs[label] = tmp_path / label
-        assert main(["compare", str(path), "--quiet", "--out", str(outs[label]), *args]) == 0
-    a, b = (store.read_runs(o).drop(columns="runtime_seconds") for o in outs.values())
-    pd.testing.assert_frame_equal(
-        a.sort_values(["run_key", "step", "firm"]).reset_index(drop=True),
-        b.sort_values(["run_key", "step", "firm"]).reset_index(drop=True),
-    )
-    assert (outs["serial"] / "regret.csv").read_text() == (outs["pool"] / "regret.csv").read_text()
-    text = (outs["serial"] / "report.md").read_text()
-    assert "Robust choice (least maximum regret)" in text and "param:reaction" in a.columns
+@contextmanager
+def no_figures() -> Iterator[None]:
+    """Figures drawn but not rendered (an empty file each): these tests check results, and rendering a
+    report's figures costs seconds (the PRIM figure is rendered in the constructed-table test above)."""
+    from matplotlib.figure import Figure
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Figure, "savefig", lambda self, path, *a, **k: Path(path).touch())
+        yield
+
+
+@pytest.fixture(scope="module")
+def futures_compare(tmp_path_factory) -> tuple[Path, Path]:
+    """One serial futures experiment (3 strategies x 3 futures), shared by the end-to-end tests
+    below; like them it renders no figures."""
+    tmp = tmp_path_factory.mktemp("rob")
+    path = _write(tmp)
+    out = tmp / "serial"
+    with no_figures():
+        assert main(["compare", str(path), "--quiet", "--workers", "1", "--out", str(out)]) == 0
+    return path, out
+
+
+FUTURE_FILES = ("regret.csv", "futures.csv", "boxes.csv", "comparison.csv", "ranking.csv", "decision.json")
+
+
+def _same(a: Path, b: Path) -> None:
+    """Bit-identical results: the robustness tables, the decision and every run table (but its wall time)."""
+    for name in FUTURE_FILES:
+        assert (a / name).exists() == (b / name).exists(), name
+        if (a / name).exists():
+            assert (a / name).read_text() == (b / name).read_text(), name
+    ra, rb = (store.read_runs(f).drop(columns="runtime_seconds") for f in (a, b))
+    assert len(ra) == 3 * 3 * 7 * 3  # strategies x futures x (steps + 1) x firms
+    pd.testing.assert_frame_equal(ra, rb, check_exact=True)
+
+
+def test_the_futures_report(futures_compare):
+    _, out = futures_compare
+    text = (out / "report.md").read_text()
+    assert "Robust choice (least maximum regret)" in text and "loses to the robust choice" in text
+    assert "param:reaction" in store.read_runs(out).columns
+
+
+def test_a_killed_futures_experiment_resumes_to_the_same_results(futures_compare, tmp_path):
+    path, out = futures_compare
+    killed = tmp_path / "killed"
+    shutil.copytree(out, killed)
+    for p in sorted((killed / "runs").glob("*.parquet"))[1::2]:  # the runs a kill would have lost
+        p.unlink()
+    for name in FUTURE_FILES:
+        (killed / name).unlink(missing_ok=True)
+    with no_figures():
+        assert main(["compare", str(path), "--quiet", "--workers", "1", "--out", str(killed)]) == 0
+    _same(out, killed)
+
+
+@pytest.mark.parametrize("backend", ["pool", "dask local", "dask tcp"])
+def test_futures_are_identical_on_every_backend(futures_compare, backend, tmp_path):
+    path, out = futures_compare
+    there = tmp_path / backend.replace(" ", "_")
+    if backend == "dask tcp":  # a cluster of its own, reached by its address as a remote one
+        from dask.distributed import LocalCluster
+
+        with LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
+            env={"NUMBA_NUM_THREADS": "1"},
+        ) as cluster:
+            assert cluster.scheduler_address.startswith("tcp://")
+            assert (
+                main(["compare", str(path), "--quiet", "--scheduler", cluster.scheduler_address, "--out", str(there)]) == 0
+            )
+    else:
+        args = ["--workers", "2"] if backend == "pool" else ["--scheduler", "local", "--workers", "2"]
+        with no_figures():
+            assert main(["compare", str(path), "--quiet", *args, "--out", str(there)]) == 0
+    _same(out, there)
 
 
 @pytest.mark.parametrize(
