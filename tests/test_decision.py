@@ -246,7 +246,8 @@ def test_compare_confidence_end_to_end(sequential_compare):
     assert max(d["runs_per_strategy"].values()) == 3  # a second round ran (indifference zone of 1 currency unit)
     report = (out / "report.md").read_text()
     assert report.index("## Decision") < report.index("## Ranking") and d["best"] in report.split("## Ranking")[0]
-    assert "what the decision hinges on" in report  # the parameter draws reached the runs and the report
+    assert "what the decision hinges on" in report and "hinges most on" in report  # draws reached runs and report
+    assert (out / "hinges.csv").exists()
     ranking = (out / "ranking.csv").read_text().splitlines()[0]
     assert "prob_best" in ranking and "group" in ranking
     draws = pd.read_csv(out / "draws.csv", index_col=0)
@@ -293,3 +294,42 @@ def test_sequential_flags_are_checked(tmp_path, capsys):
     assert main(["compare", str(path), "--precision", "0.1", "--max-replications", "1", "--out", str(out)]) == 2
     assert not out.exists()
     assert "--confidence" in capsys.readouterr().err
+
+
+def _pid_or_die_once(marker_dir: str, spec):
+    """A run returning its worker's process id; a run labelled "die" kills its worker the first time."""
+    import os
+    import signal
+
+    marker = Path(marker_dir) / spec.key
+    if spec.label == "die" and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return spec.key, pd.DataFrame({"pid": [os.getpid()]}), ""
+
+
+def test_kept_pools_serve_every_round_and_a_broken_one_is_replaced(tmp_path):
+    """Inside ``kept_pools`` (a sequential compare's rounds) the worker processes outlive one ``execute``
+    call; a pool broken by a killed worker is not kept (its runs are retried as without kept pools)."""
+    from functools import partial
+
+    from sim.experiments import execute as execute_module
+    from sim.experiments.execute import execute, kept_pools
+    from sim.experiments.spec import RunSpec
+
+    attempt = partial(_pid_or_die_once, str(tmp_path))
+
+    def run(labels: list[str], start: int) -> dict[str, int | None]:
+        specs = [RunSpec(f"k{start + i}", label, 0, i, {}, {}, "focal") for i, label in enumerate(labels)]
+        got: dict[str, int | None] = {}
+        execute(specs, lambda s, t, e: got.update({s.key: None if t is None else int(t["pid"].iloc[0])}), 2, attempt=attempt)
+        assert sorted(got) == sorted(s.key for s in specs)
+        return got
+
+    with kept_pools():
+        first = set(run(["ok"] * 4, 0).values())
+        assert set(run(["ok"] * 4, 10).values()) <= first  # round 2 ran in the same processes
+        survived = run(["ok", "die"], 20)  # a worker killed: its runs retried (alone, in a 1-worker pool)
+        assert None not in survived.values() and not set(survived.values()) <= first
+        assert 2 not in execute_module._KEPT  # the broken pool is not kept: the next call starts a new one
+    assert execute_module._KEPT is None  # every kept pool shut down at the end

@@ -144,7 +144,7 @@ def _boxes(
         box = find_box(futures, loses)
         if box is None:
             if loses.any():
-                lines.append(f"* **{s}** loses to {against} in every one of the {n} futures: no box to find.")
+                lines.append(f"* **{s}** loses to {against} in every one of the {n} futures (it never beats it): no box.")
             else:
                 lines.append(f"* **{s}** never loses to {against} in these {n} futures: no case, no box.")
             continue
