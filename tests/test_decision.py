@@ -23,14 +23,16 @@ BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
 
 
 def test_holm_matches_the_textbook_example_and_statsmodels():
-    """Holm's worked example as printed in the Wikipedia article "Holm-Bonferroni method" (section
-    "Example") and in GeeksforGeeks' "Holm-Bonferroni Method": four hypotheses at alpha = 0.05 with
-    unadjusted p-values H1 0.01, H2 0.04, H3 0.03, H4 0.005; H4 (0.005 < 0.05/4) and H1 (0.01 < 0.05/3)
-    are rejected, H3 (0.03 > 0.05/2) is not, so neither is H2. The sources print the verdicts, not
-    adjusted p-values; those are checked against statsmodels' ``multipletests(method="holm")`` (an
-    independent implementation), here and on random families with ties."""
+    """Holm's worked example, four hypotheses at alpha = 0.05: the Wikipedia article "Holm-Bonferroni
+    method" (section "Example") gives the unadjusted p-values 0.01, 0.03, 0.04 and 0.005 for hypotheses one
+    to four; GeeksforGeeks' "Holm-Bonferroni Method" the same values as H1 0.01, H2 0.04, H3 0.03, H4 0.005.
+    Both reject hypotheses one and four (0.005 < 0.05/4, 0.01 < 0.05/3) and not the other two (the next,
+    0.03, is above 0.05/2, which stops the procedure). They print the verdicts, not adjusted p-values; those
+    are checked against statsmodels' ``multipletests(method="holm")`` (an independent implementation),
+    here and on random families with ties."""
     from statsmodels.stats.multitest import multipletests
 
+    np.testing.assert_array_equal(decision.holm(np.array([0.01, 0.03, 0.04, 0.005])) < 0.05, [True, False, False, True])
     p = np.array([0.01, 0.04, 0.03, 0.005])
     got = decision.holm(p)
     np.testing.assert_array_equal(got < 0.05, [True, False, False, True])  # the published verdicts
