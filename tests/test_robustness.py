@@ -1,8 +1,13 @@
-"""Robustness across futures (issue 18): regret and min-max regret, satisficing, PRIM boxes, futures that
-are the same for every strategy and on every backend, and one-line errors for bad inputs."""
+"""Robustness across futures (issue 18): regret and min-max regret, satisficing, PRIM boxes (against the
+baseline and the robust choice), futures that are the same for every strategy, bit-identical results on
+the serial, pool, Dask local and Dask tcp backends and after a kill, and one-line errors for bad inputs."""
 
 from __future__ import annotations
 
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +16,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.experiments import store
+from sim.experiments import robustness_report, store
 from sim.experiments.discovery import describe, find_box
 from sim.experiments.robustness import Target, regret_table, sample_futures, satisficing
 from sim.experiments.spec import expand, load_experiment
@@ -54,6 +59,58 @@ def test_prim_finds_a_planted_box():
     assert cat["limits"]["rivals"] == ["match"] and cat["coverage"] > 0.9 and cat["density"] > 0.9
     assert "rivals is match" in describe(cat)
     assert find_box(x, np.zeros(400, dtype=bool)) is None
+
+
+def test_prim_boxes_against_the_robust_choice_on_a_constructed_futures_table(tmp_path):
+    """200 futures over x1, x2 (uniform) and a categorical rival reaction. ``steady`` earns 5 everywhere;
+    ``bold`` earns 8, except in the box x1 < 0.3 and x2 > 0.6 where it earns -20; ``base`` earns 0.
+    Regret: steady max 3, bold max 25, base max 8, so steady is the robust choice and bold loses to it
+    exactly in the box. ``copycat`` earns 6 when rivals ignore, else 4: it loses to steady exactly when the
+    rivals match. ``twin`` is steady again (same values, a later name): it never loses to it."""
+    rng = np.random.default_rng(7)
+    n = 200
+    x = pd.DataFrame({"x1": rng.random(n), "x2": rng.random(n), "reaction": rng.choice(["ignore", "match"], n)})
+    in_box = ((x["x1"] < 0.3) & (x["x2"] > 0.6)).to_numpy()
+    value = {
+        "base": np.zeros(n),
+        "steady": np.full(n, 5.0),
+        "bold": np.where(in_box, -20.0, 8.0),
+        "copycat": np.where(x["reaction"] == "ignore", 6.0, 4.0),
+        "twin": np.full(n, 5.0),
+    }
+    runs = pd.concat(
+        pd.DataFrame({"point": np.arange(n), "strategy": s, "profit_total": v, **{f"param:{c}": x[c] for c in x}})
+        for s, v in value.items()
+    )
+    meta = {
+        "futures": n,
+        "replications": 1,
+        "baseline": "base",
+        "strategies": list(value),
+        "target": None,
+        "uncertainties": [
+            {"name": "x1", "low": 0.0, "high": 1.0},
+            {"name": "x2", "low": 0.0, "high": 1.0},
+            {"name": "reaction", "values": ["ignore", "match"]},
+        ],
+    }
+    text = "\n".join(robustness_report.sections(tmp_path, meta, runs))
+    assert "**Robust choice (least maximum regret): steady**" in text
+    boxes = pd.read_csv(tmp_path / "boxes.csv").set_index(["strategy", "against"])
+    bold = boxes.loc[("bold", "steady")]
+    assert bold["cases"] == in_box.sum() and bold["coverage"] > 0.9 and bold["density"] > 0.9
+    limits = re.fullmatch(r"x1 is at most ([\d.]+) and x2 is at least ([\d.]+)", bold["box"])
+    assert limits, bold["box"]  # the box's edges lie between the futures nearest to x1 = 0.3 and x2 = 0.6
+    assert float(limits[1]) == pytest.approx(0.3, abs=0.04) and float(limits[2]) == pytest.approx(0.6, abs=0.04)
+    assert boxes.loc[("copycat", "steady")]["box"] == "reaction is match"
+    assert boxes.loc[("copycat", "steady"), "coverage"] == 1 and boxes.loc[("copycat", "steady"), "density"] == 1
+    robust_part = text.split("loses to the robust choice, steady")[1]
+    assert "**twin** never loses to steady in these 200 futures: no case, no box." in robust_part
+    assert "**base** loses to steady in every one of the 200 futures (it never beats it): no box." in robust_part
+    assert (tmp_path / "figures" / "prim_bold_vs_robust.png").stat().st_size > 10_000
+    # against the baseline: bold loses exactly in the box too, the others never
+    assert boxes.loc[("bold", "base")]["cases"] == in_box.sum()
+    assert "**steady** never loses to base" in text.split("loses to the robust choice")[0]
 
 
 def _write(tmp_path: Path, **fields) -> Path:
@@ -100,20 +157,91 @@ def json_key(d: dict) -> str:
     return repr(sorted(d.items()))
 
 
-def test_serial_and_pool_give_the_same_futures_report(tmp_path):
-    path = _write(tmp_path)
-    outs = {}
-    for label, args in {"serial": ["--workers", "1"], "pool": ["--workers", "2"]}.items():
-        outs[label] = tmp_path / label
-        assert main(["compare", str(path), "--quiet", "--out", str(outs[label]), *args]) == 0
-    a, b = (store.read_runs(o).drop(columns="runtime_seconds") for o in outs.values())
-    pd.testing.assert_frame_equal(
-        a.sort_values(["run_key", "step", "firm"]).reset_index(drop=True),
-        b.sort_values(["run_key", "step", "firm"]).reset_index(drop=True),
-    )
-    assert (outs["serial"] / "regret.csv").read_text() == (outs["pool"] / "regret.csv").read_text()
-    text = (outs["serial"] / "report.md").read_text()
-    assert "Robust choice (least maximum regret)" in text and "param:reaction" in a.columns
+@contextmanager
+def no_figures() -> Iterator[None]:
+    """Figures drawn but not rendered (an empty file each): these tests check results, and rendering a
+    report's figures costs seconds (the PRIM figure is rendered in the constructed-table test above)."""
+    from matplotlib.figure import Figure
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Figure, "savefig", lambda self, path, *a, **k: Path(path).touch())
+        yield
+
+
+@pytest.fixture(scope="module")
+def futures_compare(tmp_path_factory) -> tuple[Path, Path]:
+    """One serial futures experiment (3 strategies x 3 futures), shared by the end-to-end tests
+    below; like them it renders no figures."""
+    tmp = tmp_path_factory.mktemp("rob")
+    path = _write(tmp)
+    out = tmp / "serial"
+    with no_figures():
+        assert main(["compare", str(path), "--quiet", "--workers", "1", "--out", str(out)]) == 0
+    return path, out
+
+
+FUTURE_FILES = ("regret.csv", "futures.csv", "boxes.csv", "comparison.csv", "ranking.csv", "decision.json")
+
+
+def _same(a: Path, b: Path) -> None:
+    """Bit-identical results: the robustness tables, the decision and every run table (but its wall time)."""
+    for name in FUTURE_FILES:
+        assert (a / name).exists() == (b / name).exists(), name
+        if (a / name).exists():
+            assert (a / name).read_text() == (b / name).read_text(), name
+    ra, rb = (store.read_runs(f).drop(columns="runtime_seconds") for f in (a, b))
+    assert len(ra) == 3 * 3 * 7 * 3  # strategies x futures x (steps + 1) x firms
+    pd.testing.assert_frame_equal(ra, rb, check_exact=True)
+
+
+def test_the_futures_report(futures_compare):
+    _, out = futures_compare
+    text = (out / "report.md").read_text()
+    assert "Robust choice (least maximum regret)" in text and "loses to the robust choice" in text
+    assert "param:reaction" in store.read_runs(out).columns
+
+
+def test_a_killed_futures_experiment_resumes_to_the_same_results(futures_compare, tmp_path):
+    path, out = futures_compare
+    killed = tmp_path / "killed"
+    shutil.copytree(out, killed)
+    for p in sorted((killed / "runs").glob("*.parquet"))[1::2]:  # the runs a kill would have lost
+        p.unlink()
+    for name in FUTURE_FILES:
+        (killed / name).unlink(missing_ok=True)
+    with no_figures():
+        assert main(["compare", str(path), "--quiet", "--workers", "1", "--out", str(killed)]) == 0
+    _same(out, killed)
+
+
+@pytest.mark.parametrize("backend", ["pool", "dask tcp"])
+def test_futures_are_identical_on_every_backend(futures_compare, backend, tmp_path):
+    """Dask's local cluster differs from a tcp one only in how the client is made (``connect``), which the
+    sequential compare's test (tests/test_decision.py) and tests/test_experiments.py run: not again here."""
+    path, out = futures_compare
+    there = tmp_path / backend.replace(" ", "_")
+    if backend == "dask tcp":  # a cluster reached by its address; its one worker is a thread of this process
+        from dask.distributed import LocalCluster
+
+        with LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=False,
+            protocol="tcp://",
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
+        ) as cluster:
+            assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+            with no_figures():
+                assert (
+                    main(["compare", str(path), "--quiet", "--scheduler", cluster.scheduler_address, "--out", str(there)])
+                    == 0
+                )
+    else:
+        with no_figures():
+            assert main(["compare", str(path), "--quiet", "--workers", "2", "--out", str(there)]) == 0
+    _same(out, there)
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim.experiments.spec import RunSpec
 
-__all__ = ["run_one", "expected_rows", "execute", "connect", "SchedulerUnavailable", "TS_COLUMNS"]
+__all__ = ["run_one", "expected_rows", "execute", "kept_pools", "connect", "SchedulerUnavailable", "TS_COLUMNS"]
 
 # the per-step columns kept in every run file (all firms)
 TS_COLUMNS = (
@@ -90,8 +90,9 @@ def run_one(spec: RunSpec) -> pd.DataFrame:
     table.insert(3, "run_key", spec.key)
     table.insert(4, "point", np.int64(spec.point))
     table["overrides"] = spec.overrides
-    for name, value in spec.params.items():
-        table[f"param:{name}"] = value
+    if spec.params:  # one block, not a column at a time (~80 columns with parameter uncertainty)
+        params = pd.DataFrame({f"param:{name}": value for name, value in spec.params.items()}, index=table.index)
+        table = pd.concat([table, params], axis=1)
     table["runtime_seconds"] = time.perf_counter() - t0
     return table
 
@@ -166,14 +167,61 @@ def _execute_pool(
                 )
 
 
+_KEPT: dict[int, ProcessPoolExecutor] | None = None  # pools kept between calls inside ``kept_pools()``
+
+
+@contextmanager
+def kept_pools() -> Iterator[None]:
+    """Within this block process pools outlive one :func:`execute` call (one per number of workers) and are
+    shut down at its end: the rounds of a sequential compare then start their worker processes once, not
+    once a round (each start imports the engine, seconds). A broken pool is replaced as before."""
+    global _KEPT
+    if _KEPT is not None:  # nested: the outer block keeps them
+        yield
+        return
+    _KEPT = {}
+    try:
+        yield
+    finally:
+        pools, _KEPT = _KEPT, None
+        for pool in pools.values():
+            pool.shutdown(cancel_futures=True)
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``workers`` spawned processes: a new one, or inside :func:`kept_pools` the kept one."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")  # clean workers: no inherited numba threads or open files
+    if _KEPT is None:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
+            yield pool
+        return
+    if workers not in _KEPT:
+        _KEPT[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+    pool = _KEPT[workers]
+    try:
+        yield pool
+    except BaseException:
+        _forget(pool)
+        raise
+
+
+def _forget(pool: ProcessPoolExecutor) -> None:
+    """A broken (or interrupted) kept pool is shut down and not kept."""
+    if _KEPT is not None:
+        for w, kept in list(_KEPT.items()):
+            if kept is pool:
+                del _KEPT[w]
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _run_pool(
     queue: deque[RunSpec], by_key: dict[str, RunSpec], on_result: Callable, workers: int, attempt: Callable
 ) -> list[RunSpec]:
     """Run from ``queue`` in one pool until it is empty or the pool breaks; return the runs lost in a break."""
-    import multiprocessing as mp
-
-    ctx = mp.get_context("spawn")  # clean workers: no inherited numba threads or open files
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
+    with _pool(workers) as pool:
         pending: dict[Future, RunSpec] = {}
         while queue or pending:
             while queue and len(pending) < 2 * workers:  # at most 2 per worker in flight: bounded memory
@@ -197,6 +245,7 @@ def _run_pool(
                         on_result(by_key[key], table, err)
                     else:
                         lost.append(spec)
+                _forget(pool)
                 return lost
     return []
 

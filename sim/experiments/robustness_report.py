@@ -1,6 +1,7 @@
 """The robustness sections of a compare report (issue 18): regret table, satisficing, the robust choice
-and PRIM boxes of the futures in which a strategy loses to the baseline. Writes ``futures.csv``,
-``regret.csv``, ``boxes.csv`` and ``figures/prim_<strategy>.png``; returns report.md lines."""
+and PRIM boxes of the futures in which a strategy loses to the baseline or to the robust choice. Writes
+``futures.csv``, ``regret.csv``, ``boxes.csv``, ``figures/prim_<strategy>.png`` (against the baseline) and
+``figures/prim_<strategy>_vs_robust.png``; returns report.md lines."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def sections(folder: Path, meta: dict[str, Any], runs: pd.DataFrame) -> list[str
             f"{_fmt(r['max_regret'])} | {r['share_best']:.0%} | {r['satisficing']:.0%} |"
         )
     lines += ["", "Table: `regret.csv`.", ""]
-    return lines + _discovery(folder, values, futures, baseline, metric, higher)
+    return lines + _discovery(folder, values, futures, table, baseline, metric, higher)
 
 
 def _span(u: dict[str, Any]) -> str:
@@ -84,30 +85,78 @@ def _span(u: dict[str, Any]) -> str:
 
 
 def _discovery(
-    folder: Path, values: pd.DataFrame, futures: pd.DataFrame, baseline: str, metric: str, higher: bool
+    folder: Path, values: pd.DataFrame, futures: pd.DataFrame, table: pd.DataFrame, baseline: str, metric: str, higher: bool
 ) -> list[str]:
-    """PRIM boxes of "S loses to the baseline" for every strategy that loses in some futures, not all."""
+    """PRIM boxes of "S loses to the baseline" for every strategy, then of "S loses to the robust choice"
+    for the others in the order of the regret table (runner-up first); boxes.csv holds both kinds."""
+    robust = str(table["strategy"].iloc[0])
+    (folder / "figures").mkdir(exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    lines = ["## When a strategy loses to the baseline (scenario discovery, PRIM)", ""]
+    others = [s for s in values.columns if s != baseline]
+    lines += _boxes(folder, values, futures, others, baseline, "", metric, higher, rows)
+    lines += ["", f"## When a strategy loses to the robust choice, {robust} (scenario discovery, PRIM)", ""]
+    if robust == baseline:
+        lines.append(
+            "The robust choice is the baseline: the boxes above are the futures in which each strategy loses to it."
+        )
+    else:
+        runners = [s for s in table["strategy"] if s != robust]
+        lines += _boxes(folder, values, futures, runners, robust, "_vs_robust", metric, higher, rows)
+    if rows:
+        write_text_atomically(folder / "boxes.csv", pd.DataFrame(rows).to_csv(index=False))
+    else:
+        (folder / "boxes.csv").unlink(missing_ok=True)
+    lines += [
+        "",
+        "Boxes by the EMA Workbench's PRIM (peeling, 5% per step); the box shown is, among the boxes of "
+        "the peeling trajectory that restrict at most three uncertainties, the one with the most coverage "
+        "and density at least 0.8, else the one with the highest coverage x density. *Coverage*: share of the "
+        "losing futures inside the box; *density*: share of the futures in the box where the strategy loses; "
+        "*mass*: share of all futures in the box. A strategy that loses in no future, or in every one, has no "
+        "box. With a few dozen futures a box is a hint to test, not a finding. Table: `boxes.csv` (column "
+        "`against`: the baseline or the robust choice).",
+        "",
+    ]
+    return lines
+
+
+def _boxes(
+    folder: Path,
+    values: pd.DataFrame,
+    futures: pd.DataFrame,
+    strategies: list[str],
+    against: str,
+    suffix: str,
+    metric: str,
+    higher: bool,
+    rows: list[dict[str, Any]],
+) -> list[str]:
+    """One line per strategy: the PRIM box of the futures in which it loses to ``against`` (strictly worse
+    on ``metric``), or a plain "no case"; a figure ``figures/prim_<strategy><suffix>.png`` per box."""
     from sim.experiments.discovery import box_figure, describe, find_box
 
-    rows, lines = [], ["## When a strategy loses to the baseline (scenario discovery, PRIM)", ""]
-    (folder / "figures").mkdir(exist_ok=True)
-    for s in values.columns:
-        if s == baseline:
-            continue
-        gap = values[s] - values[baseline]
+    lines = []
+    for s in strategies:
+        gap = values[s] - values[against]
         loses = (gap < 0 if higher else gap > 0).to_numpy()
+        n = len(loses)
         box = find_box(futures, loses)
         if box is None:
-            verdict = "never" if not loses.any() else "always"
-            lines.append(f"* **{s}** {verdict} loses to {baseline} in these futures: no box to find.")
+            if loses.any():
+                lines.append(f"* **{s}** loses to {against} in every one of the {n} futures (it never beats it): no box.")
+            else:
+                lines.append(f"* **{s}** never loses to {against} in these {n} futures: no case, no box.")
             continue
         words = describe(box)
-        fig = f"figures/prim_{s}.png"
-        box_figure(box, f"{s} loses to {baseline} on {metric} ({box['cases']} of {box['n']} futures)", folder / fig)
+        fig = f"figures/prim_{s}{suffix}.png"
+        event = f"{s} loses to {against} on {metric}"
+        box_figure(box, f"{event} ({box['cases']} of {box['n']} futures)", folder / fig)
         rows.append(
             {
                 "strategy": s,
-                "event": f"{s} loses to {baseline} on {metric}",
+                "against": against,
+                "event": event,
                 "cases": box["cases"],
                 "futures": box["n"],
                 "coverage": box["coverage"],
@@ -119,19 +168,7 @@ def _discovery(
         if box["mass"] >= 0.8:
             words += " — nearly the whole space: it loses almost whatever the future"
         lines.append(
-            f"* **{s}** loses to {baseline} in {box['cases']} of {box['n']} futures; mostly when {words} "
+            f"* **{s}** loses to {against} in {box['cases']} of {box['n']} futures; mostly when {words} "
             f"(coverage {box['coverage']:.2f}, density {box['density']:.2f}, mass {box['mass']:.2f}). ![{s}]({fig})"
         )
-    if rows:
-        write_text_atomically(folder / "boxes.csv", pd.DataFrame(rows).to_csv(index=False))
-    lines += [
-        "",
-        "Boxes by the EMA Workbench's PRIM (peeling, 5% per step); the box shown is, among the boxes of "
-        "the peeling trajectory that restrict at most three uncertainties, the one with the most coverage "
-        "and density at least 0.8, else the one with the highest coverage x density. *Coverage*: share of the "
-        "losing futures inside the box; *density*: share of the futures in the box where the strategy loses; "
-        "*mass*: share of all futures in the box. With a few dozen futures a box is a hint to test, not a "
-        "finding. Table: `boxes.csv`.",
-        "",
-    ]
     return lines

@@ -211,7 +211,7 @@ def drive(
     """Run the procedure on the engine: ``specs`` are every run up to the cap (``expand`` with
     ``replications = max_n``), ``run_todo(specs, description)`` runs those not on disk yet and returns
     how many failed. Returns the result and the keys of the runs it used."""
-    from sim.experiments.execute import expected_rows
+    from sim.experiments.execute import expected_rows, kept_pools
     from sim.experiments.store import check_runs, read_runs
 
     index = {(s.label, s.replication): s for s in specs}
@@ -235,7 +235,8 @@ def drive(
         got = {(str(r.strategy), int(r.replication)): float(getattr(r, f"m_{metric}")) for r in last.itertuples()}
         return {j: got[j] for j in jobs}
 
-    result = run(strategies, baseline, sample_round, n0, **options)
+    with kept_pools():  # a pool's worker processes serve every round
+        result = run(strategies, baseline, sample_round, n0, **options)
     return result, used
 
 

@@ -51,21 +51,24 @@ def sections(folder: Path, meta: dict[str, Any], runs: pd.DataFrame, metric: str
         return []
     baseline = meta["baseline"]
     cols = [c for c in runs.columns if c.startswith("param:")]
-    base = runs[runs["strategy"] == baseline].set_index("replication")
-    if not cols or len(base) < 3:
+    # a replication's draw is the same for every strategy; a sequential compare gives strategies different
+    # numbers of replications (even the baseline may stop early), so take each from any strategy's run
+    draws = runs.drop_duplicates("replication").set_index("replication").sort_index()[cols]
+    if not cols or len(draws) < 3:
         return []
-    draws = base[cols].rename(columns=lambda c: c[len("param:") :])
-    write_text_atomically(folder / "draws.csv", draws.sort_index().to_csv())
-    wide = runs.pivot_table(index="replication", columns="strategy", values=metric).dropna()
+    draws = draws.rename(columns=lambda c: c[len("param:") :])
+    write_text_atomically(folder / "draws.csv", draws.to_csv())
+    wide = runs.pivot_table(index="replication", columns="strategy", values=metric)
     means = wide.mean().sort_values(ascending=False)
     pairs = [(s, baseline) for s in wide.columns if s != baseline]
     if len(means) >= 2:
         pairs.insert(0, (means.index[0], means.index[1]))
     rows = []
-    for a, b in pairs:
-        h = hinges(wide[a] - wide[b], draws.loc[wide.index])
+    for a, b in pairs:  # each pair over the replications the two have in common
+        both = wide[[a, b]].dropna()
+        h = hinges(both[a] - both[b], draws.loc[both.index])
         rows += [{"strategy": a, "against": b, **r} for r in h.to_dict("records")]
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=["strategy", "against", "parameter", "sd", "effect_per_sd", "r", "p"])
     write_text_atomically(folder / "hinges.csv", table.to_csv(index=False))
     n = len(wide)
     lines = [
