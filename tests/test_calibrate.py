@@ -193,3 +193,27 @@ def test_calibrated_scenario_loads_and_runs(calibrated):
     np.testing.assert_array_equal(pop.n_purchases, state["n_purchases"].to_numpy())
     m.run(5)
     assert (m.timeseries()["step"] == 5).any()
+
+
+def test_calibrated_run_classes_start_customers_by_their_residual_value(calibrated):
+    """Issue 19: the start state carries the fitted model's expected residual value, and the portfolio classes
+    the firm's start customers by it (times the margin rate), not by the engine's CLV of the drawn state."""
+    from sim.customers import registry as L
+    from sim.model import RelationshipMarket
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(calibrated / "calibrated.yaml")
+    rv = pd.read_parquet(calibrated / "calibrated_start.parquet")["residual_value"].to_numpy()
+    assert (rv >= 0).all() and rv.max() > 100.0  # currency over 10 years: the best CDNOW customers spend hundreds
+    m = RelationshipMarket(sc, rng=0)
+    m.run(1)
+    book, pop = m.portfolio, m.population
+    np.testing.assert_array_equal(pop.residual_value, rv)
+    rows = np.flatnonzero(book.start_firm[: len(rv)] == 0)
+    top = rows[np.argsort(-rv[rows], kind="stable")[: int(np.floor(0.05 * len(rows) + 1e-9))]]
+    assert book.start[rows[np.argmax(rv[rows])]] == 0  # the largest residual value is platinum at step 0
+    np.testing.assert_array_equal(np.sort(np.flatnonzero(book.start == 0)), np.sort(top))  # platinum = top 5%
+    codes, o = book.classify(pop, book.last_inputs)
+    kept = np.flatnonzero(pop.firm[: len(rv)] == 0)
+    margin = book.last_inputs.fp[0, L.FP_MARGIN]
+    np.testing.assert_allclose(o.value[kept], rv[kept] * margin)

@@ -174,3 +174,28 @@ def test_targeted_bonds_go_to_the_targeted_classes():
 
     assert mean_bond(top, [0, 1]) > 1.5 * mean_bond(spread, [0, 1])
     assert mean_bond(top, [2, 3]) < 0.5 * mean_bond(spread, [2, 3])
+
+
+def test_residual_value_only_for_start_customers_who_stayed():
+    """Issue 19: a start-state row keeps the calibrated residual value (x the margin rate) as its forward value
+    while it stays with its start firm at every step; one who left (even if back by now), joined later, or is
+    past the start state's rows gets the engine's value."""
+    from types import SimpleNamespace
+
+    from sim.customers.portfolio import Outlook, with_residual_value
+    from sim.market.portfolio import PortfolioBook
+    from sim.scenario import Scenario
+
+    book = PortfolioBook(Scenario(firms=[{"name": "a"}, {"name": "b"}]))
+    pop = SimpleNamespace(firm=np.array([0, 1, 0, -1, 0], np.int8), residual_value=np.array([10.0, 20, 30, 40]))
+    book._follow_start(pop)  # step 0
+    pop.firm[2] = -1  # row 2 lapses ...
+    book._follow_start(pop)
+    pop.firm[2], pop.firm[3], pop.firm[1] = 0, 0, 0  # ... and comes back; row 3 joins; row 1 switches to a
+    book._follow_start(pop)
+    fp = np.zeros((2, len(L.FP.names)))
+    fp[:, L.FP_MARGIN] = (0.5, 0.25)
+    engine = Outlook(*(np.full(5, -1.0) for _ in range(4)))
+    kept = book._kept & (pop.firm[:4] == book._firm0)
+    value = with_residual_value(engine, pop.firm, fp, pop.residual_value, kept).value
+    np.testing.assert_array_equal(value, [5.0, -1, -1, -1, -1])

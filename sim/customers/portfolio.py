@@ -6,6 +6,9 @@
   minus the spend it makes now: the share of wallet not yet won, D11). They are evaluated on the customer's
   state as it is, with the firm's current inputs and without this step's random draws or word of mouth;
   so they are what the kernel books at the customer's expected perception, not a second simulation.
+- :func:`with_residual_value`: for a start state from ``sim calibrate``, the forward value of the rows that
+  are still with their start firm is the calibrated model's expected residual value (``residual_value``)
+  times the firm's current margin rate, in place of the engine's CLV (issue 19).
 - :func:`pyramid_codes`: platinum / gold / iron / lead (0..3; ``NO_CLASS`` = -1 for non-customers) by rank
   of forward value within each firm (``sim.scenario.portfolio``).
 - :func:`class_multipliers`: per firm, the factor on a customer's bond investment by its class, so that a
@@ -21,7 +24,16 @@ import numpy as np
 from sim.customers import reference_mechanisms as R
 from sim.customers import registry as L
 
-__all__ = ["NO_CLASS", "N_CLASSES", "Outlook", "outlook", "pyramid_codes", "class_multipliers", "band_cuts"]
+__all__ = [
+    "NO_CLASS",
+    "N_CLASSES",
+    "Outlook",
+    "outlook",
+    "with_residual_value",
+    "pyramid_codes",
+    "class_multipliers",
+    "band_cuts",
+]
 
 NO_CLASS = -1  # not a customer, or not classed since it joined its firm
 N_CLASSES = 4  # platinum, gold, iron, lead (sim.scenario.portfolio.PYRAMID_CLASSES)
@@ -62,6 +74,17 @@ def outlook(pop, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray)
     out[2][c] = np.minimum(pch, 1.0)
     out[3][c] = np.maximum(0.0, spend_full - spend)
     return Outlook(*out)
+
+
+def with_residual_value(o: Outlook, firm: np.ndarray, fp: np.ndarray, residual: np.ndarray, kept: np.ndarray) -> Outlook:
+    """``o`` with the forward value of rows ``kept`` (a mask over the first ``len(residual)`` rows: customers
+    still with the firm they had at the start) replaced by ``residual`` (expected residual revenue, currency)
+    times their firm's margin rate, so that it is a margin as the engine's CLV is (D8; the cost to serve is not
+    subtracted: the fitted model gives purchases, not the steps a customer stays). Other rows keep theirs."""
+    rows = np.flatnonzero(kept)
+    value = o.value.copy()
+    value[rows] = residual[rows] * fp[firm[rows].astype(np.int64), L.FP_MARGIN]
+    return Outlook(value, o.margin, o.churn, o.growth)
 
 
 def band_cuts(n: int, shares: tuple[float, ...]) -> np.ndarray:
