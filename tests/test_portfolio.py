@@ -199,3 +199,25 @@ def test_residual_value_only_for_start_customers_who_stayed():
     kept = book._kept & (pop.firm[:4] == book._firm0)
     value = with_residual_value(engine, pop.firm, fp, pop.residual_value, kept).value
     np.testing.assert_array_equal(value, [5.0, -1, -1, -1, -1])
+
+
+def test_pyramid_codes_equal_ranking_by_a_stable_sort_with_ties():
+    """The pyramid without a full sort (partition at the band cuts) classes exactly as ranking every firm's
+    customers by value with a stable sort: ties in row order, NaN last, bands empty or past everyone."""
+    rng = np.random.default_rng(7)
+    for it in range(400):
+        n, nf = int(rng.integers(0, 50)), int(rng.integers(1, 4))
+        firm = rng.integers(-1, nf, n).astype(np.int8)
+        value = rng.integers(-2, 4, n).astype(float) if it % 2 else rng.normal(size=n)  # many ties / none
+        if it % 5 == 0 and n:
+            value[rng.integers(0, n)] = np.nan
+        shares = tuple(rng.choice([0.0, 0.05, 0.15, 0.5, 0.9], 3))
+        want = np.full(n, -1, np.int8)
+        for g in range(nf):
+            rows = np.flatnonzero(firm == g)
+            rank = np.empty(len(rows), np.int64)
+            rank[np.argsort(-value[rows], kind="stable")] = np.arange(len(rows))
+            cuts = np.floor(np.minimum(1.0, np.cumsum(shares)) * len(rows) + 1e-9)
+            want[rows] = np.searchsorted(cuts, rank, side="right")
+        want[(want >= 0) & (value < 0.0)] = 3
+        np.testing.assert_array_equal(pyramid_codes(firm, value, nf, shares, 0.0), want, err_msg=str(it))

@@ -94,21 +94,44 @@ def band_cuts(n: int, shares: tuple[float, ...]) -> np.ndarray:
     return np.floor(cum * n + _EPS).astype(np.int64)
 
 
+def _top(v: np.ndarray, k: int, kth: float) -> np.ndarray:
+    """Mask of the ``k`` best of ``v`` (best first, ties in row order) given ``kth``, the k-th largest value."""
+    top = v > kth
+    tied = np.flatnonzero(v == kth)
+    top[tied[: k - int(top.sum())]] = True
+    return top
+
+
 def pyramid_codes(
     firm: np.ndarray, value: np.ndarray, n_firms: int, shares: tuple[float, float, float], lead_below: float
 ) -> np.ndarray:
     """D8 pyramid: per firm, its customers ranked by ``value`` (best first, ties in row order) fall in platinum,
-    gold, iron by the band ``shares`` and lead after them; value below ``lead_below`` is lead whatever the rank."""
+    gold, iron by the band ``shares`` and lead after them; value below ``lead_below`` is lead whatever the rank.
+
+    No full sort: a band's members are the values above the value at its last rank (``np.partition``, all the
+    cuts at once), plus the first in row order of the ones equal to it. The same classes as ranking by a
+    stable sort; a firm with a NaN value (not ordered) is ranked by a stable sort."""
     codes = np.full(firm.shape[0], NO_CLASS, dtype=np.int8)
     rows = np.flatnonzero(firm >= 0)
-    f = firm[rows].astype(np.int64)
-    order = rows[np.lexsort((-value[rows], f))]  # by firm, then by value, best first (stable)
-    starts = np.searchsorted(firm[order].astype(np.int64), np.arange(n_firms + 1))
+    by_firm = rows[np.argsort(firm[rows], kind="stable")]  # row order within each firm (radix sort of int8)
+    starts = np.searchsorted(firm[by_firm], np.arange(n_firms + 1))
     for g in range(n_firms):
-        ranked = order[starts[g] : starts[g + 1]]
-        cuts = band_cuts(ranked.shape[0], shares)
-        rank = np.arange(ranked.shape[0])
-        codes[ranked] = np.searchsorted(cuts, rank, side="right").astype(np.int8)
+        members = by_firm[starts[g] : starts[g + 1]]
+        n = members.shape[0]
+        v = value[members]
+        cuts = band_cuts(n, shares)
+        if np.isnan(v).any():
+            rank = np.empty(n, dtype=np.int64)
+            rank[np.argsort(-v, kind="stable")] = np.arange(n)
+            codes[members] = np.searchsorted(cuts, rank, side="right").astype(np.int8)
+            continue
+        inner = np.unique(cuts[(cuts > 0) & (cuts < n)])  # cuts at 0 or n split nobody
+        kth = dict(zip(inner.tolist(), np.partition(v, n - inner)[n - inner].tolist(), strict=True))
+        code = np.zeros(n, dtype=np.int8)
+        for c in cuts:  # a customer's class = the number of bands (by cumulative share) it is not in
+            if c < n:
+                code += ~_top(v, int(c), kth[int(c)]) if c > 0 else np.int8(1)
+        codes[members] = code
     neg = (codes != NO_CLASS) & (value < lead_below)
     codes[neg] = 3
     return codes
