@@ -51,8 +51,9 @@ class Outlook:
     growth: np.ndarray
 
 
-def outlook(pop, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray) -> Outlook:
-    """Each customer's outlook with its firm (see module docstring); ``p, fp, sf, seg`` as the kernel takes them."""
+def outlook(pop, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray, growth: bool = True) -> Outlook:
+    """Each customer's outlook with its firm (see module docstring); ``p, fp, sf, seg`` as the kernel takes them.
+    ``growth`` False leaves the growth potential NaN (a classing during the run needs only the value)."""
     n = pop.firm.shape[0]
     out = [np.full(n, np.nan) for _ in range(4)]
     c = np.flatnonzero(pop.firm >= 0)
@@ -66,13 +67,14 @@ def outlook(pop, p: np.ndarray, fp: np.ndarray, sf: np.ndarray, seg: np.ndarray)
     pch = h_dis + h_comp + R.staff_hazard(fp, f) + R.own_hazard(p, pop.own_churn[c])
     freq, wallet = pop.freq[c], pop.wallet[c]
     spend = R.purchase_probability(p, seg, us, freq, loy, bf) * R.spend_if_buying(p, fp, seg, us, f, wallet, loy)
-    full = np.ones_like(loy)
-    spend_full = R.purchase_probability(p, seg, us, freq, full, bf) * R.spend_if_buying(p, fp, seg, us, f, wallet, full)
     margin = spend * fp[f, L.FP_MARGIN] - fp[f, L.FP_SERVE]
     out[0][c] = R.clv(p[L.P_DISC], margin, pch)
     out[1][c] = margin
     out[2][c] = np.minimum(pch, 1.0)
-    out[3][c] = np.maximum(0.0, spend_full - spend)
+    if growth:
+        full = np.ones_like(loy)
+        spend_full = R.purchase_probability(p, seg, us, freq, full, bf) * R.spend_if_buying(p, fp, seg, us, f, wallet, full)
+        out[3][c] = np.maximum(0.0, spend_full - spend)
     return Outlook(*out)
 
 

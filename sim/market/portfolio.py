@@ -63,10 +63,11 @@ class PortfolioBook:
         self._firm0: np.ndarray | None = None  # start-state rows with a residual value: their firm at the first step
         self._kept: np.ndarray | None = None  # and whether they have been with it at every step since
 
-    def classify(self, pop: Any, inputs: Any) -> tuple[np.ndarray, Outlook]:
-        """Every row's pyramid class (``NO_CLASS`` for non-customers) and outlook, on the step's inputs."""
+    def classify(self, pop: Any, inputs: Any, growth: bool = True) -> tuple[np.ndarray, Outlook]:
+        """Every row's pyramid class (``NO_CLASS`` for non-customers) and outlook, on the step's inputs
+        (``growth`` False: without the growth potential, which only the end-of-run classes use)."""
         pf = self.config
-        o = outlook(pop, inputs.p, inputs.fp, inputs.sf, inputs.seg)
+        o = outlook(pop, inputs.p, inputs.fp, inputs.sf, inputs.seg, growth)
         if self._kept is not None:
             r = self._kept.shape[0]
             kept = self._kept & (pop.firm[:r] == self._firm0)
@@ -78,7 +79,7 @@ class PortfolioBook:
         self.last_inputs = inputs
         self._follow_start(pop)
         if now % self.config.update_every == 0:
-            codes, o = self.classify(pop, inputs)
+            codes, o = self.classify(pop, inputs, growth=False)
             if self.start is None:
                 self.start, self.start_firm = codes.copy(), pop.firm.copy()
             self.history.append((now, *self._per_class(pop.firm, codes, o.value)))
