@@ -38,7 +38,7 @@ _KOTLER = "high profit potential / long expected duration: above this quantile o
 _GROWTH = "top share by growth potential (wallet not spent with the firm) flagged most growth potential"
 _UPDATE = (
     "steps between recomputations of the pyramid class the kernel's targeting and the timeseries use"
-    " (a classing of 100k customers costs about 2.5 model steps)"
+    " (a classing of 100,000 customers takes about 14 ms, some 6-7 model steps, on 2 idle cores)"
 )
 
 
