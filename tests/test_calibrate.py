@@ -103,6 +103,7 @@ def _bad(capsys, tmp_path: Path, log: Path, *extra: str, field: str) -> None:
         (GOOD, ["--date-format", "%Y%m%d"], "date"),  # dates that do not follow the format
         (GOOD, ["--base", "no_such_scenario"], "--base"),
         (GOOD, ["--reps", "0"], "--reps"),
+        (GOOD, ["--value-years", "0"], "--value-years"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_nothing_written(capsys, tmp_path, rows, extra, field):
