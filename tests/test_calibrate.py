@@ -70,6 +70,25 @@ def test_closed_form_holdout_correlation_is_the_published_one(cdnow):
     assert abs(f["bgnbd"].sum() / 1882 - 1 - (-0.11)) < 0.02  # published -11%
 
 
+def test_residual_value_is_lifetimes_customer_lifetime_value(cdnow):
+    """Issue 19: the residual value is lifetimes' GammaGammaFitter.customer_lifetime_value with the BG/NBD fit
+    (computed once per distinct history at a spend of 1, then times the Gamma-Gamma spend), discounted monthly
+    at the rate equivalent to the scenario's yearly one; a longer horizon adds value, a higher rate removes it."""
+    from sim.calibration.residual import monthly_rate, residual_values
+
+    summary, fits = cdnow
+    c = summary.customers
+    value, note = residual_values(fits, summary, "bgnbd", 0.1, years=2.0)
+    mv = c["monetary_value"].where(c["frequency"] > 0, 0.0)
+    want = fits.gg.customer_lifetime_value(
+        fits.bgnbd, c["frequency"], c["recency"], c["T"], mv, time=24, discount_rate=monthly_rate(0.1), freq="W"
+    )
+    np.testing.assert_allclose(value, want.to_numpy(), rtol=1e-9)
+    assert "Gamma-Gamma" in note and "24 months" in note
+    assert residual_values(fits, summary, "bgnbd", 0.1, years=4.0)[0].sum() > value.sum()
+    assert residual_values(fits, summary, "bgnbd", 0.3, years=2.0)[0].sum() < value.sum()
+
+
 # ---------------------------------------------------------------- bad input
 def _csv(tmp_path: Path, rows: list[str], name: str = "log.csv") -> Path:
     path = tmp_path / name
