@@ -70,6 +70,25 @@ def test_closed_form_holdout_correlation_is_the_published_one(cdnow):
     assert abs(f["bgnbd"].sum() / 1882 - 1 - (-0.11)) < 0.02  # published -11%
 
 
+def test_residual_value_is_lifetimes_customer_lifetime_value(cdnow):
+    """Issue 19: the residual value is lifetimes' GammaGammaFitter.customer_lifetime_value with the BG/NBD fit
+    (computed once per distinct history at a spend of 1, then times the Gamma-Gamma spend), discounted monthly
+    at the rate equivalent to the scenario's yearly one; a longer horizon adds value, a higher rate removes it."""
+    from sim.calibration.residual import monthly_rate, residual_values
+
+    summary, fits = cdnow
+    c = summary.customers
+    value, note = residual_values(fits, summary, "bgnbd", 0.1, years=2.0)
+    mv = c["monetary_value"].where(c["frequency"] > 0, 0.0)
+    want = fits.gg.customer_lifetime_value(
+        fits.bgnbd, c["frequency"], c["recency"], c["T"], mv, time=24, discount_rate=monthly_rate(0.1), freq="W"
+    )
+    np.testing.assert_allclose(value, want.to_numpy(), rtol=1e-9)
+    assert "Gamma-Gamma" in note and "24 months" in note
+    assert residual_values(fits, summary, "bgnbd", 0.1, years=4.0)[0].sum() > value.sum()
+    assert residual_values(fits, summary, "bgnbd", 0.3, years=2.0)[0].sum() < value.sum()
+
+
 # ---------------------------------------------------------------- bad input
 def _csv(tmp_path: Path, rows: list[str], name: str = "log.csv") -> Path:
     path = tmp_path / name
@@ -103,6 +122,7 @@ def _bad(capsys, tmp_path: Path, log: Path, *extra: str, field: str) -> None:
         (GOOD, ["--date-format", "%Y%m%d"], "date"),  # dates that do not follow the format
         (GOOD, ["--base", "no_such_scenario"], "--base"),
         (GOOD, ["--reps", "0"], "--reps"),
+        (GOOD, ["--value-years", "0"], "--value-years"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_nothing_written(capsys, tmp_path, rows, extra, field):
@@ -193,3 +213,27 @@ def test_calibrated_scenario_loads_and_runs(calibrated):
     np.testing.assert_array_equal(pop.n_purchases, state["n_purchases"].to_numpy())
     m.run(5)
     assert (m.timeseries()["step"] == 5).any()
+
+
+def test_calibrated_run_classes_start_customers_by_their_residual_value(calibrated):
+    """Issue 19: the start state carries the fitted model's expected residual value, and the portfolio classes
+    the firm's start customers by it (times the margin rate), not by the engine's CLV of the drawn state."""
+    from sim.customers import registry as L
+    from sim.model import RelationshipMarket
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(calibrated / "calibrated.yaml")
+    rv = pd.read_parquet(calibrated / "calibrated_start.parquet")["residual_value"].to_numpy()
+    assert (rv >= 0).all() and rv.max() > 100.0  # currency over 10 years: the best CDNOW customers spend hundreds
+    m = RelationshipMarket(sc, rng=0)
+    m.run(1)
+    book, pop = m.portfolio, m.population
+    np.testing.assert_array_equal(pop.residual_value, rv)
+    rows = np.flatnonzero(book.start_firm[: len(rv)] == 0)
+    top = rows[np.argsort(-rv[rows], kind="stable")[: int(np.floor(0.05 * len(rows) + 1e-9))]]
+    assert book.start[rows[np.argmax(rv[rows])]] == 0  # the largest residual value is platinum at step 0
+    np.testing.assert_array_equal(np.sort(np.flatnonzero(book.start == 0)), np.sort(top))  # platinum = top 5%
+    codes, o = book.classify(pop, book.last_inputs)
+    kept = np.flatnonzero(pop.firm[: len(rv)] == 0)
+    margin = book.last_inputs.fp[0, L.FP_MARGIN]
+    np.testing.assert_allclose(o.value[kept], rv[kept] * margin)

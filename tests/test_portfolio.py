@@ -174,3 +174,50 @@ def test_targeted_bonds_go_to_the_targeted_classes():
 
     assert mean_bond(top, [0, 1]) > 1.5 * mean_bond(spread, [0, 1])
     assert mean_bond(top, [2, 3]) < 0.5 * mean_bond(spread, [2, 3])
+
+
+def test_residual_value_only_for_start_customers_who_stayed():
+    """Issue 19: a start-state row keeps the calibrated residual value (x the margin rate) as its forward value
+    while it stays with its start firm at every step; one who left (even if back by now), joined later, or is
+    past the start state's rows gets the engine's value."""
+    from types import SimpleNamespace
+
+    from sim.customers.portfolio import Outlook, with_residual_value
+    from sim.market.portfolio import PortfolioBook
+    from sim.scenario import Scenario
+
+    book = PortfolioBook(Scenario(firms=[{"name": "a"}, {"name": "b"}]))
+    pop = SimpleNamespace(firm=np.array([0, 1, 0, -1, 0], np.int8), residual_value=np.array([10.0, 20, 30, 40]))
+    book._follow_start(pop)  # step 0
+    pop.firm[2] = -1  # row 2 lapses ...
+    book._follow_start(pop)
+    pop.firm[2], pop.firm[3], pop.firm[1] = 0, 0, 0  # ... and comes back; row 3 joins; row 1 switches to a
+    book._follow_start(pop)
+    fp = np.zeros((2, len(L.FP.names)))
+    fp[:, L.FP_MARGIN] = (0.5, 0.25)
+    engine = Outlook(*(np.full(5, -1.0) for _ in range(4)))
+    kept = book._kept & (pop.firm[:4] == book._firm0)
+    value = with_residual_value(engine, pop.firm, fp, pop.residual_value, kept).value
+    np.testing.assert_array_equal(value, [5.0, -1, -1, -1, -1])
+
+
+def test_pyramid_codes_equal_ranking_by_a_stable_sort_with_ties():
+    """The pyramid without a full sort (partition at the band cuts) classes exactly as ranking every firm's
+    customers by value with a stable sort: ties in row order, NaN last, bands empty or past everyone."""
+    rng = np.random.default_rng(7)
+    for it in range(400):
+        n, nf = int(rng.integers(0, 50)), int(rng.integers(1, 4))
+        firm = rng.integers(-1, nf, n).astype(np.int8)
+        value = rng.integers(-2, 4, n).astype(float) if it % 2 else rng.normal(size=n)  # many ties / none
+        if it % 5 == 0 and n:
+            value[rng.integers(0, n)] = np.nan
+        shares = tuple(rng.choice([0.0, 0.05, 0.15, 0.5, 0.9], 3))
+        want = np.full(n, -1, np.int8)
+        for g in range(nf):
+            rows = np.flatnonzero(firm == g)
+            rank = np.empty(len(rows), np.int64)
+            rank[np.argsort(-value[rows], kind="stable")] = np.arange(len(rows))
+            cuts = np.floor(np.minimum(1.0, np.cumsum(shares)) * len(rows) + 1e-9)
+            want[rows] = np.searchsorted(cuts, rank, side="right")
+        want[(want >= 0) & (value < 0.0)] = 3
+        np.testing.assert_array_equal(pyramid_codes(firm, value, nf, shares, 0.0), want, err_msg=str(it))

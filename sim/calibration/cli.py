@@ -33,6 +33,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     c.add_argument("--step", default="week", choices=("week", "day"), help="the engine's time step (default: week)")
     c.add_argument("--reps", type=int, default=30, help="engine replications in the backtest (default: 30)")
+    c.add_argument(
+        "--value-years",
+        type=float,
+        default=10.0,
+        help="horizon of each customer's expected residual value, the portfolio's forward value (default: 10 years)",
+    )
     c.add_argument("--name", default="calibrated", help="name of the calibrated scenario (default: calibrated)")
     c.add_argument("--out", default=None, help="results folder (default: results/calibration, never overwritten)")
     c.add_argument("--force", action="store_true", help="replace an existing non-empty --out folder")
@@ -70,6 +76,7 @@ def cmd_calibrate(args: argparse.Namespace, fail: Callable[[str], int]) -> int:
         step=args.step,
         reps=args.reps,
         name=args.name,
+        value_years=args.value_years,
         command="sim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["calibrate"] else "",
     )
     try:

@@ -13,6 +13,7 @@ from sim.calibration.fit import Fits, fit_models
 from sim.calibration.logs import CalibrationError, LogSummary, read_log, summarise
 from sim.calibration.posterior import PROCESSES, start_state
 from sim.calibration.report import fit_json, report_markdown, write_figures
+from sim.calibration.residual import VALUE_YEARS, residual_values
 from sim.calibration.scenario import calibrated_overrides, scenario_document
 
 __all__ = ["Options", "Prepared", "prepare", "write_results", "state_file", "SCENARIO_FILE"]
@@ -42,6 +43,7 @@ class Options:
     reps: int = 30
     name: str = "calibrated"
     command: str = ""
+    value_years: float = VALUE_YEARS  # horizon of the residual value (issue 19)
 
 
 @dataclass
@@ -85,6 +87,8 @@ def prepare(o: Options) -> Prepared:
         raise CalibrationError(f"{o.log}: --step: one of {', '.join(STEPS)} (got {o.step!r})")
     if o.reps < 1:
         raise CalibrationError(f"{o.log}: --reps: must be at least 1 (got {o.reps})")
+    if not 0.0 < o.value_years <= 200.0:
+        raise CalibrationError(f"{o.log}: --value-years: must be above 0 and at most 200 (got {o.value_years})")
     base, base_ref = _base(o.base)
     log = read_log(o.log, o.customer, o.date, o.amount, o.names, o.date_format)
     summary = summarise(log, o.calibration_end, str(o.log), o.holdout_end)
@@ -150,6 +154,11 @@ def write_results(p: Prepared, folder: Path, progress: Callable[[int], None] | N
     bt = backtest(p.scenario, p.fits, p.summary, p.process, p.options.reps, p.dt, p.basket, progress)
     firm = p.scenario.firms[0].name
     state = start_state(p.fits, p.summary, seed=0, process=p.process, dt=p.dt, firm=firm, basket=p.basket)
+    # the fitted model's expected residual value: the forward value the portfolio classes these customers by
+    state["residual_value"], how = residual_values(
+        p.fits, p.summary, p.process, p.scenario.discount_rate, p.options.value_years
+    )
+    p.notes.append(f"Residual value (start state's `residual_value`; the portfolio's forward value): {how}.")
     state.to_parquet(folder / state_file(p.options.name), index=False)
     if p.base_ref == "base.yaml":
         import yaml

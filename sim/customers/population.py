@@ -235,6 +235,8 @@ class CustomerPopulation:
     network: ContactNetwork = field(repr=False, default=None)  # type: ignore[assignment]
     # a start state's own ids of its rows (not a field: set by ``start_state.StartState.apply``), or None
     customer_ids = None
+    # a start state's residual values of its rows (``sim calibrate``; the portfolio's forward value, D8), or None
+    residual_value = None
 
     # ------------------------------------------------------------------ construction
     @classmethod

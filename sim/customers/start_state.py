@@ -26,6 +26,9 @@ expectation,
 bond_fin,
 bond_soc,
 bond_str
+residual_value  float                      the calibrated model's expected residual value (currency,
+                                           0 to 1e12): the forward value the portfolio classes the row
+                                           by while it stays with its start firm (D8; ``sim calibrate``)
 ==============  =========================  ============================================================
 
 Every problem is a :class:`ScenarioError` of one line naming the file and the column.
@@ -62,7 +65,9 @@ COLUMNS: dict[str, tuple[str, float, float, bool]] = {
     "wallet": ("float", 0.0, 1e6, False),
     **{c: ("float", 0.0, 1.0, True) for c in ("satisfaction", "trust", "loyalty", "expectation")},
     **{c: ("float", 0.0, 1.0, True) for c in ("bond_fin", "bond_soc", "bond_str")},
+    "residual_value": ("float", 0.0, 1e12, True),
 }
+OWN_DTYPES = {"residual_value": "float64"}  # columns the population keeps beside its state arrays
 NULLABLE = ("customer", "firm", "last_firm", "last_purchase")
 BYTES_PER_CELL = 24  # the Arrow column and its numpy conversion, per row and column (transient, while building)
 
@@ -90,13 +95,14 @@ class StartState:
         tenure, and a non-customer with a ``last_firm`` is lapsed (D10)."""
         r = self.rows
         for name, values in self.columns.items():
-            if name not in ("firm", "segment") and hasattr(pop, name):
+            if name not in ("firm", "segment", *OWN_DTYPES) and hasattr(pop, name):
                 getattr(pop, name)[:r] = values
         if "stage" not in self.columns:  # the generator's stage from the file's tenure and last firm
             cust, new = pop.firm[:r] >= 0, pop.tenure[:r] < new_steps
             lapsed = ~cust & (pop.last_firm[:r] >= 0)
             pop.stage[:r] = np.where(cust, np.where(new, L.NEW, L.GROWING), np.where(lapsed, L.LAPSED, L.PROSPECT))
         pop.customer_ids = self.customer
+        pop.residual_value = self.columns.get("residual_value")  # the rows' residual values, or None
 
 
 def _fail(path: Path, column: str, msg: str) -> ScenarioError:
@@ -217,7 +223,7 @@ def read_start_state(sc: Scenario) -> StartState | None:
         raise ScenarioError(f"{path}: population.start_state: cannot read ({type(err).__name__})") from None
     labels = {"firm": sc.firm_names, "last_firm": sc.firm_names, "stage": list(L.STAGES)}
     labels["segment"] = [s.name for s in sc.population.segments]
-    dtypes = dict(L.STATE)
+    dtypes = {**dict(L.STATE), **OWN_DTYPES}
     columns: dict[str, np.ndarray] = {}
     customer = None
     for name in names:

@@ -8,6 +8,11 @@ firm; a firm with ``portfolio.targets`` then gets its class factors on bond inve
 classes in the population's ``pclass`` column, which the kernel reads (one gather: ``class_weight``). Between
 updates a customer who changed firm loses its class (it is the old firm's), so it gets the no-class factor, 1.
 Without targets nothing the kernel reads changes: results are bit-identical to a run without portfolios.
+
+A population whose start state carries ``residual_value`` (``sim calibrate``) is classed by it: a row that has
+been with the same firm since the first step has the calibrated model's expected residual value (times the
+firm's margin rate) as its forward value; everyone else, including customers who join or come back later,
+the engine's CLV (issue 19). The book checks every step which start customers are still with their firm.
 """
 
 from __future__ import annotations
@@ -17,7 +22,15 @@ from typing import Any
 import numpy as np
 
 from sim.customers import registry as L
-from sim.customers.portfolio import N_CLASSES, NO_CLASS, Outlook, class_multipliers, outlook, pyramid_codes
+from sim.customers.portfolio import (
+    N_CLASSES,
+    NO_CLASS,
+    Outlook,
+    class_multipliers,
+    outlook,
+    pyramid_codes,
+    with_residual_value,
+)
 from sim.scenario import Scenario
 from sim.scenario.portfolio import PYRAMID_CLASSES
 
@@ -47,18 +60,26 @@ class PortfolioBook:
         self.history: list[tuple[int, np.ndarray, np.ndarray]] = []  # (step, counts [F, 4], value [F, 4])
         self._firm_at: np.ndarray | None = None  # each row's firm when it was classed (targeting only)
         self.last_inputs: Any = None
+        self._firm0: np.ndarray | None = None  # start-state rows with a residual value: their firm at the first step
+        self._kept: np.ndarray | None = None  # and whether they have been with it at every step since
 
-    def classify(self, pop: Any, inputs: Any) -> tuple[np.ndarray, Outlook]:
-        """Every row's pyramid class (``NO_CLASS`` for non-customers) and outlook, on the step's inputs."""
+    def classify(self, pop: Any, inputs: Any, growth: bool = True) -> tuple[np.ndarray, Outlook]:
+        """Every row's pyramid class (``NO_CLASS`` for non-customers) and outlook, on the step's inputs
+        (``growth`` False: without the growth potential, which only the end-of-run classes use)."""
         pf = self.config
-        o = outlook(pop, inputs.p, inputs.fp, inputs.sf, inputs.seg)
+        o = outlook(pop, inputs.p, inputs.fp, inputs.sf, inputs.seg, growth)
+        if self._kept is not None:
+            r = self._kept.shape[0]
+            kept = self._kept & (pop.firm[:r] == self._firm0)
+            o = with_residual_value(o, pop.firm, inputs.fp, pop.residual_value, kept)
         return pyramid_codes(pop.firm, o.value, self.n_firms, (pf.platinum, pf.gold, pf.iron), pf.lead_below), o
 
     def before_step(self, pop: Any, inputs: Any, now: int) -> None:
         """Called with the step's inputs (``now``: steps done before this one); see module docstring."""
         self.last_inputs = inputs
+        self._follow_start(pop)
         if now % self.config.update_every == 0:
-            codes, o = self.classify(pop, inputs)
+            codes, o = self.classify(pop, inputs, growth=False)
             if self.start is None:
                 self.start, self.start_firm = codes.copy(), pop.firm.copy()
             self.history.append((now, *self._per_class(pop.firm, codes, o.value)))
@@ -70,6 +91,17 @@ class PortfolioBook:
             pop.pclass[pop.firm != self._firm_at] = NO_CLASS  # switched since it was classed: not classed here
         if self.targeting:
             inputs.fp[:, L.FP_CLASS_NONE : L.FP_CLASS_LEAD + 1] = self.factors
+
+    def _follow_start(self, pop: Any) -> None:
+        """Keep track of which start-state rows with a residual value are still with their start firm."""
+        rv = getattr(pop, "residual_value", None)
+        if rv is None:
+            return
+        firm = pop.firm[: rv.shape[0]]
+        if self._kept is None:
+            self._firm0, self._kept = firm.copy(), firm >= 0
+        else:
+            self._kept &= firm == self._firm0
 
     def _per_class(self, firm: np.ndarray, codes: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         classed = codes != NO_CLASS
