@@ -12,8 +12,9 @@ def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist each worker process runs its models on one numba thread: two workers on two cores
     already use the machine, and a second thread per worker only waits at every step's barrier for a core
     the other worker holds (a 20,000-customer, 104-week run took 0.8 s on two threads against 0.2 s on one
-    while the other core was busy). The ``sim`` commands the tests start as child processes get one thread too.
-    Tests that check thread counts set them themselves (numba here keeps its full count to choose from)."""
+    while the other core was busy). Tests that check thread counts set them themselves.
+    (Not through ``NUMBA_NUM_THREADS`` in the environment, for the children too: numba re-reads it at every
+    compile, and a count below the one its threads started with is an error.)"""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         import importlib
 
@@ -21,7 +22,6 @@ def pytest_configure(config: pytest.Config) -> None:
         import numba
 
         numba.set_num_threads(1)
-        os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # read by the children's numba, not by this one's
 
 
 # A small market with every customer mechanism active: unequal offers (competition churn),
