@@ -178,6 +178,12 @@ def _read(folder: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+MEASURING = (
+    "sim: first run on this CPU: compiling the customer kernels and timing their vector widths "
+    "(about a minute, once; numba caches the result)"
+)
+
+
 def _calibrate_locked(folder: Path, key: str, cpu: str, flat: str) -> dict | None:
     """Measure once per key: concurrent first imports (test workers, a pool) wait for the first one."""
     try:
@@ -190,6 +196,7 @@ def _calibrate_locked(folder: Path, key: str, cpu: str, flat: str) -> dict | Non
         stored = _read(folder).get(key)
         if stored is not None:
             return stored
+        print(MEASURING, file=sys.stderr, flush=True)  # long work shows itself: a minute of silence otherwise
         try:
             ns = measure_widths(flat)
         except (OSError, RuntimeError, ValueError) as exc:

@@ -93,8 +93,9 @@ def test_without_a_stored_choice_and_no_measuring_llvm_decides(clean_env) -> Non
     assert ch.width == "default" and "NUMBA_CPU_FEATURES" not in os.environ
 
 
-def test_the_calibration_picks_the_fastest_setting_and_stores_it(clean_env, monkeypatch, tmp_path) -> None:
-    """The orchestration with a fake probe that reports the ns per customer it is told for its setting."""
+def test_the_calibration_picks_the_fastest_setting_and_stores_it(clean_env, monkeypatch, tmp_path, capsys) -> None:
+    """The orchestration with a fake probe that reports the ns per customer it is told for its setting; it
+    says so on stderr while it measures, and is silent once the choice is stored."""
     probes = tmp_path / "probes"
     probes.mkdir()
     (probes / "fake_probe.py").write_text(
@@ -115,8 +116,10 @@ def test_the_calibration_picks_the_fastest_setting_and_stores_it(clean_env, monk
         assert stored is not None and stored["width"] == fast
         assert stored["ns_per_customer"] == ns
         assert json.loads((clean_env / codegen.CACHE_FILE).read_text())[f"key-{fast}"] == stored
+        assert codegen.MEASURING in capsys.readouterr().err
     monkeypatch.setattr(codegen, "PROBE", "no_such_probe")  # stored: not measured again
     assert codegen._calibrate_locked(clean_env, "key-256", "cpu", FLAT)["width"] == "256"
+    assert capsys.readouterr().err == ""
 
 
 def _worker_target() -> tuple[str | None, str | None, str | None, str]:
