@@ -114,15 +114,6 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _fresh_dir(base: Path) -> Path:
-    """The default results folder: ``base``, or ``base-2``, ``base-3``... — never an existing one."""
-    out, k = base, 1
-    while out.exists():
-        k += 1
-        out = base.with_name(f"{base.name}-{k}")
-    return out
-
-
 def _fail(msg: str) -> int:
     print(f"sim: error: {msg}", file=sys.stderr)
     return EXIT_BAD_INPUT
@@ -171,7 +162,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.output.run import OutputError, check_output_dir
+    from sim.output.run import OutputError, check_output_dir, fresh_dir
     from sim.scenario import ScenarioError, load_scenario, parse_set_options
 
     if args.seed < 0:
@@ -181,7 +172,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if args.steps is not None:
             overrides["steps"] = args.steps
         scenario = load_scenario(args.scenario, overrides)
-        out = Path(args.out) if args.out else _fresh_dir(Path("results") / f"{scenario.name}-seed{args.seed}")
+        out = Path(args.out) if args.out else fresh_dir(Path("results") / f"{scenario.name}-seed{args.seed}")
         check_output_dir(out, args.force)
     except (ScenarioError, OutputError) as err:
         return _fail(str(err))
@@ -223,10 +214,10 @@ def _run_with_progress(args: argparse.Namespace, scenario, out: Path) -> None:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 if every check passes, 1 if any fails (2 on bad input)."""
-    from sim.output.run import OutputError, check_output_dir, strict_json, versions, write_atomically
+    from sim.output.run import OutputError, check_output_dir, fresh_dir, strict_json, versions, write_atomically
 
     base = Path("results") / ("validation-full" if args.full else "validation")
-    out = Path(args.out) if args.out else _fresh_dir(base)
+    out = Path(args.out) if args.out else fresh_dir(base)
     try:
         check_output_dir(out, args.force)
     except OutputError as err:

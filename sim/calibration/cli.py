@@ -45,22 +45,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
 
 
-def _fresh(base: Path) -> Path:
-    out, k = base, 1
-    while out.exists():
-        k += 1
-        out = base.with_name(f"{base.name}-{k}")
-    return out
-
-
 def cmd_calibrate(args: argparse.Namespace, fail: Callable[[str], int]) -> int:
     """Exit 0 with the results folder written, or 2 with one line on stderr and nothing written."""
     from sim.calibration.logs import CalibrationError
     from sim.calibration.run import Options, prepare, write_results
-    from sim.output.run import OutputError, check_output_dir, write_atomically
+    from sim.output.run import OutputError, check_output_dir, fresh_dir, write_atomically
     from sim.scenario import ScenarioError
 
-    out = Path(args.out) if args.out else _fresh(Path("results") / "calibration")
+    out = Path(args.out) if args.out else fresh_dir(Path("results") / "calibration")
     names = [n.strip() for n in args.names.split(",")] if args.names else None
     opts = Options(
         log=Path(args.log),

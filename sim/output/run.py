@@ -120,6 +120,15 @@ def versions() -> dict[str, str]:
     return out
 
 
+def fresh_dir(base: Path) -> Path:
+    """A default results folder: ``base``, or ``base-2``, ``base-3``... — never an existing one."""
+    out, k = base, 1
+    while out.exists():
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
 def check_output_dir(out: Path, force: bool) -> None:
     """Refuse, before any simulating, an ``out`` that exists (unless ``force``) or that cannot be
     written: the folder that would hold it is probed by creating and removing a temporary folder
