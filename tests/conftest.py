@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,24 @@ def root() -> Path:
 @pytest.fixture
 def baseline_path() -> Path:
     return ROOT / "scenarios" / "baseline.yaml"
+
+
+@pytest.fixture(scope="module")
+def tcp_scheduler() -> Iterator[str]:
+    """A Dask cluster reached by its tcp:// address, as a remote one (one per test module). Its one worker
+    runs in this process (a thread: no interpreter to start, and one thread, so never two numba kernels at
+    once); the runs and results still go through the scheduler over tcp. tests/test_cluster.py runs
+    separate worker processes."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        yield cluster.scheduler_address

@@ -203,26 +203,6 @@ def sequential_compare(tmp_path_factory) -> tuple[Path, Path]:
     return path, out
 
 
-@pytest.fixture(scope="module")
-def tcp_scheduler() -> Iterator[str]:
-    """A Dask cluster reached by its tcp:// address, as a remote one. Its one worker runs in this process
-    (a thread: no interpreter to start, and one thread, so never two numba kernels at once); the runs and
-    results still go through the scheduler over tcp. tests/test_cluster.py runs separate worker processes."""
-    from dask.distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=1,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp://",
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        scheduler_kwargs={"dashboard": False},
-    ) as cluster:
-        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-        yield cluster.scheduler_address
-
-
 def assert_same_results(a: Path, b: Path, files: tuple[str, ...] = SAME_FILES) -> None:
     """Bit-identical results: the decision files and every run table (all but the run's wall time)."""
     for name in files:

@@ -215,29 +215,15 @@ def test_a_killed_futures_experiment_resumes_to_the_same_results(futures_compare
 
 
 @pytest.mark.parametrize("backend", ["pool", "dask tcp"])
-def test_futures_are_identical_on_every_backend(futures_compare, backend, tmp_path):
+def test_futures_are_identical_on_every_backend(futures_compare, backend, tmp_path, request):
     """Dask's local cluster differs from a tcp one only in how the client is made (``connect``), which the
     sequential compare's test (tests/test_decision.py) and tests/test_experiments.py run: not again here."""
     path, out = futures_compare
     there = tmp_path / backend.replace(" ", "_")
-    if backend == "dask tcp":  # a cluster reached by its address; its one worker is a thread of this process
-        from dask.distributed import LocalCluster
-
-        with LocalCluster(
-            n_workers=1,
-            threads_per_worker=1,
-            processes=False,
-            protocol="tcp://",
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            scheduler_kwargs={"dashboard": False},
-        ) as cluster:
-            assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-            with no_figures():
-                assert (
-                    main(["compare", str(path), "--quiet", "--scheduler", cluster.scheduler_address, "--out", str(there)])
-                    == 0
-                )
+    if backend == "dask tcp":  # a cluster reached by its address (tests/conftest.py); only this case starts it
+        address = request.getfixturevalue("tcp_scheduler")
+        with no_figures():
+            assert main(["compare", str(path), "--quiet", "--scheduler", address, "--out", str(there)]) == 0
     else:
         with no_figures():
             assert main(["compare", str(path), "--quiet", "--workers", "2", "--out", str(there)]) == 0
