@@ -284,3 +284,31 @@ def test_a_reader_that_goes_away_is_not_a_traceback() -> None:
     err = proc.stderr.read().decode()
     proc.wait(timeout=60)
     assert proc.returncode == 0 and "Traceback" not in err, err
+
+
+def test_the_ranking_fits_80_columns_with_whole_names_and_exact_numbers(monkeypatch, capsys) -> None:
+    """`sim compare`'s ranking at 80 columns: one line per strategy, its name whole, the numbers exact."""
+    import pandas as pd
+
+    from sim.experiments import tables
+
+    ranking = pd.DataFrame(
+        {
+            "rank": [1, 2],
+            "strategy": ["full_relationship_marketing", "transactional"],
+            "mean": [4157079.4, 2606522.0],
+            "diff_vs_baseline": [1550557.6, float("nan")],
+            "diff_ci_low": [1499005.7, float("nan")],
+            "diff_ci_high": [1602109.5, float("nan")],
+            "prob_best": [1.0, 0.0],
+            "group": [1, 2],
+        }
+    )
+    monkeypatch.setenv("COLUMNS", "80")
+    tables.print_ranking(ranking, meta={"currency": "EUR", "steps_per_year": 52})
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert any("EUR" in line for line in lines[:3])
+    best = next(line for line in lines if "full_relationship_marketing" in line)
+    assert "4,157,079" in best and "1,550,558 ± 51,552" in best
+    assert any("transactional" in line and "baseline" in line for line in lines)

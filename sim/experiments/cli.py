@@ -268,7 +268,7 @@ def _run(
 
     if kind == "compare":
         out = report.compare_report(folder, meta, keys)
-        tables.print_ranking(out.get("ranking"), out.get("rank_changes"))
+        tables.print_ranking(out.get("ranking"), out.get("rank_changes"), meta)
         if args.metric is not None and out.get("runs"):
             tables.print_metric(folder, keys, meta, args.metric)
     else:
@@ -332,7 +332,7 @@ def cmd_results(args: argparse.Namespace, fail: Any) -> int:
         from sim.experiments import report, tables
 
         out = report.compare_report(folder, meta, keys)
-        tables.print_ranking(out.get("ranking"), out.get("rank_changes"))
+        tables.print_ranking(out.get("ranking"), out.get("rank_changes"), meta)
         if args.metric is not None:
             tables.print_metric(folder, keys, meta, args.metric)
         print(f"report: {folder}/report.md")

@@ -36,24 +36,42 @@ def _ci(lo: float, hi: float) -> str:
     return f"{human(lo)} to {human(hi)}" if lo == lo and hi == hi else "–"
 
 
-def print_ranking(ranking: Any, changes: list[str] | None = None) -> None:
-    """Strategies by total profit, with the paired difference against the baseline (and P(best) if known)."""
+def print_ranking(ranking: Any, changes: list[str] | None = None, meta: dict[str, Any] | None = None) -> None:
+    """Strategies by total profit, with the paired difference against the baseline (and P(best) if known), as
+    a table that fits the terminal (cells wrap on an 80-column one; the numbers stay exact)."""
     if ranking is None or not len(ranking):
         return
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    cur, spy = _units(meta or {})
     reacting = "reaction" in ranking.columns  # ranks within each reaction of the rivals
     decided = "prob_best" in ranking.columns  # issue 18: probability of being best and the group of ties
-    print(
-        f"{'rivals':<16}" * reacting
-        + f"{'rank':>4}  {'strategy':<28}{'profit':>14}{'vs baseline':>14}{'95% CI':>28}"
-        + f"{'P(best)':>9}{'group':>7}" * decided
+    t = Table(
+        title=f"Ranked by {G.label_with_unit('profit_total', cur, spy)}; vs baseline: the paired difference ± the "
+        "half-width of its 95% confidence interval",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
     )
+    if reacting:
+        t.add_column("rivals")
+    t.add_column("rank", justify="right")
+    t.add_column("strategy", overflow="fold")
+    for name in ("profit", "vs baseline ± CI") + ("P(best)", "group") * decided:
+        t.add_column(name, justify="right")
     for _, r in ranking.iterrows():
-        if reacting:
-            print(f"{r['reaction']:<16}", end="")
-        ci = f"[{r['diff_ci_low']:,.0f}, {r['diff_ci_high']:,.0f}]" if r["diff_ci_low"] == r["diff_ci_low"] else ""
-        diff = f"{r['diff_vs_baseline']:,.0f}" if r["diff_vs_baseline"] == r["diff_vs_baseline"] else "baseline"
-        tail = f"{r['prob_best']:>9.2f}{r['group']:>7}" if decided else ""
-        print(f"{r['rank']:>4}  {r['strategy']:<28}{r['mean']:>14,.0f}{diff:>14}{ci:>28}{tail}")
+        diff = "baseline"
+        if r["diff_vs_baseline"] == r["diff_vs_baseline"]:  # the paired t-interval is symmetric: mean ± half-width
+            half = (r["diff_ci_high"] - r["diff_ci_low"]) / 2
+            diff = f"{r['diff_vs_baseline']:,.0f}" + (f" ± {half:,.0f}" if half == half else "")
+        cells = [str(r["rank"]), str(r["strategy"]), f"{r['mean']:,.0f}", diff]
+        cells += [f"{r['prob_best']:.2f}", str(r["group"])] * decided
+        t.add_row(*([str(r["reaction"])] if reacting else []), *cells)
+    Console().print(t)
     for sentence in changes or []:
         print(sentence)
 
