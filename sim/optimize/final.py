@@ -57,22 +57,36 @@ def shipped_that_fit(opt: Optimization, base: Path) -> list[tuple[Strategy, floa
     return out
 
 
+def _compare(opt: Optimization, suffix: str, description: str, replications: int, baseline: Strategy,
+             strategies: list[Strategy], reactions: list | None = None) -> Experiment:  # fmt: skip
+    """A compare experiment in the optimisation's market (its firm, seed, horizon and overrides)."""
+    return Experiment(
+        name=f"{opt.name}_{suffix}",
+        description=description,
+        kind="compare",
+        firm=opt.firm,
+        replications=replications,
+        seed=opt.seed,
+        steps=opt.steps,
+        set=opt.set,
+        baseline=baseline,
+        strategies=strategies,
+        reactions=reactions or [],
+    )
+
+
 def final_experiment(
     opt: Optimization, base: Path, candidates: list[tuple[str, dict[str, Any]]], shipped: list[Strategy]
 ) -> Experiment:
     """Base scenario (the baseline), the candidates and the shipped strategies that fit, more replications."""
-    return Experiment(
-        name=f"{opt.name}_final",
-        description=f"The best candidates of the optimisation {opt.name}, re-evaluated with more replications.",
-        kind="compare",
-        firm=opt.firm,
-        replications=opt.final.replications,
-        seed=opt.seed,
-        steps=opt.steps,
-        set=opt.set,
-        baseline=Strategy(name="base", scenario=opt.scenario),
-        strategies=[Strategy(name=n, scenario=opt.scenario, set=o) for n, o in candidates] + shipped,
-        reactions=opt.reactions,
+    return _compare(
+        opt,
+        "final",
+        f"The best candidates of the optimisation {opt.name}, re-evaluated with more replications.",
+        opt.final.replications,
+        Strategy(name="base", scenario=opt.scenario),
+        [Strategy(name=n, scenario=opt.scenario, set=o) for n, o in candidates] + shipped,
+        opt.reactions,
     )
 
 
@@ -88,17 +102,13 @@ def marginal_experiment(opt: Optimization, best: dict[str, Any]) -> tuple[Experi
             name = f"{lever_label(k)}{step:+.0%}"
             arms.append(Strategy(name=name, scenario=opt.scenario, set={**best, k: spend}))
             rows.append({"strategy": name, "lever": k, "spend": spend, "spend_change": spend - best[k]})
-    exp = Experiment(
-        name=f"{opt.name}_marginal",
-        description="Marginal return of each lever around the best allocation (the others fixed).",
-        kind="compare",
-        firm=opt.firm,
-        replications=opt.final.marginal_replications,
-        seed=opt.seed,
-        steps=opt.steps,
-        set=opt.set,
-        baseline=Strategy(name="optimum", scenario=opt.scenario, set=best),
-        strategies=arms,
+    exp = _compare(
+        opt,
+        "marginal",
+        "Marginal return of each lever around the best allocation (the others fixed).",
+        opt.final.marginal_replications,
+        Strategy(name="optimum", scenario=opt.scenario, set=best),
+        arms,
     )
     return exp, pd.DataFrame(rows)
 
