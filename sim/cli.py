@@ -266,7 +266,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     """Serve sim/dashboard/app.py with Solara; blocks until Ctrl-C, SIGINT or SIGTERM, which stop the
     ``solara run`` child too (forwarded; killed if it has not stopped within 10 s)."""
-    import os
     import signal
     import subprocess
 

@@ -348,7 +348,7 @@ def _print_run_metric(folder: Path, metric: str) -> None:
     import json
 
     from sim.output import glossary as G
-    from sim.output.palette import human
+    from sim.output.numbers import human
 
     summary = json.loads((folder / "summary.json").read_text())
     spy = summary.get("resolved_scenario", {}).get("steps_per_year", 52.0)

@@ -31,7 +31,7 @@ def _units(meta: dict[str, Any]) -> tuple[str, float]:
 
 
 def _ci(lo: float, hi: float) -> str:
-    from sim.output.palette import human
+    from sim.output.numbers import human
 
     return f"{human(lo)} to {human(hi)}" if lo == lo and hi == hi else "–"
 
@@ -93,7 +93,7 @@ def print_metric(folder: Path, keys: set[str], meta: dict[str, Any], metric: str
     t = Table(title=G.label_with_unit(metric, cur, spy), title_justify="left", box=box.SIMPLE_HEAD)
     for col in ("strategy", "runs", "mean", "95% interval", "vs baseline", "95% interval "):
         t.add_column(col, justify="left" if col == "strategy" else "right", no_wrap=col != "strategy")
-    from sim.output.palette import human
+    from sim.output.numbers import human
 
     present = set(runs["strategy"])
     for r in meta.get("reaction_names") or [None]:
@@ -126,7 +126,7 @@ def print_sweep(table: pd.DataFrame | None, meta: dict[str, Any], outputs: list[
     from rich.table import Table
 
     from sim.experiments.figures import param_label, param_unit
-    from sim.output.palette import human
+    from sim.output.numbers import human
 
     cur, spy = _units(meta)
     params = [p["name"] for p in meta["parameters"]]
@@ -160,7 +160,7 @@ def print_indices(folder: Path, meta: dict[str, Any], outputs: list[str] | None 
     from rich.table import Table
 
     from sim.experiments.figures import param_label
-    from sim.output.palette import human
+    from sim.output.numbers import human
 
     ind = pd.read_csv(path)
     method = meta.get("design", {}).get("method", "grid")

@@ -14,16 +14,9 @@ import pandas as pd
 from sim.experiments.store import write_text_atomically
 from sim.optimize.spec import Optimization
 from sim.optimize.study import lever_label, overrides
+from sim.output import glossary as G
 
 __all__ = ["trials_table", "write_trials", "convergence_figure", "pareto_outputs", "marginal_table", "marginal_figure"]
-
-UNITS = {
-    "profit_total": "currency over the run",
-    "customer_equity_final": "currency",
-    "market_share_final": "share of customers 0-1",
-    "annual_retention": "share per year",
-    "relationship_spend_total": "currency over the run",
-}
 
 
 def trials_table(opt: Optimization, study: optuna.Study) -> pd.DataFrame:
@@ -79,7 +72,7 @@ def convergence_figure(opt: Optimization, df: pd.DataFrame, path: Path) -> None:
     best = ok[col].cummax() if o.direction == "maximize" else ok[col].cummin()
     ax.step(ok["trial"], best, where="post", color="C3", label="best so far (feasible)")
     ax.set_xlabel("trial")
-    ax.set_ylabel(f"{o.metric} ({UNITS.get(o.metric, 'see docs')}), mean of {opt.replications} replications")
+    ax.set_ylabel(f"{G.label_with_unit(o.metric)}, mean of {opt.replications} replications")
     ax.set_title(f"{opt.name}: convergence")
     ax.legend()
     _save(fig, path)
@@ -102,8 +95,8 @@ def pareto_outputs(opt: Optimization, study: optuna.Study, df: pd.DataFrame, fol
     ax.plot(done[a], done[b], "o", ms=3, alpha=0.4, color="grey", label="trial")
     f = front.sort_values(a)
     ax.plot(f[a], f[b], "o-", color="C3", label="Pareto front")
-    ax.set_xlabel(f"{opt.objectives[0].metric} ({UNITS.get(opt.objectives[0].metric, '')})")
-    ax.set_ylabel(f"{opt.objectives[1].metric} ({UNITS.get(opt.objectives[1].metric, '')})")
+    ax.set_xlabel(G.label_with_unit(opt.objectives[0].metric))
+    ax.set_ylabel(G.label_with_unit(opt.objectives[1].metric))
     ax.set_title(f"{opt.name}: Pareto front ({len(front)} of {len(done)} trials)")
     ax.legend()
     _save(fig, folder / "figures" / "pareto.png")

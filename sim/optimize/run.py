@@ -19,7 +19,7 @@ from sim.optimize.final import final_experiment, marginal_experiment, run_compar
 from sim.optimize.spec import Optimization
 from sim.optimize.study import open_study, overrides, ranked, run_study
 
-__all__ = ["check", "identity", "meta_of", "run", "paired"]
+__all__ = ["check", "identity", "meta_of", "run"]
 
 
 def _probe(opt: Optimization) -> dict[str, Any]:
@@ -66,17 +66,6 @@ def meta_of(opt: Optimization) -> dict[str, Any]:
     from sim.output.run import versions
 
     return {**opt.model_dump(mode="json"), "kind": "optimize", "versions": versions()}
-
-
-def paired(runs: pd.DataFrame, a: str, b: str, metric: str = "profit_total") -> dict[str, float]:
-    """Mean paired difference a - b of ``metric`` over common replications, with its 95% t-interval."""
-    from sim.experiments.stats import mean_ci
-
-    x = runs[runs["strategy"] == a].set_index("replication")[metric]
-    y = runs[runs["strategy"] == b].set_index("replication")[metric]
-    common = x.index.intersection(y.index)
-    m, lo, hi = mean_ci((x.loc[common] - y.loc[common]).to_numpy())
-    return {"diff": m, "ci_low": lo, "ci_high": hi, "n": int(len(common))}
 
 
 def _bar(total: int, quiet: bool) -> Any:

@@ -13,9 +13,10 @@ import pandas as pd
 from sim.experiments.spec import Strategy
 from sim.experiments.stats import mean_ci
 from sim.experiments.store import write_text_atomically
-from sim.optimize.outputs import UNITS, write_json
+from sim.optimize.outputs import write_json
 from sim.optimize.spec import Optimization
 from sim.optimize.study import lever_label
+from sim.output import glossary as G
 
 __all__ = ["write_summary", "by_arm"]
 
@@ -66,7 +67,8 @@ def write_summary(
     metrics = {}
     for m in SHOWN:
         mean, lo, hi = mean_ci(runs[runs["strategy"] == best][m].to_numpy())
-        metrics[m] = {"mean": mean, "ci_low": lo, "ci_high": hi, "unit": UNITS[m], "vs_base": _paired(runs, best, "base", m)}
+        vs_base = _paired(runs, best, "base", m)
+        metrics[m] = {"mean": mean, "ci_low": lo, "ci_high": hi, "unit": G.unit(m), "vs_base": vs_base}
     vs = []
     for s, spend in shipped:
         d = _paired(runs, best, s.name, metric)
@@ -85,11 +87,11 @@ def write_summary(
     data = {
         "optimization": opt.name,
         "firm": opt.firm,
-        "objective": {"metric": metric, "direction": opt.objectives[0].direction, "unit": UNITS.get(metric, "")},
+        "objective": {"metric": metric, "direction": opt.objectives[0].direction, "unit": G.unit(metric)},
         "units": {
             "allocation": "currency per week (step) at population.budget_reference people (scaled to the run's size)",
             "metrics": "money at the run's population.size",
-            **UNITS,
+            **G.units_of(list(SHOWN)),
         },
         "budget_total": opt.budget.total if opt.budget else None,
         "best": {"candidate": best, "trial": trial, "allocation": allocation},

@@ -16,6 +16,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from sim.output.numbers import human  # noqa: E402  (re-exported: tick labels and tables share it)
+
 __all__ = [
     "OKABE_ITO",
     "GREY",
@@ -55,20 +57,6 @@ def highlight_colors(series: list[str], highlighted: Iterable[str]) -> dict[str,
     for s, c in zip(chosen, OKABE_ITO, strict=False):
         colors[s] = c
     return colors
-
-
-def human(x: float, _pos: object = None) -> str:
-    """1234567 -> "1.2 M", 45300 -> "45.3 k", 0.25 -> "0.25": tick labels without a 1e6 offset."""
-    if x != x or abs(x) == float("inf"):
-        return "–"
-    a = abs(x)
-    for div, suffix in ((1e9, " bn"), (1e6, " M"), (1e3, " k")):
-        if a >= div:
-            v = x / div
-            return f"{v:.1f}{suffix}" if abs(v) < 100 else f"{v:.0f}{suffix}"
-    if a == 0:
-        return "0"
-    return f"{x:.3g}"
 
 
 human_formatter = FuncFormatter(human)

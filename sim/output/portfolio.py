@@ -167,7 +167,7 @@ def classify(customers: pd.DataFrame, now: int, params: Portfolio | Any) -> pd.D
         r, f = _score(-recency), _score(g["purchases"].to_numpy(np.float64))
         m = _score(g["cumulative_revenue"].to_numpy(np.float64))
         cols["rfm_r"][rows], cols["rfm_f"][rows], cols["rfm_m"][rows] = r, f, m
-        cols["rfm"][rows] = [f"{a}{b}{c}" for a, b, c in zip(r, f, m, strict=True)]
+        cols["rfm"][rows] = (r.astype(np.int16) * 100 + f * 10 + m).astype(str)  # scores 1..5: three digits
         cols["abc"][rows] = _abc(value, pf)
         cols["pyramid"][rows] = _pyramid(value, pf)
         margin, churn = g["expected_margin"].to_numpy(np.float64), g["churn_probability"].to_numpy(np.float64)
