@@ -38,6 +38,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.experiments.ratios import return_on_spend  # noqa: F401  (re-exported: part of the decision's API)
+from sim.experiments.stats import mean_ci
+
 __all__ = [
     "holm",
     "matrix",
@@ -195,30 +198,6 @@ def groups(v: np.ndarray, high: np.ndarray, level: float = 0.95) -> np.ndarray:
     return g
 
 
-def return_on_spend(dprofit: np.ndarray, dspend: np.ndarray, level: float = 0.95) -> tuple[float, float, float, str]:
-    """Return on relationship spend as a ratio of mean paired differences, mean(Δprofit) / mean(Δspend),
-    with a delta-method interval (``ratios.ratio_ci``). "n/a — no extra spend" when the extra spend is
-    within noise: its own interval includes 0, or it is smaller than the half-width of the profit
-    difference's interval (a spend the profit comparison cannot resolve explains none of the profit
-    difference; e.g. a supplier squeeze that moves spend by 0.04% of its profit effect)."""
-    from sim.experiments.ratios import ratio_ci
-
-    dprofit, dspend = np.asarray(dprofit, dtype=np.float64), np.asarray(dspend, dtype=np.float64)
-    n = dspend.size
-    if n == 0:
-        return np.nan, np.nan, np.nan, "n/a"
-    m = float(dspend.mean())
-    if n > 1:
-        t = float(stats.t.ppf(0.5 + level / 2, n - 1)) / np.sqrt(n)
-        noisy = abs(m) <= t * dspend.std(ddof=1) or abs(m) < t * dprofit.std(ddof=1)
-    else:
-        noisy = abs(m) < 1e-9
-    if noisy:
-        return np.nan, np.nan, np.nan, "n/a — no extra spend"
-    r, lo, hi = ratio_ci(dprofit, dspend, level)
-    return r, lo, hi, ""
-
-
 def _stop_info(folder: Path | None) -> dict[str, Any]:
     """How the replications were decided: ``sequential.json`` of a sequential compare, else fixed."""
     if folder is not None and (folder / "sequential.json").exists():
@@ -262,7 +241,7 @@ def decide(
 
     def gap(j: int) -> dict[str, float]:
         d = _pair(v[ib], v[j])
-        m, lo, hi = _mean_ci(d, level)
+        m, lo, hi = mean_ci(d, level)
         return {"mean": m, "ci_low": lo, "ci_high": hi, "n_pairs": int(d.size)}
 
     tied = t.loc[t["group"] == 1, "strategy"].tolist()
@@ -294,14 +273,6 @@ def decide(
         },
     }
     return _clean(decision), t
-
-
-def _mean_ci(d: np.ndarray, level: float) -> tuple[float, float, float]:
-    m, s, n = _diff_stats(d)
-    if n < 2:
-        return m, np.nan, np.nan
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * s / np.sqrt(n))
-    return m, m - half, m + half
 
 
 def _clean(x: Any) -> Any:

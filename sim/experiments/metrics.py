@@ -8,7 +8,7 @@ Definitions (``sim.output.headlines`` has the single-run headlines they build on
 - return_on_relationship_spend: NaN in a run file; the comparison (``stats.compare_table``) fills it in
   per strategy as a ratio of mean paired differences against the baseline, mean(Δprofit) /
   mean(Δrelationship spend), with a delta-method interval, or "n/a — no extra spend" when the extra
-  spend is within noise (``decision.return_on_spend``) — not a mean of per-run ratios, whose near-zero
+  spend is within noise (``ratios.return_on_spend``) — not a mean of per-run ratios, whose near-zero
   denominators gave meaningless values (issue 18).
 """
 

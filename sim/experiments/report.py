@@ -25,6 +25,7 @@ from sim.experiments.html import write_html
 from sim.experiments.notes import pruning_notes
 from sim.experiments.store import read_runs, write_text_atomically
 from sim.output import glossary as G
+from sim.output.numbers import fmt
 
 __all__ = ["compare_report", "sweep_report", "KEY_METRICS", "ReportContext", "lead_paragraph", "fmt"]
 
@@ -53,13 +54,6 @@ ECONOMICS = [
     "",
 ]
 _YEARS = {1: "one-year", 2: "two-year", 3: "three-year", 4: "four-year", 5: "five-year", 10: "ten-year"}
-
-
-def fmt(x: float) -> str:
-    """A number for a table: thousands separated, small numbers to 3 significant digits."""
-    if not np.isfinite(x):
-        return "–"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 @dataclass

@@ -12,12 +12,9 @@ import pandas as pd
 
 from sim.experiments.robustness import LOWER_IS_BETTER, Target, future_values, regret_table, satisficing
 from sim.experiments.store import write_text_atomically
+from sim.output.numbers import fmt as _fmt
 
 __all__ = ["sections"]
-
-
-def _fmt(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 def sections(folder: Path, meta: dict[str, Any], runs: pd.DataFrame) -> list[str]:

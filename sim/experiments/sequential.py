@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+from sim.experiments.stats import half_width
 
 __all__ = ["Result", "run", "kn_h2", "one_by_one", "STOP_CONFIDENCE", "STOP_PRECISION", "STOP_MAX"]
 
@@ -158,7 +159,7 @@ def _kn(
 
 
 def _half_width(d: np.ndarray) -> float:
-    return float(stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else math.inf
+    return half_width(d) if d.size > 1 else math.inf
 
 
 def _precise(
@@ -211,8 +212,9 @@ def drive(
     """Run the procedure on the engine: ``specs`` are every run up to the cap (``expand`` with
     ``replications = max_n``), ``run_todo(specs, description)`` runs those not on disk yet and returns
     how many failed. Returns the result and the keys of the runs it used."""
-    from sim.experiments.execute import expected_rows, kept_pools
-    from sim.experiments.store import check_runs, read_runs
+    from sim.experiments.execute import kept_pools
+    from sim.experiments.recording import runs_to_do
+    from sim.experiments.store import read_runs
 
     index = {(s.label, s.replication): s for s in specs}
     strategies = list(dict.fromkeys(s.label for s in specs))
@@ -221,11 +223,8 @@ def drive(
 
     def sample_round(jobs: list[Job]) -> dict[Job, float]:
         need = [index[j] for j in jobs]
-        done, damaged = check_runs(folder, {s.key: expected_rows(s) for s in need})
-        for p in damaged:
-            p.unlink(missing_ok=True)
+        todo, _ = runs_to_do(folder, need)
         count[0] += 1
-        todo = [s for s in need if s.key not in done]
         if todo and run_todo(todo, f"round {count[0]}"):
             raise RunsFailed(f"{folder}/failures.csv: runs of round {count[0]} failed; run again to retry them")
         keys = {s.key for s in need}

@@ -6,7 +6,7 @@ the mean of the per-replication differences with its own t interval, which is na
 difference of two independent intervals when the strategies share their random numbers. Pairs use
 the replications both strategies have (a sequential compare gives strategies different counts).
 Return on relationship spend is a ratio of mean paired differences with a delta-method interval
-(``decision.return_on_spend``). Which strategy to pick, and how sure: ``sim.experiments.decision``.
+(``ratios.return_on_spend``). Which strategy to pick, and how sure: ``sim.experiments.decision``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,11 @@ def per_run(df: pd.DataFrame) -> pd.DataFrame:
     return runs.rename(columns={c: c[2:] for c in cols}).reset_index(drop=True)
 
 
+def half_width(x: np.ndarray, level: float = 0.95) -> float:
+    """Half-width of the t-interval of the mean of ``x`` (finite values, at least two)."""
+    return float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+
+
 def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     x = np.asarray(x, dtype=np.float64)
     x = x[np.isfinite(x)]
@@ -34,7 +39,7 @@ def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     m = float(x.mean())
     if x.size < 2:
         return m, np.nan, np.nan
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    half = half_width(x, level)
     return m, m - half, m + half
 
 
@@ -80,7 +85,7 @@ def _return_on_spend(
     interval includes 0 (a ratio with a denominator inside the noise has no meaning)."""
     if is_baseline:
         return np.nan, np.nan, np.nan, "baseline"
-    from sim.experiments.decision import return_on_spend
+    from sim.experiments.ratios import return_on_spend
 
     dp = (g.loc[common, "profit_total"] - base.loc[common, "profit_total"]).to_numpy(dtype=np.float64)
     spend = "relationship_spend_total"

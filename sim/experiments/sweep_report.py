@@ -14,6 +14,7 @@ from sim.experiments import stats
 from sim.experiments.html import write_html
 from sim.experiments.store import read_runs, write_text_atomically
 from sim.output import glossary as G
+from sim.output.numbers import fmt as _fmt
 
 __all__ = ["sweep_report", "INDEX_MEANING", "point_table"]
 
@@ -49,12 +50,6 @@ def _markdown(df: pd.DataFrame) -> str:
         for row in df.itertuples(index=False)
     ]
     return "\n".join([head, *body])
-
-
-def _fmt(x: float) -> str:
-    if not np.isfinite(x):
-        return "–"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 def sweep_report(folder: Path, meta: dict[str, Any], keys: set[str], exp: Any, problem: dict, X: np.ndarray) -> dict:

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.experiments.store import write_text_atomically
+from sim.output.numbers import fmt as _fmt
 
 __all__ = ["sections", "hinges"]
 
@@ -39,10 +40,6 @@ def hinges(diff: pd.Series, draws: pd.DataFrame) -> pd.DataFrame:
         rows.append({"parameter": c, "sd": sd, "effect_per_sd": fit.slope, "r": fit.rvalue, "p": fit.pvalue})
     out = pd.DataFrame(rows, columns=["parameter", "sd", "effect_per_sd", "r", "p"])
     return out.reindex(out["r"].abs().sort_values(ascending=False).index).reset_index(drop=True)
-
-
-def _fmt(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 def sections(folder: Path, meta: dict[str, Any], runs: pd.DataFrame, metric: str = "profit_total") -> list[str]:

@@ -3,7 +3,14 @@
 
 from __future__ import annotations
 
-__all__ = ["human"]
+__all__ = ["human", "fmt"]
+
+
+def fmt(x: float) -> str:
+    """A number for a table: thousands separated, small numbers to 3 significant digits, "–" if not finite."""
+    if x != x or abs(x) == float("inf"):
+        return "–"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 def human(x: float, _pos: object = None) -> str:
