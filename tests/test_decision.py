@@ -74,9 +74,10 @@ def test_probability_of_being_best_follows_the_paired_means():
     assert pb.sum() == pytest.approx(1.0)
     assert pb[0] < 0.01  # one unit below, far beyond the noise of the paired differences
     assert 0.2 < pb[2] < pb[1] < 0.95  # 0.1 apart with noise 0.5 / sqrt(40) per mean: not separable
-    # unpaired (each row shuffled) the shared component is noise again and nothing is sure
+    # unpaired (each row shuffled) the shared component is noise again: strategy 0, ruled out when paired,
+    # keeps a real chance (about 0.17 on this draw)
     shuffled = np.vstack([rng.permutation(r) for r in v])
-    assert decision.prob_best(shuffled).max() < pb[1] + 0.3
+    assert decision.prob_best(shuffled)[0] > 0.1
 
 
 def test_groups_do_not_chain():

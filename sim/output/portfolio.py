@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sim.customers import registry as L
+from sim.customers.portfolio import pyramid_codes
 from sim.scenario.portfolio import PYRAMID_CLASSES, Portfolio
 
 __all__ = ["classify", "outlook_columns", "with_portfolio", "class_labels", "CLASS_COLUMNS", "NONE"]
@@ -85,11 +86,9 @@ def _abc(value: np.ndarray, pf: Portfolio) -> np.ndarray:
 
 
 def _pyramid(value: np.ndarray, pf: Portfolio) -> np.ndarray:
-    n = len(value)
-    cuts = np.floor(np.minimum(1.0, np.cumsum([pf.platinum, pf.gold, pf.iron])) * n + _EPS)
-    code = np.searchsorted(cuts, _rank_best_first(value), side="right")
-    code = np.where(value < pf.lead_below, 3, code)
-    return np.asarray(PYRAMID_CLASSES, dtype=object)[code]
+    """One firm's customers by the engine's own pyramid rule (``sim.customers.portfolio.pyramid_codes``)."""
+    one_firm = np.zeros(len(value), dtype=np.int64)
+    return class_labels(pyramid_codes(one_firm, value, 1, (pf.platinum, pf.gold, pf.iron), pf.lead_below))
 
 
 def _kotler(margin: np.ndarray, churn: np.ndarray, pf: Portfolio) -> np.ndarray:
