@@ -26,7 +26,7 @@ import solara
 from solara.server import kernel_context
 
 from sim.dashboard import views as V
-from sim.dashboard.controls import BY_NAME, GROUPS, LEVERS, PRESETS, Lever, Preset, preset
+from sim.dashboard.controls import GROUPS, LEVERS, PRESETS, Lever, Preset, preset
 from sim.dashboard.session import Run, build_market, paired_difference, preset_values, scenario_config
 from sim.library import scenario_names, scenario_path
 
@@ -312,6 +312,3 @@ def _figures(run: Run, big: bool, firm: str) -> list[tuple[str, Any]]:
 def Layout(children: list | None = None):
     """No app bar or side menu: the page is the whole window (nothing covers a chart)."""
     solara.Column(children=children or [], style={"width": "100%"})
-
-
-_ = BY_NAME  # re-exported for tests

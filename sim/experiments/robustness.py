@@ -165,7 +165,7 @@ def regret_table(values: pd.DataFrame, higher_is_better: bool = True) -> pd.Data
     return out
 
 
-def satisficing(values: pd.DataFrame, target: Any, baseline: str, raw: pd.DataFrame | None = None) -> pd.Series:
+def satisficing(values: pd.DataFrame, target: Any, baseline: str) -> pd.Series:
     """Share of futures in which each strategy meets ``target`` (relative to ``baseline``'s value in the
     same future, or absolute). ``values`` holds ``target.metric`` (futures x strategies)."""
     v = values.sub(values[baseline], axis=0) if target.relative_to == "baseline" else values

@@ -2,9 +2,6 @@
 seed ``seed + k`` (common random numbers: trials are compared on the same luck), under each reaction of
 the rivals, and its objectives are the means over those runs. Runs go to a process pool kept for the
 whole optimisation, a Dask cluster, or this process; results do not depend on which.
-
-Hook for parameter uncertainty (issue 19's draws): an :class:`EngineEvaluator` takes ``uncertain``, a
-list of extra override dicts (one per draw); every trial is run under each, like the reactions.
 """
 
 from __future__ import annotations
@@ -23,9 +20,7 @@ from sim.optimize.study import Outcome
 __all__ = ["trial_experiment", "trial_metrics", "Runner", "EngineEvaluator"]
 
 
-def trial_experiment(
-    opt: Optimization, label: str, over: dict[str, Any], replications: int, extra: dict[str, Any] | None = None
-) -> Experiment:
+def trial_experiment(opt: Optimization, label: str, over: dict[str, Any], replications: int) -> Experiment:
     """A one-arm compare experiment in memory: the base scenario with ``over``, under each reaction."""
     return Experiment(
         name=opt.name,
@@ -34,7 +29,7 @@ def trial_experiment(
         replications=replications,
         seed=opt.seed,
         steps=opt.steps,
-        set={**opt.set, **(extra or {})},
+        set=opt.set,
         baseline=Strategy(name=label, scenario=opt.scenario, set=over),
         reactions=opt.reactions,
     )
@@ -97,16 +92,11 @@ def _safe(spec: RunSpec) -> dict[str, float] | str:
 class EngineEvaluator:
     """The engine as the study's response function (``sim.optimize.study.Evaluate``)."""
 
-    def __init__(self, opt: Optimization, base: Path, runner: Runner, uncertain: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, opt: Optimization, base: Path, runner: Runner) -> None:
         self.opt, self.base, self.runner = opt, base, runner
-        self.uncertain = uncertain or [{}]
 
     def specs(self, over: dict[str, Any], label: str = "trial") -> list[RunSpec]:
-        out: list[RunSpec] = []
-        for extra in self.uncertain:
-            exp = trial_experiment(self.opt, label, over, self.opt.replications, extra)
-            out += expand(exp, self.base, "optimisation")[0]
-        return out
+        return expand(trial_experiment(self.opt, label, over, self.opt.replications), self.base, "optimisation")[0]
 
     def __call__(self, trials: list[dict[str, Any]]) -> list[Outcome]:
         per = [self.specs(over) for over in trials]
