@@ -23,7 +23,16 @@ import pandas as pd
 
 from sim.experiments.spec import RunSpec
 
-__all__ = ["run_one", "expected_rows", "execute", "kept_pools", "connect", "SchedulerUnavailable", "TS_COLUMNS"]
+__all__ = [
+    "run_one",
+    "expected_rows",
+    "execute",
+    "kept_pools",
+    "worker_pool",
+    "connect",
+    "SchedulerUnavailable",
+    "TS_COLUMNS",
+]
 
 # the per-step columns kept in every run file (all firms)
 TS_COLUMNS = (
@@ -173,8 +182,9 @@ _KEPT: dict[int, ProcessPoolExecutor] | None = None  # pools kept between calls 
 @contextmanager
 def kept_pools() -> Iterator[None]:
     """Within this block process pools outlive one :func:`execute` call (one per number of workers) and are
-    shut down at its end: the rounds of a sequential compare then start their worker processes once, not
-    once a round (each start imports the engine, seconds). A broken pool is replaced as before."""
+    shut down at its end: the rounds of a sequential compare (or the study and re-evaluations of ``sim
+    optimize``) then start their worker processes once, not once a round (each start imports the engine,
+    seconds). A broken pool is replaced as before."""
     global _KEPT
     if _KEPT is not None:  # nested: the outer block keeps them
         yield
@@ -189,7 +199,7 @@ def kept_pools() -> Iterator[None]:
 
 
 @contextmanager
-def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """A pool of ``workers`` spawned processes: a new one, or inside :func:`kept_pools` the kept one."""
     import multiprocessing as mp
 
@@ -221,7 +231,7 @@ def _run_pool(
     queue: deque[RunSpec], by_key: dict[str, RunSpec], on_result: Callable, workers: int, attempt: Callable
 ) -> list[RunSpec]:
     """Run from ``queue`` in one pool until it is empty or the pool breaks; return the runs lost in a break."""
-    with _pool(workers) as pool:
+    with worker_pool(workers) as pool:
         pending: dict[Future, RunSpec] = {}
         while queue or pending:
             while queue and len(pending) < 2 * workers:  # at most 2 per worker in flight: bounded memory

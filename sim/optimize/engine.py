@@ -44,22 +44,17 @@ def trial_metrics(spec: RunSpec) -> dict[str, float]:
     return {c[2:]: float(row[c]) for c in table.columns if c.startswith("m_")}
 
 
-def _init_worker() -> None:
-    import numba
-
-    numba.set_num_threads(1)  # the pool provides the parallelism
-
-
 class Runner:
-    """Maps run specs to their metrics, in order: serially, on a process pool held open, or on Dask."""
+    """Maps run specs to their metrics, in order: serially, on a process pool held open, or on Dask. The pool
+    is the experiments' (``execute.worker_pool``): inside ``execute.kept_pools()`` the re-evaluations that
+    follow the study reuse its worker processes."""
 
     def __init__(self, workers: int = 1, client: Any = None) -> None:
-        self.client = client
-        self.pool: ProcessPoolExecutor | None = None
-        if client is None and workers > 1:
-            import multiprocessing as mp
+        from sim.experiments.execute import worker_pool
 
-            self.pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker)
+        self.client = client
+        self._hold = worker_pool(workers) if client is None and workers > 1 else None
+        self.pool: ProcessPoolExecutor | None = self._hold.__enter__() if self._hold is not None else None
 
     def map(self, specs: list[RunSpec]) -> list[dict[str, float] | str]:
         """Metrics per spec, or the error text of a run that raised."""
@@ -70,16 +65,17 @@ class Runner:
             return list(self.pool.map(_safe, specs))
         return [_safe(s) for s in specs]
 
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-            self.pool = None
+    def close(self, *exc: Any) -> None:
+        """Give the pool back (shut down, or kept inside ``kept_pools``; a pool broken by ``exc`` is not kept)."""
+        if self._hold is not None:
+            self._hold.__exit__(*(exc or (None, None, None)))
+            self._hold = self.pool = None
 
     def __enter__(self) -> Runner:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, *exc: Any) -> None:
+        self.close(*exc)
 
 
 def _safe(spec: RunSpec) -> dict[str, float] | str:
