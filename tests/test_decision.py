@@ -316,3 +316,10 @@ def test_kept_pools_serve_every_round_and_a_broken_one_is_replaced(tmp_path):
         assert None not in survived.values() and not set(survived.values()) <= first
         assert 2 not in execute_module._KEPT  # the broken pool is not kept: the next call starts a new one
     assert execute_module._KEPT is None  # every kept pool shut down at the end
+
+
+def test_the_decision_states_the_horizon_in_the_scenarios_own_steps():
+    from sim.experiments.decision_report import _horizon
+
+    assert _horizon(104, 52) == "104 weeks (2.0 years)"
+    assert _horizon(24, 12) == "24 months (2.0 years)"  # a monthly scenario (it said "24 weeks (0.5 years)")

@@ -31,8 +31,10 @@ def _gap(g: dict[str, Any] | None, unit: str) -> str:
     return f"{_money(g['mean'], unit)} [95% CI {_money(g['ci_low'], '')}, {_money(g['ci_high'], '')}]"
 
 
-def _horizon(runs_df_steps: int) -> str:
-    return f"{runs_df_steps} weeks ({runs_df_steps / 52:.1f} years)"  # one step = one week (scenario schema)
+def _horizon(steps: int, steps_per_year: float) -> str:
+    from sim.output import glossary
+
+    return f"{steps} {glossary.step_name(steps_per_year)}s ({steps / steps_per_year:.1f} years)"
 
 
 def lead(
@@ -49,10 +51,10 @@ def lead(
     write_text_atomically(folder / "decision.json", json.dumps(d, indent=2) + "\n")
     cols = ["strategy", "prob_best", "group", "mcb_low", "mcb_high", "p_holm", "adj_ci_low", "adj_ci_high"]
     ranking = ranking.merge(t[[c for c in cols if c in t.columns]], on="strategy", how="left")
-    return ranking, _lines(d, t, steps)
+    return ranking, _lines(d, t, steps, float(meta.get("steps_per_year") or 52.0))
 
 
-def _lines(d: dict[str, Any], t: pd.DataFrame, steps: int) -> list[str]:
+def _lines(d: dict[str, Any], t: pd.DataFrame, steps: int, steps_per_year: float) -> list[str]:
     unit, best = d["unit"], d["best"]
     tied = d["tied_for_best"]
     metric = d["metric"].replace("_", " ")
@@ -64,7 +66,8 @@ def _lines(d: dict[str, Any], t: pd.DataFrame, steps: int) -> list[str]:
         verdict = f"MCB at {d['level']:.0%} cannot separate it from {others} (tied for best)"
     else:
         verdict = f"MCB at {d['level']:.0%} cannot rule out that another strategy is as good"
-    text = f"**Decision: {best}** has the highest {metric} of the focal firm over {_horizon(steps)} ({sure}; {verdict}). "
+    over = _horizon(steps, steps_per_year)
+    text = f"**Decision: {best}** has the highest {metric} of the focal firm over {over} ({sure}; {verdict}). "
     if d["runner_up"]:
         text += f"It beats the runner-up, {d['runner_up']}, by {_gap(d['gap_to_runner_up'], unit)}"
     if d["gap_to_baseline"]:
