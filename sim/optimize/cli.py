@@ -31,7 +31,7 @@ def add_parser(sub: Any) -> None:
 
 def cmd_optimize(args: argparse.Namespace, fail: Any) -> int:
     from sim.experiments import store
-    from sim.experiments.execute import SchedulerUnavailable, connect, default_workers
+    from sim.experiments.execute import SchedulerUnavailable, connect, default_workers, kept_pools
     from sim.optimize.run import check, identity, meta_of, run
     from sim.optimize.spec import load_optimization
     from sim.scenario import ScenarioError, parse_set_options
@@ -53,6 +53,7 @@ def cmd_optimize(args: argparse.Namespace, fail: Any) -> int:
     with contextlib.ExitStack() as stack:
         try:
             client = stack.enter_context(connect(args.scheduler, workers)) if args.scheduler else None
+            stack.enter_context(kept_pools())  # the study, final and marginal runs share the worker processes
             folder, _, lock = store.prepare(
                 Path(args.out) if args.out else None, Path("results") / opt.name, identity(opt), meta_of(opt)
             )

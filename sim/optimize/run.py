@@ -86,24 +86,8 @@ def run(
     client: Any,
     quiet: bool = False,
 ) -> int:
-    """The study, then the re-evaluation of its best candidates and the marginal returns, on one set of
-    worker processes (``kept_pools``)."""
-    from sim.experiments.execute import kept_pools
-
-    with kept_pools():
-        return _run(opt, base, folder, shipped, workers, scheduler, client, quiet)
-
-
-def _run(
-    opt: Optimization,
-    base: Path,
-    folder: Path,
-    shipped: list[tuple[Strategy, float]],
-    workers: int,
-    scheduler: str | None,
-    client: Any,
-    quiet: bool,
-) -> int:
+    """The study, then the re-evaluation of its best candidates and the marginal returns (inside the caller's
+    ``execute.kept_pools()`` they share one set of worker processes)."""
     t0 = time.perf_counter()
     study = open_study(opt, folder / "study.db")
     o = opt.objectives[0]
